@@ -16,6 +16,7 @@ from .closed_form import (
     mmse_distortions,
     operational_rates,
 )
+from .convex import Certificate, DecoderMatrices, RDPSolution, pareto_sweep, solve_rdp
 from .exceptions import (
     InfeasibleError,
     InvalidParameterError,
@@ -23,11 +24,23 @@ from .exceptions import (
     SolverError,
     SolverWarning,
 )
+from .perception import PLFS, PerceptionLoss
+from .simulate import SimulationResult
 from .source import GaussMarkovSource
+from .wasserstein import gaussian_w2_squared
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "Certificate",
+    "DecoderMatrices",
+    "PLFS",
+    "PerceptionLoss",
+    "RDPSolution",
+    "SimulationResult",
+    "gaussian_w2_squared",
+    "pareto_sweep",
+    "solve_rdp",
     "GaussMarkovSource",
     "GreedyRepresentation",
     "InfeasibleError",

@@ -1,0 +1,793 @@
+r"""Certified convex (SDP) solver for the Gaussian sequential RDP problem (THEORY.md section 3).
+
+The program
+-----------
+For jointly Gaussian schemes let :math:`U_i` be the normalised innovation of the representation,
+:math:`c_i = \operatorname{Cov}(X_i, U_i) \ge 0`, :math:`q_i = c_i^2`, :math:`p_i =
+\operatorname{Var}(X_i \mid U_{<i})`, and :math:`e_i = p_i - q_i` the MMSE after frame ``i``. A
+decoder is :math:`\hat X_k = \sum_{i\le k} g_{k,i} U_i + W_k` with independent noise ``W``.
+
+THEORY.md writes the program in :math:`(\hat\Sigma, H, q)`. That form subtracts numbers of size
+:math:`\sigma^2` to obtain distortions of size :math:`\sigma^2 2^{-2R}` and so loses about five
+digits at 8 bits. We solve the *same* program after an invertible affine change of variables to
+small quantities. With :math:`\tilde X_k = E[X_k \mid U_{\le k}]` and
+:math:`\Delta = \hat X - \tilde X`:
+
+.. math::
+
+    \Psi = \operatorname{Cov}(\Delta), \qquad H' = H - A\,\operatorname{diag}(q)
+    \ (\text{so } h'_{k,i} = \sqrt{q_i}\,(g_{k,i} - A_{k,i}\sqrt{q_i})),
+
+    p_1 = \sigma_1^2,\quad p_{k+1} = a_k^2 e_k + s_k,\quad q = p - e,\quad
+    e_k \ge 2^{-2R_k} p_k \ (\text{rate}),\quad e \ge 0,
+
+    \begin{bmatrix}\Psi & H' \\ H'^\top & \operatorname{diag}(q)\end{bmatrix} \succeq 0,
+    \qquad D_k = e_k + \Psi_{kk},
+
+    \hat\Sigma - \Sigma = -(L + L^\top) + \operatorname{diag}(e) + A H'^\top + H' A^\top + \Psi,
+    \quad L = A \operatorname{diag}(e),
+
+    \operatorname{Cov}(\hat X_m, X_k) - \Sigma_{mk} = -A_{k,m} e_m + (H' A^\top)_{mk}\quad (m < k).
+
+(:math:`D_k = e_k + \Psi_{kk}` because the estimation error :math:`X_k - \tilde X_k` is
+orthogonal to everything the decoder sees; the identity for :math:`\hat\Sigma - \Sigma` uses
+:math:`\sum_{i\le m} A_{m,i}^2 q_i = \sigma_m^2 - e_m`.) Perception constraints come from
+:mod:`rdp_theory.perception`. Everything is scaled by :math:`\kappa = \max_k \sigma_k^2`.
+
+Each problem structure is compiled once with ``cp.Parameter`` (DPP); sweeps only re-bind values.
+Clarabel is tried first with tight tolerances, then with its defaults, then SCS. A result comes
+with a :class:`Certificate` recomputed from the primal matrices in THEORY.md's own variables.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any, Literal, Union
+
+import cvxpy as cp
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from ._validation import check_choice, check_perception, check_rates, check_weights
+from .exceptions import InfeasibleError, InvalidParameterError, SolverError, SolverWarning
+from .perception import PerceptionLoss, get_plf
+from .source import GaussMarkovSource, RNGLike
+
+__all__ = [
+    "Certificate",
+    "DecoderMatrices",
+    "RDPSolution",
+    "solve_rdp",
+    "pareto_sweep",
+    "Objective",
+    "ACCURACY",
+]
+
+FloatArray = NDArray[np.float64]
+Objective = Union[Literal["lexicographic"], ArrayLike]
+
+#: Relative accuracy that a certified solution must reach (residuals relative to max sigma^2);
+#: worse is returned with a :class:`SolverWarning`, and 1e3 times worse raises SolverError.
+ACCURACY = 1e-7
+
+# First attempt: tolerances 1e-12. Clarabel then reports "AlmostSolved" (cvxpy:
+# optimal_inaccurate) when it stops between 1e-12 and its *reduced* tolerances, which we set to
+# 1e-8 -- Clarabel's own default full-accuracy tolerances. Such a result is as good as a default
+# "Solved", so after this attempt the verdict is the certificate's, not the flag's.
+_TIGHT = dict(
+    tol_gap_abs=1e-12, tol_gap_rel=1e-12, tol_feas=1e-12, tol_ktratio=1e-10, max_iter=300,
+    reduced_tol_gap_abs=1e-8, reduced_tol_gap_rel=1e-8, reduced_tol_feas=1e-8,
+    reduced_tol_ktratio=1e-6,
+)
+_DEFAULT: dict[str, float] = dict(max_iter=500)
+_SCS = dict(eps_abs=1e-10, eps_rel=1e-10, max_iters=200_000, acceleration_lookback=0)
+
+# lexicographic chain: cap D_j <= D_j* + slack, slack = rel * D_j* + abs (scaled units),
+# widened by 100x on each retry.
+_LEX_SLACK = (1e-10, 1e-13)
+_LEX_RETRIES = 4
+
+
+# ---------------------------------------------------------------------------- result types
+@dataclass(frozen=True)
+class Certificate:
+    r"""Evidence that a solution is what it claims, recomputed from THEORY.md's variables.
+
+    Attributes
+    ----------
+    distortion_residual : float
+        :math:`\max_k |D_k - (\sigma_k^2 + \hat\Sigma_{kk} - 2\sum_i A_{k,i} h_{k,i})|`.
+    psd_residual : float
+        :math:`\max(0, -\lambda_{\min})` of the Schur LMI
+        :math:`\begin{bmatrix}\hat\Sigma & H\\ H^\top & \operatorname{diag}(q)\end{bmatrix}`.
+    rate_residual : float
+        :math:`\max_k \max(0, I_k - R_k)` in bits, with :math:`I_k = \tfrac12\log_2(p_k/e_k)`.
+    perception_residual : float
+        :math:`\max_k \max(0, \phi_k - P_k)` with :math:`\phi` from the Bures-Wasserstein formula.
+    primal_residual : float
+        The largest of the distortion, PSD and perception residuals (variance units).
+    duality_gap : float
+        :math:`|p^\star - d^\star|` reported by the solver for the final (sub)problem (variance units).
+    iterations : int
+        Interior-point (or SCS) iterations of the final (sub)problem.
+    lexicographic_slack : tuple of float
+        Slack allowed on each earlier frame's optimum in the lexicographic chain (empty otherwise).
+    attempts : int
+        Solver attempts used (fallbacks and lexicographic retries included).
+    """
+
+    distortion_residual: float
+    psd_residual: float
+    rate_residual: float
+    perception_residual: float
+    primal_residual: float
+    duality_gap: float
+    iterations: int
+    lexicographic_slack: tuple[float, ...] = ()
+    attempts: int = 1
+
+
+@dataclass(frozen=True)
+class DecoderMatrices:
+    r"""The optimal decoder :math:`\hat X = G U + W`, :math:`W \sim \mathcal N(0, \Sigma_W)`.
+
+    Attributes
+    ----------
+    gain : ndarray, shape (T, T)
+        Lower-triangular :math:`G` (``gain[k, i]`` multiplies :math:`U_i`).
+    noise_covariance : ndarray, shape (T, T)
+        :math:`\Sigma_W = \hat\Sigma - G G^\top` (PSD), shared randomness across frames.
+    """
+
+    gain: FloatArray
+    noise_covariance: FloatArray
+
+
+@dataclass(frozen=True)
+class RDPSolution:
+    r"""Optimal jointly Gaussian scheme for given rates and perception levels.
+
+    Attributes
+    ----------
+    source : GaussMarkovSource
+    rates : ndarray, shape (T,)
+        Rate budget per frame (bits per sample).
+    perception : ndarray, shape (T,)
+        Perception levels per frame (W2^2; ``inf`` = unconstrained).
+    plf : str
+        ``"jd"``, ``"fmd"`` or ``"sa"``.
+    objective : str or tuple of float
+        ``"lexicographic"`` or the weights.
+    representation : str
+        ``"optimal"`` (jointly optimised) or ``"mse"`` (greedy MSE representation, fixed).
+    distortions : ndarray, shape (T,)
+        MSE per frame.
+    perception_values : ndarray, shape (T,)
+        :math:`\phi_j` (W2^2) of the scheme under ``plf``, from the Bures-Wasserstein formula.
+    reconstruction_covariance : ndarray, shape (T, T)
+        :math:`\hat\Sigma = \operatorname{Cov}(\hat X)`.
+    cross_covariance : ndarray, shape (T, T)
+        ``cross_covariance[m, k]`` = :math:`\operatorname{Cov}(\hat X_m, X_k)`.
+    decoder : DecoderMatrices
+    q : ndarray, shape (T,)
+        Squared innovation covariances :math:`q_i`.
+    p : ndarray, shape (T,)
+        Prior variances :math:`p_i = \operatorname{Var}(X_i \mid U_{<i})`.
+    rates_used : ndarray, shape (T,)
+        :math:`I(X_i; U_i \mid U_{<i}) = \tfrac12 \log_2(p_i/(p_i - q_i))` bits (``<= rates``).
+    objective_value : float
+        Weighted distortion at the optimum (for lexicographic: :math:`D_T`).
+    status : str
+        cvxpy status (``"optimal"`` or ``"optimal_inaccurate"``).
+    solver : str
+        Solver that produced the final (sub)problem's solution.
+    certificate : Certificate
+    """
+
+    source: GaussMarkovSource
+    rates: FloatArray
+    perception: FloatArray
+    plf: str
+    objective: str | tuple[float, ...]
+    representation: str
+    distortions: FloatArray
+    perception_values: FloatArray
+    reconstruction_covariance: FloatArray
+    cross_covariance: FloatArray
+    decoder: DecoderMatrices
+    q: FloatArray
+    p: FloatArray
+    rates_used: FloatArray
+    objective_value: float
+    status: str
+    solver: str
+    certificate: Certificate = field(repr=False)
+
+    @property
+    def T(self) -> int:
+        """Number of frames."""
+        return self.source.T
+
+    def reconstruction_correlations(self) -> FloatArray:
+        r""":math:`\operatorname{corr}(\hat X_j, \hat X_{j+1})`, shape (T-1,) (0 where a variance is 0)."""
+        s = self.reconstruction_covariance
+        d = np.sqrt(np.clip(np.diag(s), 0.0, None))
+        num = np.diag(s, 1)
+        den = d[:-1] * d[1:]
+        return np.divide(num, den, out=np.zeros_like(num), where=den > 0)
+
+    def perception_under(self, plf: str | PerceptionLoss) -> FloatArray:
+        """Perception values (W2^2) of this scheme measured under another PLF, shape (T,)."""
+        return get_plf(plf).values(
+            self.source.covariance(), self.reconstruction_covariance, self.cross_covariance
+        )
+
+    def simulate(self, n: int, rng: RNGLike, *, batches: int = 20) -> "SimulationResult":
+        """Monte Carlo run of this scheme; see :func:`rdp_theory.simulate.simulate_solution`."""
+        from .simulate import simulate_solution
+
+        return simulate_solution(self, n, rng, batches=batches)
+
+
+# ---------------------------------------------------------------------------- model building
+@dataclass(frozen=True)
+class _Key:
+    T: int
+    plf: str
+    representation: str
+    pattern: tuple[str, ...]  # per frame: "z" (P=0), "p" (0<P<inf), "i" (P=inf)
+    capped: tuple[bool, ...]
+    active: tuple[bool, ...]  # R_i > 0; a zero-rate frame has q_i = 0 and no H' column
+
+
+class _Model:
+    """A compiled parametrised problem and handles to its parameters and expressions."""
+
+    def __init__(self, key: _Key) -> None:
+        T = key.T
+        plf = get_plf(key.plf)
+        self.key = key
+        self.Sigma = cp.Parameter((T, T), symmetric=True, name="Sigma")
+        self.A = cp.Parameter((T, T), name="A")
+        self.p1 = cp.Parameter(nonneg=True, name="p1")
+        self.a2 = cp.Parameter(max(T - 1, 1), nonneg=True, name="a2")
+        self.s = cp.Parameter(max(T - 1, 1), nonneg=True, name="s")
+        self.beta = cp.Parameter(T, nonneg=True, name="beta")
+        self.gamma = cp.Parameter(T, nonneg=True, name="gamma")
+        self.w = cp.Parameter(T, nonneg=True, name="w")
+        self.tau = cp.Parameter(T, nonneg=True, name="tau")
+        self.lo = cp.Parameter(T, name="lo")
+        self.hi = cp.Parameter(T, nonneg=True, name="hi")
+        self.P = cp.Parameter(T, nonneg=True, name="P")
+
+        self.e = cp.Variable(T, nonneg=True, name="e")
+        self.Psi = cp.Variable((T, T), symmetric=True, name="Psi")
+        # H' is lower triangular and has no column for a zero-rate frame (q_i = 0 forces it to 0;
+        # keeping it would leave the LMI without interior). Build it from its free entries only.
+        act = [i for i in range(T) if key.active[i]]
+        slots = [(k, i) for i in act for k in range(i, T)]
+        if slots:
+            self.hvec = cp.Variable(len(slots), name="h")
+            place = np.zeros((T * T, len(slots)))
+            for n, (k, i) in enumerate(slots):
+                place[i * T + k, n] = 1.0  # column-major position of entry (k, i)
+            Hp = cp.reshape(place @ self.hvec, (T, T), order="F")
+        else:
+            self.hvec = None
+            Hp = cp.Constant(np.zeros((T, T)))
+        self.Hp = Hp
+        e = self.e
+        if T > 1:
+            e_prev = cp.hstack([np.zeros(1), e[:-1]])
+            p = cp.hstack([cp.reshape(self.p1, (1,), order="F"), cp.multiply(self.a2, e[:-1]) + self.s])
+        else:
+            e_prev = np.zeros(1)
+            p = cp.reshape(self.p1, (1,), order="F")
+        self.pvec = p
+        q = p - e
+        rate_floor = cp.multiply(self.beta, e_prev) + self.gamma
+        cons: list[Any] = []
+        cons.append(e == rate_floor if key.representation == "mse" else e >= rate_floor)
+        if act:
+            sel = np.eye(T)[:, act]
+            Ha = Hp @ sel
+            cons.append(cp.bmat([[self.Psi, Ha], [Ha.T, cp.diag(q @ sel)]]) >> 0)
+        else:
+            cons.append(self.Psi >> 0)
+        L = self.A @ cp.diag(e)
+        HA = Hp @ self.A.T
+        self.dS = -(L + L.T) + cp.diag(e) + HA + HA.T + self.Psi
+        self.Xi = -L.T + HA
+        self.D = e + cp.diag(self.Psi)
+        zero = frozenset(j for j, c in enumerate(key.pattern) if c == "z")
+        skip = plf.implied(zero, T)
+        for j, kind in enumerate(key.pattern):
+            if kind == "i" or j in skip:
+                continue
+            if kind == "z":
+                cons += [expr == 0 for expr in plf.zero_expressions(self, j)]
+            elif plf.is_scalar(j):
+                _, dk = plf.pair_expressions(self, j)
+                cons += [dk >= self.lo[j], dk <= self.hi[j]]
+            else:
+                k1, dk = plf.pair_expressions(self, j)
+                d = j + 1
+                gam = cp.Variable((d, d), name=f"Gamma{j}")
+                E = cp.Variable((d, d), symmetric=True, name=f"E{j}")
+                cons.append(cp.bmat([[k1, gam], [gam.T, E]]) >> 0)
+                cons.append(gam + gam.T + E == dk)
+                cons.append(cp.trace(E) <= self.P[j])
+        for j, capped in enumerate(key.capped):
+            if capped:
+                cons.append(self.D[j] <= self.tau[j])
+        self.constraints = cons
+        self.problem = cp.Problem(cp.Minimize(self.w @ self.D), cons)
+        if not self.problem.is_dpp():  # pragma: no cover - a construction bug, not user input
+            raise SolverError("internal error: the RDP program is not DPP")
+
+
+@lru_cache(maxsize=256)
+def _model(key: _Key) -> _Model:
+    return _Model(key)
+
+
+def _pattern(perception: FloatArray) -> tuple[str, ...]:
+    return tuple("z" if v == 0 else ("i" if math.isinf(v) else "p") for v in perception)
+
+
+def _bind(
+    model: _Model,
+    source: GaussMarkovSource,
+    rates: FloatArray,
+    perception: FloatArray,
+    weights: FloatArray,
+    caps: FloatArray,
+    kappa: float,
+) -> None:
+    T = source.T
+    var = source.variances / kappa
+    b = np.exp2(-2.0 * rates)
+    a2 = source.a**2
+    s = source.innovation_variances / kappa
+    model.Sigma.value = source.covariance() / kappa
+    model.A.value = source.transfer
+    model.p1.value = var[0]
+    model.a2.value = a2 if T > 1 else np.zeros(1)
+    model.s.value = s if T > 1 else np.zeros(1)
+    beta = np.zeros(T)
+    gamma = np.empty(T)
+    gamma[0] = b[0] * var[0]
+    if T > 1:
+        beta[1:] = b[1:] * a2
+        gamma[1:] = b[1:] * s
+    model.beta.value = beta
+    model.gamma.value = gamma
+    model.w.value = weights
+    model.tau.value = np.where(np.isfinite(caps), caps / kappa, 0.0)
+    pn = np.where(np.isfinite(perception), perception / kappa, 0.0)
+    sig = np.sqrt(var)
+    rp = np.sqrt(pn)
+    # (sigma - sqrt P)_+^2 - sigma^2 and (sigma + sqrt P)^2 - sigma^2, written without cancellation
+    model.lo.value = np.where(rp <= sig, -rp * (2.0 * sig - rp), -var)
+    model.hi.value = rp * (2.0 * sig + rp)
+    model.P.value = pn
+
+
+# ---------------------------------------------------------------------------- solving
+@dataclass(frozen=True)
+class _Raw:
+    status: str
+    solver: str
+    primal: float
+    dual: float
+    iterations: int
+
+
+def _run(model: _Model, solver: str, opts: dict[str, Any]) -> _Raw:
+    prob = model.problem
+    data, chain, inv = prob.get_problem_data(solver, solver_opts=opts)
+    raw = chain.solve_via_data(prob, data, warm_start=False, verbose=False, solver_opts=opts)
+    prob.unpack_results(raw, chain, inv)
+    if solver == cp.CLARABEL:
+        primal, dual, iters = raw.obj_val, raw.obj_val_dual, raw.iterations
+    else:
+        info = raw["info"]
+        primal, dual, iters = info["pobj"], info["dobj"], info["iter"]
+    status = str(prob.status)
+    if solver == cp.CLARABEL and opts is _TIGHT and status == cp.OPTIMAL_INACCURATE:
+        status = cp.OPTIMAL  # met Clarabel's default full-accuracy tolerances (see _TIGHT)
+    return _Raw(status, solver, float(primal), float(dual), int(iters))
+
+
+_ATTEMPTS: tuple[tuple[str, dict[str, Any]], ...] = (
+    (cp.CLARABEL, _TIGHT),
+    (cp.CLARABEL, _DEFAULT),
+    (cp.SCS, _SCS),
+)
+
+
+def _solve_model(model: _Model) -> tuple[_Raw, int]:
+    """Solve with fallbacks. Returns the first usable result, or raises.
+
+    Raises ``_Infeasible`` when every attempt that finished says infeasible.
+    """
+    statuses: list[str] = []
+    for n, (solver, opts) in enumerate(_ATTEMPTS, start=1):
+        try:
+            raw = _run(model, solver, opts)
+        except (cp.error.SolverError, ValueError, ArithmeticError) as exc:
+            statuses.append(f"{solver}: {type(exc).__name__}")
+            continue
+        statuses.append(f"{solver}: {raw.status}")
+        if raw.status in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE) and model.e.value is not None:
+            return raw, n
+    if all(("infeasible" in s) and ("inaccurate" not in s) for s in statuses[:1]) and any(
+        "infeasible" in s for s in statuses
+    ):
+        raise _Infeasible("; ".join(statuses))
+    raise SolverError("no solution found (" + "; ".join(statuses) + ")")
+
+
+class _Infeasible(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class _Primal:
+    e: FloatArray
+    psi: FloatArray
+    hp: FloatArray
+    D: FloatArray
+
+
+def _extract(model: _Model, kappa: float) -> _Primal:
+    e = np.asarray(model.e.value, dtype=np.float64) * kappa
+    psi = np.asarray(model.Psi.value, dtype=np.float64) * kappa
+    hp = np.tril(np.atleast_2d(np.asarray(model.Hp.value, dtype=np.float64))) * kappa
+    return _Primal(e=e, psi=psi, hp=hp, D=e + np.diag(psi))
+
+
+# ---------------------------------------------------------------------------- assembling results
+def _assemble(
+    source: GaussMarkovSource,
+    rates: FloatArray,
+    perception: FloatArray,
+    plf: PerceptionLoss,
+    objective: str | tuple[float, ...],
+    representation: str,
+    primal: _Primal,
+    raw: _Raw,
+    kappa: float,
+    attempts: int,
+    lex_slack: tuple[float, ...],
+    objective_value: float,
+) -> RDPSolution:
+    from .simulate import joint_model
+
+    T = source.T
+    A = source.transfer
+    sigma_x = source.covariance()
+    e = np.maximum(primal.e, 0.0)
+    p = np.empty(T)
+    p[0] = source.variances[0]
+    for k in range(1, T):
+        p[k] = source.a[k - 1] ** 2 * e[k - 1] + source.innovation_variances[k - 1]
+    q = np.clip(p - e, 0.0, None)
+    H = primal.hp + A * q[None, :]
+    L = A * e[None, :]
+    HA = primal.hp @ A.T
+    shat = sigma_x + (-(L + L.T) + np.diag(e) + HA + HA.T + primal.psi)
+    shat = 0.5 * (shat + shat.T)
+    # decoder gains G = H diag(1/sqrt q) (columns with q_i = 0 carry nothing)
+    c = np.sqrt(q)
+    G = np.divide(H, c[None, :], out=np.zeros_like(H), where=c[None, :] > 0)
+    G = np.tril(G)
+    noise = shat - G @ G.T
+    noise = 0.5 * (noise + noise.T)
+    w, v = np.linalg.eigh(noise)
+    psd_noise_violation = max(0.0, -float(w.min()))
+    noise = (v * np.clip(w, 0.0, None)) @ v.T
+    # cross covariance Cov(Xhat_m, X_k) from the joint (X, U) model of the representation
+    jm = joint_model(source, p, q)
+    cross = G @ jm.cov_ux  # (T, T): [m, k] = sum_i G[m, i] Cov(U_i, X_k)
+    # ---- certificate, in THEORY.md's own variables
+    d_theory = source.variances + np.diag(shat) - 2.0 * np.einsum("ki,ki->k", A, H)
+    dist_res = float(np.max(np.abs(d_theory - primal.D)))
+    lmi = np.block([[shat, H], [H.T, np.diag(q)]])
+    lmin = float(np.linalg.eigvalsh(lmi).min())
+    psd_res = max(0.0, -lmin, psd_noise_violation)
+    with np.errstate(divide="ignore"):
+        used = 0.5 * np.log2(np.divide(p, e, out=np.full(T, np.inf), where=e > 0))
+    rate_res = float(np.max(np.clip(np.where(np.isinf(rates), 0.0, used - rates), 0.0, None)))
+    phi = plf.values(sigma_x, shat, cross)
+    finite = np.isfinite(perception)
+    perc_res = float(np.max(np.clip(np.where(finite, phi - np.where(finite, perception, 0), 0), 0, None)))
+    primal_res = max(dist_res, psd_res, perc_res)
+    cert = Certificate(
+        distortion_residual=dist_res,
+        psd_residual=psd_res,
+        rate_residual=rate_res,
+        perception_residual=perc_res,
+        primal_residual=primal_res,
+        duality_gap=abs(raw.primal - raw.dual) * kappa,
+        iterations=raw.iterations,
+        lexicographic_slack=lex_slack,
+        attempts=attempts,
+    )
+    status = raw.status
+    scale = float(np.max(source.variances))
+    # rate residual is in bits, relative to the rate scale 1 bit
+    worst = max(primal_res / scale, cert.duality_gap / scale, rate_res)
+    if worst > ACCURACY * 1e3:
+        raise SolverError(
+            f"solver returned a solution whose certificate fails (worst residual {worst:.2e} "
+            f"relative; status {status}, solver {raw.solver})"
+        )
+    if worst > ACCURACY or status == cp.OPTIMAL_INACCURATE:
+        status = cp.OPTIMAL_INACCURATE
+        warnings.warn(
+            f"inaccurate solution (worst certified residual {worst:.2e} relative, solver "
+            f"{raw.solver}); see RDPSolution.certificate",
+            SolverWarning,
+            stacklevel=3,
+        )
+    return RDPSolution(
+        source=source,
+        rates=rates,
+        perception=perception,
+        plf=plf.name,
+        objective=objective,
+        representation=representation,
+        distortions=primal.D.copy(),
+        perception_values=phi,
+        reconstruction_covariance=shat,
+        cross_covariance=cross,
+        decoder=DecoderMatrices(gain=G, noise_covariance=noise),
+        q=q,
+        p=p,
+        rates_used=used,
+        objective_value=float(objective_value),
+        status=status,
+        solver=raw.solver,
+        certificate=cert,
+    )
+
+
+# ---------------------------------------------------------------------------- public API
+def _validate(
+    source: object, rates: ArrayLike, perception: ArrayLike
+) -> tuple[GaussMarkovSource, FloatArray, FloatArray]:
+    if not isinstance(source, GaussMarkovSource):
+        raise InvalidParameterError(
+            f"source must be a GaussMarkovSource, got {type(source).__name__}"
+        )
+    T = source.T
+    r = check_rates(rates, "rates", length=T)
+    p = check_perception(perception, "perception", length=T)
+    return source, r.astype(np.float64, copy=True), p.astype(np.float64, copy=True)
+
+
+def _diagnose_targets(
+    source: GaussMarkovSource,
+    rates: FloatArray,
+    perception: FloatArray,
+    plf: str,
+    representation: str,
+    caps: FloatArray,
+) -> str:
+    """Explain which distortion target cannot be met."""
+    for j in np.flatnonzero(np.isfinite(caps)):
+        w = np.zeros(source.T)
+        w[j] = 1.0
+        best = solve_rdp(source, rates, perception, plf=plf, objective=w, representation=representation)
+        if best.distortions[j] > caps[j]:
+            return (
+                f"distortion target D_{j + 1} <= {caps[j]:.6g} cannot be met: the minimum "
+                f"achievable D_{j + 1} at these rates and perception levels is "
+                f"{best.distortions[j]:.6g}"
+            )
+    return (
+        "the distortion targets are individually achievable but not jointly: "
+        + ", ".join(f"D_{j + 1} <= {caps[j]:.6g}" for j in np.flatnonzero(np.isfinite(caps)))
+    )
+
+
+def _solve_weighted(
+    source: GaussMarkovSource,
+    rates: FloatArray,
+    perception: FloatArray,
+    plf: PerceptionLoss,
+    representation: str,
+    weights: FloatArray,
+    caps: FloatArray,
+    kappa: float,
+) -> tuple[_Primal, _Raw, int]:
+    key = _Key(
+        T=source.T,
+        plf=plf.name,
+        representation=representation,
+        pattern=_pattern(perception),
+        capped=tuple(bool(np.isfinite(c)) for c in caps),
+        active=tuple(bool(r > 0) for r in rates),
+    )
+    model = _model(key)
+    _bind(model, source, rates, perception, weights, caps, kappa)
+    raw, n = _solve_model(model)
+    return _extract(model, kappa), raw, n
+
+
+def solve_rdp(
+    source: GaussMarkovSource,
+    rates: ArrayLike,
+    perception: ArrayLike,
+    plf: str = "jd",
+    objective: Objective = "lexicographic",
+    representation: str = "optimal",
+    *,
+    targets: ArrayLike | None = None,
+) -> RDPSolution:
+    r"""Optimal distortions of a jointly Gaussian causal scheme (the SDP of THEORY.md section 3).
+
+    Parameters
+    ----------
+    source : GaussMarkovSource
+    rates : array_like, shape (T,) or scalar
+        Rate budget per frame in bits per sample, each in ``[0, inf]``.
+    perception : array_like, shape (T,) or scalar
+        Perception level (W2^2) per frame, each in ``[0, inf]``; 0 is perfect realism,
+        ``inf`` removes the constraint.
+    plf : {"jd", "fmd", "sa"}
+        Perception loss function (see :mod:`rdp_theory.perception`).
+    objective : "lexicographic" or array_like of shape (T,)
+        ``"lexicographic"``: minimise :math:`D_1`, then :math:`D_2` given :math:`D_1`, ...
+        Weights :math:`w \ge 0` (not all 0): minimise :math:`\sum_k w_k D_k`.
+    representation : {"optimal", "mse"}
+        ``"mse"`` fixes the representation at the greedy MSE-optimal one (universality).
+    targets : array_like of shape (T,), optional
+        Distortion caps :math:`D_k \le t_k` (``inf`` = none), e.g. "min D_T s.t. D_k <= targets".
+        Not combinable with ``objective="lexicographic"``.
+
+    Returns
+    -------
+    RDPSolution
+
+    Raises
+    ------
+    InvalidParameterError
+        Bad argument (names it and the allowed range).
+    InfeasibleError
+        ``targets`` cannot be met; the message names the failing constraint.
+    SolverError
+        No certified solution was found. A number is never returned from a failed solve.
+
+    Examples
+    --------
+    >>> import rdp_theory as rt
+    >>> src = rt.GaussMarkovSource.stationary(3, sigma=1.0, rho=0.9)
+    >>> sol = rt.solve_rdp(src, rates=(1.0, 1.0, 1.0), perception=0.0, plf="jd")
+    >>> bool(abs(sol.distortions - rt.jd_zero_perception_distortions(src, (1, 1, 1))).max() < 1e-6)
+    True
+    """
+    source, r, p = _validate(source, rates, perception)
+    plf_obj = get_plf(plf)
+    representation = check_choice(representation, "representation", ("optimal", "mse"))
+    T = source.T
+    kappa = float(np.max(source.variances))
+    caps = np.full(T, np.inf)
+    if targets is not None:
+        caps = check_perception(targets, "targets", length=T).astype(np.float64)
+    if isinstance(objective, str):
+        check_choice(objective, "objective", ("lexicographic",))
+        if targets is not None and np.isfinite(caps).any():
+            raise InvalidParameterError(
+                "targets cannot be combined with objective='lexicographic'; pass weights"
+            )
+        return _solve_lexicographic(source, r, p, plf_obj, representation, kappa)
+    weights = check_weights(objective, "objective", length=T)
+    wn = weights / weights.max()
+    try:
+        primal, raw, n = _solve_weighted(source, r, p, plf_obj, representation, wn, caps, kappa)
+    except _Infeasible as exc:
+        if np.isfinite(caps).any():
+            raise InfeasibleError(
+                _diagnose_targets(source, r, p, plf_obj.name, representation, caps)
+            ) from exc
+        raise SolverError(f"solver reported infeasibility of an always-feasible problem ({exc})") from exc
+    value = float(weights @ primal.D)
+    return _assemble(
+        source, r, p, plf_obj, tuple(float(x) for x in weights), representation, primal, raw,
+        kappa, n, (), value,
+    )
+
+
+def _solve_lexicographic(
+    source: GaussMarkovSource,
+    rates: FloatArray,
+    perception: FloatArray,
+    plf: PerceptionLoss,
+    representation: str,
+    kappa: float,
+) -> RDPSolution:
+    """Lexicographic chain with certified caps.
+
+    Stage ``k`` minimises :math:`D_k` subject to :math:`D_j \\le D_j^\\star + \\text{slack}_j`
+    for ``j < k``, where :math:`D_j^\\star` is the value *achieved* at stage ``j`` (a feasible
+    point, so the cap can never make the program infeasible) and the slack only absorbs solver
+    round-off. On failure the slack grows 100-fold (at most ``_LEX_RETRIES`` times).
+    """
+    T = source.T
+    caps = np.full(T, np.inf)
+    best = np.zeros(T)
+    slack_used: list[float] = []
+    total_attempts = 0
+    primal: _Primal | None = None
+    raw: _Raw | None = None
+    for k in range(T):
+        w = np.zeros(T)
+        w[k] = 1.0
+        rel, ab = _LEX_SLACK
+        last_exc: Exception | None = None
+        for _ in range(_LEX_RETRIES + 1):
+            stage_caps = caps.copy()
+            for j in range(k):
+                stage_caps[j] = best[j] + (rel * abs(best[j]) + ab * kappa)
+            try:
+                primal, raw, n = _solve_weighted(
+                    source, rates, perception, plf, representation, w, stage_caps, kappa
+                )
+                total_attempts += n
+                break
+            except (_Infeasible, SolverError) as exc:
+                total_attempts += len(_ATTEMPTS)
+                last_exc = exc
+                rel, ab = rel * 100.0, ab * 100.0
+        else:
+            raise SolverError(
+                f"lexicographic stage {k + 1} failed even with relaxed caps ({last_exc})"
+            )
+        best[k] = primal.D[k]
+        if k > 0:
+            slack_used.append(rel)
+    assert primal is not None and raw is not None  # T >= 1
+    return _assemble(
+        source, rates, perception, plf, "lexicographic", representation, primal, raw, kappa,
+        total_attempts, tuple(slack_used), float(primal.D[-1]),
+    )
+
+
+def pareto_sweep(
+    source: GaussMarkovSource,
+    rates: ArrayLike,
+    perception: ArrayLike,
+    weights: ArrayLike,
+    plf: str = "jd",
+    representation: str = "optimal",
+) -> list[RDPSolution]:
+    """Weighted-sum sweep: one :func:`solve_rdp` per row of ``weights`` (shape (K, T)).
+
+    Every solve re-uses the same compiled problem (only parameter values change), so a sweep
+    costs one compilation plus K interior-point solves. Returns the K solutions in order; each
+    is a Pareto-optimal point of the (convex) achievable distortion region.
+    """
+    w = np.atleast_2d(np.asarray(weights, dtype=np.float64))
+    if w.ndim != 2 or w.shape[1] != source.T:
+        raise InvalidParameterError(
+            f"weights must have shape (K, T={source.T}), got {np.shape(weights)}"
+        )
+    return [
+        solve_rdp(source, rates, perception, plf=plf, objective=row, representation=representation)
+        for row in w
+    ]
+
+
+def clear_cache() -> None:
+    """Forget every compiled problem (they are rebuilt on demand)."""
+    _model.cache_clear()
+
+
+if False:  # pragma: no cover - typing only
+    from .simulate import SimulationResult  # noqa: F401

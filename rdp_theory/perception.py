@@ -1,0 +1,178 @@
+r"""Perception loss functions (PLFs): one pluggable interface, three implementations.
+
+A PLF says, for frame ``j``, which two centred Gaussian laws are compared by W2^2:
+
+=====  ==========================================================  ===============================
+PLF    reference law :math:`\mathcal N(0, K_1)`                     reconstruction law :math:`\mathcal N(0, K_2)`
+=====  ==========================================================  ===============================
+FMD    :math:`X_j`                                                  :math:`\hat X_j`
+JD     :math:`(X_1, \dots, X_j)`                                    :math:`(\hat X_1, \dots, \hat X_j)`
+SA     :math:`(\hat X_1, \dots, \hat X_{j-1}, X_j)`                 :math:`(\hat X_1, \dots, \hat X_j)`
+=====  ==========================================================  ===============================
+
+Each implementation provides the pair :math:`(K_1, K_2 - K_1)` twice: as cvxpy expressions that
+are affine in the solver's variables (for the convex program of :mod:`rdp_theory.convex`), and as
+numbers from a joint covariance (for certificates and Monte Carlo). The solver turns a pair into
+a constraint in one generic way (:func:`rdp_theory.convex` ``_perception_constraints``):
+
+* :math:`P_j = 0`: linear equalities :math:`K_2 - K_1 = 0` (exact, no degenerate cone);
+* :math:`0 < P_j < \infty`, scalar pair: :math:`(\sigma - \sqrt P)_+^2 \le K_2 \le (\sigma + \sqrt P)^2`;
+* :math:`0 < P_j < \infty`, matrix pair: the coupling LMI
+  :math:`\begin{bmatrix} K_1 & \Gamma \\ \Gamma^\top & E\end{bmatrix} \succeq 0`,
+  :math:`\Gamma + \Gamma^\top + E = K_2 - K_1`, :math:`\operatorname{tr} E \le P_j`
+  (a jointly Gaussian coupling :math:`Y = X + Z` with :math:`\operatorname{Cov}(X, Z) = \Gamma`,
+  :math:`\operatorname{Cov} Z = E`, so :math:`\mathbb E\|X - Y\|^2 = \operatorname{tr} E`);
+* :math:`P_j = \infty`: nothing.
+"""
+
+from __future__ import annotations
+
+import abc
+from typing import Any, ClassVar
+
+import cvxpy as cp
+import numpy as np
+from numpy.typing import NDArray
+
+from ._validation import check_choice
+from .wasserstein import gaussian_w2_squared
+
+__all__ = ["PerceptionLoss", "JointPLF", "FramewisePLF", "SelfAdaptivePLF", "PLFS", "get_plf"]
+
+FloatArray = NDArray[np.float64]
+
+
+class PerceptionLoss(abc.ABC):
+    """Interface of a perception loss function (see the module docstring)."""
+
+    name: ClassVar[str]
+    label: ClassVar[str]
+
+    @abc.abstractmethod
+    def pair_expressions(self, model: Any, j: int) -> tuple[Any, Any]:
+        r"""``(K1, K2 - K1)`` for frame ``j`` (0-based) as cvxpy expressions.
+
+        ``model`` exposes ``Sigma`` (parameter, (T, T)), ``dS`` (expression
+        :math:`\hat\Sigma - \Sigma`) and ``Xi`` (expression, ``Xi[m, k]`` =
+        :math:`\operatorname{Cov}(\hat X_m, X_k) - \Sigma_{mk}` for ``m < k``). A scalar pair is
+        returned as cvxpy scalars.
+        """
+
+    @abc.abstractmethod
+    def pair_numeric(
+        self, sigma_x: FloatArray, sigma_xhat: FloatArray, cross: FloatArray, j: int
+    ) -> tuple[FloatArray, FloatArray]:
+        r"""``(K1, K2)`` for frame ``j`` from numbers: ``sigma_x`` = Cov(X), ``sigma_xhat`` =
+        Cov(Xhat), ``cross[m, k]`` = :math:`\operatorname{Cov}(\hat X_m, X_k)`, all (T, T)."""
+
+    def is_scalar(self, j: int) -> bool:
+        """Whether frame ``j``'s comparison is between two scalar laws."""
+        return j == 0
+
+    def zero_expressions(self, model: Any, j: int) -> list[Any]:
+        """Non-redundant affine expressions that vanish exactly when frame ``j`` has
+        :math:`\phi_j = 0` (the default: every distinct entry of :math:`K_2 - K_1`)."""
+        _, dk = self.pair_expressions(model, j)
+        if self.is_scalar(j):
+            return [dk]
+        return [cp.upper_tri(dk), cp.diag(dk)]
+
+    def implied(self, zero_frames: frozenset[int], T: int) -> frozenset[int]:
+        """Frames whose constraint is implied by the zero-perception constraints of others."""
+        return frozenset()
+
+    def values(
+        self, sigma_x: FloatArray, sigma_xhat: FloatArray, cross: FloatArray
+    ) -> FloatArray:
+        """Perception value :math:`\\phi_j` (W2^2) of every frame, shape (T,)."""
+        T = sigma_x.shape[0]
+        return np.array(
+            [gaussian_w2_squared(*self.pair_numeric(sigma_x, sigma_xhat, cross, j)) for j in range(T)]
+        )
+
+
+class FramewisePLF(PerceptionLoss):
+    """PLF-FMD: law(X_j) against law(Xhat_j)."""
+
+    name = "fmd"
+    label = "PLF-FMD"
+
+    def is_scalar(self, j: int) -> bool:
+        return True
+
+    def pair_expressions(self, model: Any, j: int) -> tuple[Any, Any]:
+        return model.Sigma[j, j], model.dS[j, j]
+
+    def pair_numeric(self, sigma_x, sigma_xhat, cross, j):  # type: ignore[no-untyped-def]
+        return sigma_x[j : j + 1, j : j + 1], sigma_xhat[j : j + 1, j : j + 1]
+
+
+class JointPLF(PerceptionLoss):
+    """PLF-JD: law(X_1..X_j) against law(Xhat_1..Xhat_j)."""
+
+    name = "jd"
+    label = "PLF-JD"
+
+    def pair_expressions(self, model: Any, j: int) -> tuple[Any, Any]:
+        if j == 0:
+            return model.Sigma[0, 0], model.dS[0, 0]
+        return model.Sigma[: j + 1, : j + 1], model.dS[: j + 1, : j + 1]
+
+    def pair_numeric(self, sigma_x, sigma_xhat, cross, j):  # type: ignore[no-untyped-def]
+        return sigma_x[: j + 1, : j + 1], sigma_xhat[: j + 1, : j + 1]
+
+    def implied(self, zero_frames: frozenset[int], T: int) -> frozenset[int]:
+        # W2 between marginals never exceeds W2 between joints, so P_J = 0 (law of the first J+1
+        # frames matched exactly) implies every earlier JD constraint.
+        if not zero_frames:
+            return frozenset()
+        last = max(zero_frames)
+        return frozenset(range(last))
+
+
+class SelfAdaptivePLF(PerceptionLoss):
+    """PLF-SA: law(Xhat_1..Xhat_{j-1}, X_j) against law(Xhat_1..Xhat_j)."""
+
+    name = "sa"
+    label = "PLF-SA"
+
+    def pair_expressions(self, model: Any, j: int) -> tuple[Any, Any]:
+        if j == 0:
+            return model.Sigma[0, 0], model.dS[0, 0]
+        dS, Xi = model.dS, model.Xi
+        col = cp.reshape(Xi[:j, j], (j, 1), order="F")
+        k1 = model.Sigma[: j + 1, : j + 1] + cp.bmat(
+            [[dS[:j, :j], col], [col.T, np.zeros((1, 1))]]
+        )
+        diff_col = cp.reshape(dS[:j, j] - Xi[:j, j], (j, 1), order="F")
+        dk = cp.bmat(
+            [
+                [np.zeros((j, j)), diff_col],
+                [diff_col.T, cp.reshape(dS[j, j], (1, 1), order="F")],
+            ]
+        )
+        return k1, dk
+
+    def zero_expressions(self, model: Any, j: int) -> list[Any]:
+        if j == 0:
+            return [model.dS[0, 0]]
+        # K2 - K1 vanishes off its last row/column by construction.
+        return [model.dS[:j, j] - model.Xi[:j, j], model.dS[j, j]]
+
+    def pair_numeric(self, sigma_x, sigma_xhat, cross, j):  # type: ignore[no-untyped-def]
+        k2 = sigma_xhat[: j + 1, : j + 1]
+        k1 = k2.copy()
+        k1[:j, j] = cross[:j, j]
+        k1[j, :j] = cross[:j, j]
+        k1[j, j] = sigma_x[j, j]
+        return k1, k2
+
+
+PLFS: dict[str, PerceptionLoss] = {p.name: p for p in (JointPLF(), FramewisePLF(), SelfAdaptivePLF())}
+
+
+def get_plf(plf: object) -> PerceptionLoss:
+    """Look up a PLF by name (``"jd"``, ``"fmd"``, ``"sa"``) or pass an instance through."""
+    if isinstance(plf, PerceptionLoss):
+        return plf
+    return PLFS[check_choice(plf, "plf", tuple(PLFS))]
