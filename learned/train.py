@@ -1,0 +1,298 @@
+"""Training stages with exact checkpoint/resume.
+
+Stages (``TrainConfig.stage``):
+
+* ``"mse"``: encoder and decoder trained for MSE (``plf`` must be ``"mse"``);
+* ``"universal"``: encoder frozen (the MSE "universal" representation), decoder trained for
+  MSE + ``lam`` x critic loss for ``plf``;
+* ``"e2e"``: the same objective, encoder included.
+
+Every random draw (data, shared dither, decoder noise, gradient-penalty interpolation) comes from a
+generator owned by the :class:`Trainer`; checkpoints hold the states of all of them, of the models
+and of the optimisers, so on CPU ``--resume`` reproduces the uninterrupted run bit for bit.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import torch
+from torch import nn
+
+from rdp_theory.exceptions import InvalidParameterError, RDPError
+
+from ._io import atomic_write
+from .critics import make_critics
+from .losses import codec_loss, critic_loss
+from .models import CausalCodec, init_parameters_
+
+__all__ = ["TrainConfig", "Trainer", "TrainingDivergedError", "DataStream"]
+
+STAGES = ("mse", "universal", "e2e")
+PLF_CHOICES = ("mse", "jd", "fmd", "sa")
+
+
+class TrainingDivergedError(RDPError, FloatingPointError):
+    """A loss became NaN or infinite; the last good checkpoint is left untouched."""
+
+
+class DataStream(Protocol):
+    """What a trainer needs from a data source."""
+
+    def next_batch(self) -> torch.Tensor: ...
+    def state_dict(self) -> dict[str, Any]: ...
+    def load_state_dict(self, state: dict[str, Any]) -> None: ...
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Hyper-parameters of one training stage.
+
+    Parameters
+    ----------
+    stage : {"mse", "universal", "e2e"}
+    plf : {"mse", "jd", "fmd", "sa"}
+    steps : int
+        Total number of codec updates.
+    lr, critic_lr : float
+        Adam learning rates (codec, critics).
+    n_critic : int
+        Critic updates per codec update (on the current batch).
+    gp_weight : float
+        Gradient-penalty weight.
+    lam : float
+        Weight of the critic (perception) term.
+    seed : int
+        Seeds the dither, noise and gradient-penalty generators.
+    checkpoint_every : int
+        Write a checkpoint every this many steps (0: only at the end).
+    critic_hidden : int
+        Critic width.
+    """
+
+    stage: str
+    plf: str
+    steps: int
+    lr: float = 1e-3
+    critic_lr: float = 1e-3
+    n_critic: int = 2
+    gp_weight: float = 10.0
+    lam: float = 1.0
+    seed: int = 0
+    checkpoint_every: int = 0
+    critic_hidden: int = 64
+
+    def __post_init__(self) -> None:
+        if self.stage not in STAGES:
+            raise InvalidParameterError(f"stage must be one of {STAGES}, got {self.stage!r}")
+        if self.plf not in PLF_CHOICES:
+            raise InvalidParameterError(f"plf must be one of {PLF_CHOICES}, got {self.plf!r}")
+        if self.stage == "mse" and self.plf != "mse":
+            raise InvalidParameterError(f"stage 'mse' needs plf 'mse', got plf {self.plf!r}")
+        if self.stage != "mse" and self.plf == "mse":
+            raise InvalidParameterError(f"stage {self.stage!r} needs a PLF (jd, fmd or sa)")
+        for name in ("steps", "n_critic", "critic_hidden"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                raise InvalidParameterError(f"{name} must be an integer >= 1, got {v!r}")
+        if isinstance(self.checkpoint_every, bool) or not isinstance(self.checkpoint_every, int) or self.checkpoint_every < 0:
+            raise InvalidParameterError(f"checkpoint_every must be an integer >= 0, got {self.checkpoint_every!r}")
+        for name in ("lr", "critic_lr", "gp_weight", "lam"):
+            v = getattr(self, name)
+            if not (isinstance(v, (int, float)) and math.isfinite(v) and v >= 0):
+                raise InvalidParameterError(f"{name} must be a finite number >= 0, got {v!r}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _generator(device: torch.device, seed: int) -> torch.Generator:
+    g = torch.Generator(device=device)
+    g.manual_seed(seed)
+    return g
+
+
+class Trainer:
+    """Runs one :class:`TrainConfig` stage on a codec.
+
+    Parameters
+    ----------
+    codec : CausalCodec
+        Modified in place (move it to ``device`` first or let the trainer do it).
+    data : DataStream
+        Training batches ``(B, T, *frame_shape)``; its state is checkpointed.
+    config : TrainConfig
+    device : str or torch.device
+        ``"cpu"`` or ``"cuda"``.
+    """
+
+    def __init__(
+        self, codec: CausalCodec, data: DataStream, config: TrainConfig, device: str | torch.device = "cpu"
+    ) -> None:
+        self.device = torch.device(device)
+        if self.device.type == "cuda" and not torch.cuda.is_available():
+            raise InvalidParameterError("device 'cuda' requested but torch.cuda.is_available() is False")
+        self.codec = codec.to(self.device)
+        self.data = data
+        self.config = config
+        c = config
+        self.dither = _generator(self.device, 3 * c.seed)
+        self.noise = _generator(self.device, 3 * c.seed + 1)
+        self.gp_gen = _generator(self.device, 3 * c.seed + 2)
+        freeze = c.stage == "universal"
+        for p in self.codec.encoder.parameters():
+            p.requires_grad_(not freeze)
+        params = self.codec.decoder.parameters() if freeze else self.codec.parameters()
+        self.opt = torch.optim.Adam(list(params), lr=c.lr)
+        self.critics: nn.ModuleList | None = None
+        self.critic_opt: torch.optim.Optimizer | None = None
+        if c.plf != "mse":
+            self.critics = make_critics(c.plf, codec.config.frame_shape, codec.config.T, c.critic_hidden)
+            init_parameters_(self.critics, torch.Generator().manual_seed(3 * c.seed + 2))
+            self.critics.to(self.device)
+            self.critic_opt = torch.optim.Adam(self.critics.parameters(), lr=c.critic_lr, betas=(0.5, 0.9))
+        self.step = 0
+        self.history: list[dict[str, Any]] = []
+
+    # ------------------------------------------------------------------ checkpointing
+    def state_dict(self) -> dict[str, Any]:
+        """Everything needed to continue exactly: models, optimisers, generators, data, history."""
+        return {
+            "step": self.step,
+            "config": self.config.to_dict(),
+            "codec_config": self.codec.config.to_dict(),
+            "codec": self.codec.state_dict(),
+            "opt": self.opt.state_dict(),
+            "critics": None if self.critics is None else self.critics.state_dict(),
+            "critic_opt": None if self.critic_opt is None else self.critic_opt.state_dict(),
+            "dither": self.dither.get_state(),
+            "noise": self.noise.get_state(),
+            "gp_gen": self.gp_gen.get_state(),
+            "data": self.data.state_dict(),
+            "history": self.history,
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore a :meth:`state_dict` (the configs must match)."""
+        if state["config"] != self.config.to_dict():
+            raise InvalidParameterError(
+                f"checkpoint config {state['config']} does not match the run config {self.config.to_dict()}"
+            )
+        self.codec.load_state_dict(state["codec"])
+        self.opt.load_state_dict(state["opt"])
+        if self.critics is not None:
+            self.critics.load_state_dict(state["critics"])
+            assert self.critic_opt is not None
+            self.critic_opt.load_state_dict(state["critic_opt"])
+        self.dither.set_state(state["dither"])
+        self.noise.set_state(state["noise"])
+        self.gp_gen.set_state(state["gp_gen"])
+        self.data.load_state_dict(state["data"])
+        self.history = list(state["history"])
+        self.step = int(state["step"])
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write a checkpoint atomically."""
+        buf = io.BytesIO()
+        torch.save(self.state_dict(), buf)
+        return atomic_write(path, lambda fh: fh.write(buf.getvalue()))
+
+    def load(self, path: str | os.PathLike[str]) -> None:
+        """Load a checkpoint written by :meth:`save`."""
+        self.load_state_dict(torch.load(os.fspath(path), map_location=self.device, weights_only=False))
+
+    # ------------------------------------------------------------------ training
+    def train_step(self) -> dict[str, Any]:
+        """One codec update (preceded by ``n_critic`` critic updates for a PLF stage)."""
+        c = self.config
+        self.codec.train()
+        x = self.data.next_batch().to(self.device)
+        out = self.codec(x, self.dither, self.noise, training=True)
+        x_hat = out["x_hat"]
+        rec: dict[str, Any] = {"step": self.step + 1}
+        if self.critics is not None:
+            assert self.critic_opt is not None
+            for _ in range(c.n_critic):
+                self.critic_opt.zero_grad(set_to_none=True)
+                cl = critic_loss(self.critics, c.plf, x, x_hat.detach(), c.gp_weight, self.gp_gen)
+                self._check_finite(cl["loss"], "critic loss")
+                cl["loss"].backward()
+                self.critic_opt.step()
+            rec["critic_loss"] = float(cl["loss"].detach())
+        self.opt.zero_grad(set_to_none=True)
+        terms = codec_loss(self.critics, c.plf, x, x_hat, c.lam)
+        self._check_finite(terms["loss"], "codec loss")
+        terms["loss"].backward()
+        self.opt.step()
+        rec["loss"] = float(terms["loss"].detach())
+        rec["mse"] = [float(v) for v in terms["mse"]]
+        rec["w1"] = [float(v) for v in terms["w1"]]
+        self.step += 1
+        self.history.append(rec)
+        return rec
+
+    def _check_finite(self, value: torch.Tensor, what: str) -> None:
+        if not torch.isfinite(value).all():
+            raise TrainingDivergedError(
+                f"{what} is {float(value)} at step {self.step + 1} of stage {self.config.stage!r} "
+                f"(plf {self.config.plf!r}); training aborted, the last good checkpoint is kept"
+            )
+
+    def run(
+        self,
+        checkpoint: str | os.PathLike[str] | None = None,
+        resume: bool = False,
+        progress: bool = True,
+        stop_after: int | None = None,
+    ) -> list[dict[str, Any]]:
+        """Train up to ``config.steps`` (or only ``stop_after`` more steps), checkpointing.
+
+        Parameters
+        ----------
+        checkpoint : path-like, optional
+            Checkpoint file (written every ``checkpoint_every`` steps and at the end).
+        resume : bool
+            Load ``checkpoint`` first when it exists.
+        progress : bool
+            Show a tqdm bar with the step, losses, rate and D.
+        stop_after : int, optional
+            Stop after this many steps of this call (simulates an interrupted run in tests).
+
+        Returns
+        -------
+        list of dict
+            The full loss history (including steps done before a resume).
+        """
+        from tqdm.auto import tqdm
+
+        c = self.config
+        if resume and checkpoint is not None and Path(checkpoint).exists():
+            self.load(checkpoint)
+        end = c.steps if stop_after is None else min(c.steps, self.step + stop_after)
+        rate = sum(r for r in self.codec.config.rates() if math.isfinite(r))
+        bar = tqdm(
+            total=c.steps, initial=self.step, disable=not progress, leave=False,
+            desc=f"{c.stage}/{c.plf}",
+        )
+        try:
+            while self.step < end:
+                rec = self.train_step()
+                bar.update(1)
+                if self.step % 10 == 0 or self.step == end:
+                    post = {"loss": f"{rec['loss']:.4f}", "D": f"{sum(rec['mse']) / len(rec['mse']):.4f}",
+                            "R": f"{rate:.3g}b"}
+                    if "critic_loss" in rec:
+                        post["critic"] = f"{rec['critic_loss']:.3f}"
+                    bar.set_postfix(post)
+                if checkpoint is not None and c.checkpoint_every and self.step % c.checkpoint_every == 0:
+                    self.save(checkpoint)
+        finally:
+            bar.close()
+        if checkpoint is not None:
+            self.save(checkpoint)
+        return self.history
