@@ -35,6 +35,7 @@ References
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -45,33 +46,33 @@ import sympy as sp
 from .exceptions import InvalidParameterError
 
 __all__ = [
-    "SymbolicRepresentation",
     "SingleFrameDerivation",
-    "exact",
-    "evaluate",
-    "transfer_matrix",
-    "source_covariance",
-    "innovation_covariance",
-    "prior_variances_from_model",
-    "gaussian_w2_squared",
-    "w2_squared_1d",
-    "w2_squared_coupling_1d",
+    "SymbolicRepresentation",
     "derive_single_frame",
+    "error_permanence_limit",
+    "evaluate",
+    "exact",
+    "fmd_distortions",
+    "fmd_error_permanence_limit",
+    "gaussian_w2_squared",
+    "innovation_covariance",
+    "jd_zero_perception_decoder",
+    "jd_zero_perception_distortions",
+    "jd_zero_perception_distortions_given_q",
+    "jd_zero_perception_excess",
+    "mse_recursion",
+    "operational_rate",
+    "prior_variances_from_model",
     "single_frame_distortion",
     "single_frame_identity_residual",
+    "source_covariance",
+    "transfer_matrix",
+    "w2_squared_1d",
+    "w2_squared_coupling_1d",
     "zero_perception_residual",
-    "mse_recursion",
-    "fmd_distortions",
-    "jd_zero_perception_decoder",
-    "jd_zero_perception_distortions_given_q",
-    "jd_zero_perception_distortions",
-    "jd_zero_perception_excess",
-    "error_permanence_limit",
-    "fmd_error_permanence_limit",
-    "operational_rate",
 ]
 
-Scalar = Union[sp.Expr, int, float, Fraction, str]
+Scalar = Union[sp.Expr, int, float, Fraction, str]  # noqa: UP007 (runtime alias, py3.10)
 
 
 # --------------------------------------------------------------------------- conversion helpers
@@ -87,7 +88,7 @@ def exact(value: Scalar) -> sp.Expr:
     if isinstance(value, bool):
         raise InvalidParameterError(f"expected a number, got the boolean {value!r}")
     if isinstance(value, float):
-        if value != value:
+        if math.isnan(value):
             raise InvalidParameterError("value must not be NaN")
         if value == float("inf"):
             return sp.oo
@@ -113,18 +114,27 @@ def _seq(values: Sequence[Scalar] | Scalar, name: str, length: int | None = None
     return out
 
 
-def evaluate(expr: sp.Expr, subs: Mapping[sp.Symbol, Scalar] | None = None, digits: int = 30) -> sp.Float:
+def evaluate(
+    expr: sp.Expr, subs: Mapping[sp.Symbol, Scalar] | None = None, digits: int = 30
+) -> sp.Float:
     """Substitute exact values into ``expr`` and evaluate it to ``digits`` significant digits.
 
     sympy's ``evalf`` raises its working precision adaptively when terms cancel, so the result is
     correct to about ``digits`` digits even where a float64 evaluation of the same formula would
-    lose everything.
+    lose everything. An imaginary part below ``10**(5 - digits)`` times the real part (round-off
+    of complex intermediates of a real quantity) is dropped; a larger one is kept.
     """
     if subs:
         expr = expr.xreplace({k: exact(v) for k, v in subs.items()})
     out = sp.N(expr, digits)
     if not out.is_number:
-        raise InvalidParameterError(f"expression still has free symbols {sorted(map(str, out.free_symbols))}")
+        raise InvalidParameterError(
+            f"expression still has free symbols {sorted(map(str, out.free_symbols))}"
+        )
+    re_part, im_part = out.as_real_imag()
+    if im_part != 0 and abs(im_part) <= sp.Float(10) ** (5 - digits) * abs(re_part):
+        # numerical residue of complex intermediates (e.g. cubic eigenvalues written with I)
+        out = re_part
     return out  # type: ignore[return-value]
 
 
@@ -217,7 +227,8 @@ def gaussian_w2_squared(K1: sp.Matrix, K2: sp.Matrix) -> sp.Expr:
     because :math:`K_1 K_2` is similar to :math:`K_1^{1/2} K_2 K_1^{1/2}` (non-negative
     eigenvalues). For 2x2 matrices the closed form
     :math:`\operatorname{tr}M^{1/2} = \sqrt{\operatorname{tr}M + 2\sqrt{\det M}}` is used, so
-    symbolic entries are fine; larger sizes need numeric entries (eigenvalues are computed).
+    symbolic entries are fine; larger sizes need numeric entries (eigenvalues are computed, and
+    the real part of the sum is taken).
 
     References
     ----------
@@ -226,7 +237,9 @@ def gaussian_w2_squared(K1: sp.Matrix, K2: sp.Matrix) -> sp.Expr:
     K1 = sp.Matrix(K1)
     K2 = sp.Matrix(K2)
     if K1.shape != K2.shape or K1.shape[0] != K1.shape[1]:
-        raise InvalidParameterError(f"K1 and K2 must be square of equal size, got {K1.shape}, {K2.shape}")
+        raise InvalidParameterError(
+            f"K1 and K2 must be square of equal size, got {K1.shape}, {K2.shape}"
+        )
     n = K1.shape[0]
     M = K1 * K2
     if n == 1:
@@ -234,7 +247,9 @@ def gaussian_w2_squared(K1: sp.Matrix, K2: sp.Matrix) -> sp.Expr:
     elif n == 2:
         fid = sp.sqrt(M.trace() + 2 * sp.sqrt(K1.det() * K2.det()))
     else:
-        fid = sp.Add(*[mult * sp.sqrt(lam) for lam, mult in M.eigenvals().items()])
+        # The eigenvalues are real and >= 0, but sympy may write them with I (casus
+        # irreducibilis of the cubic); taking the real part is exact.
+        fid = sp.re(sp.Add(*[mult * sp.sqrt(lam) for lam, mult in M.eigenvals().items()]))
     return K1.trace() + K2.trace() - 2 * fid
 
 
@@ -320,7 +335,7 @@ def derive_single_frame(sigma: Scalar, R: Scalar, P: Scalar) -> SingleFrameDeriv
     unconstrained optimum is feasible (:math:`D = e`) or the constraint binds at its lower end.
     """
     sigma, R, P = exact(sigma), exact(R), exact(P)
-    e, v = _mmse(sigma, R)
+    _, v = _mmse(sigma, R)
     s = sp.Symbol("s", nonnegative=True)
     f = sigma**2 + s**2 - 2 * s * sp.sqrt(v)
     crit = tuple(sp.solve(sp.diff(f, s), s))
@@ -499,7 +514,9 @@ def jd_zero_perception_distortions_given_q(
     sig, _, _ = _source_parameters(sigmas, rhos)
     cov_hat = G * G.T
     return tuple(
-        sig[j] ** 2 + cov_hat[j, j] - 2 * sum((G[j, i] * C[j, i] for i in range(j + 1)), sp.Integer(0))
+        sig[j] ** 2
+        + cov_hat[j, j]
+        - 2 * sum((G[j, i] * C[j, i] for i in range(j + 1)), sp.Integer(0))
         for j in range(len(sig))
     )
 
@@ -560,7 +577,9 @@ def error_permanence_limit(sigma2: Scalar, rho: Scalar, sigma1: Scalar | None = 
     return sp.simplify(sp.limit(inner, R2, sp.oo))
 
 
-def fmd_error_permanence_limit(sigma2: Scalar, rho: Scalar, sigma1: Scalar | None = None) -> sp.Expr:
+def fmd_error_permanence_limit(
+    sigma2: Scalar, rho: Scalar, sigma1: Scalar | None = None
+) -> sp.Expr:
     r"""The same limit for 0-PLF-FMD (``P = 0``); it is 0: FMD forgets the first frame's error."""
     s1 = sp.Symbol("sigma_1", positive=True) if sigma1 is None else exact(sigma1)
     R1, R2 = sp.symbols("R_1 R_2", nonnegative=True)
