@@ -1,0 +1,78 @@
+"""Critic input wiring per PLF (the FMD critic never sees other frames; JD sees all up to j)."""
+
+from __future__ import annotations
+
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from learned.critics import critic_frames, critic_inputs, make_critics  # noqa: E402
+from rdp_theory.exceptions import InvalidParameterError  # noqa: E402
+
+pytestmark = pytest.mark.learned
+
+T = 4
+
+
+def _pair(seed: int, frame_shape: tuple[int, ...] = (3,)) -> tuple[torch.Tensor, torch.Tensor]:
+    g = torch.Generator().manual_seed(seed)
+    return torch.randn(5, T, *frame_shape, generator=g), torch.randn(5, T, *frame_shape, generator=g)
+
+
+def _perturb(z: torch.Tensor, frame: int) -> torch.Tensor:
+    out = z.clone()
+    out[:, frame] += 1.0
+    return out
+
+
+@pytest.mark.parametrize("j", range(T))
+def test_fmd_critic_never_sees_other_frames(j: int) -> None:
+    x, xh = _pair(0)
+    real, fake = critic_inputs("fmd", x, xh, j)
+    for i in range(T):
+        if i == j:
+            continue
+        r2, f2 = critic_inputs("fmd", _perturb(x, i), _perturb(xh, i), j)
+        assert torch.equal(r2, real) and torch.equal(f2, fake)
+    assert torch.equal(real[:, 0], x[:, j]) and torch.equal(fake[:, 0], xh[:, j])
+
+
+@pytest.mark.parametrize("j", range(T))
+def test_jd_critic_sees_all_frames_up_to_j_and_no_later(j: int) -> None:
+    x, xh = _pair(1)
+    real, fake = critic_inputs("jd", x, xh, j)
+    assert real.shape[1] == fake.shape[1] == j + 1 == critic_frames("jd", j)
+    for i in range(T):
+        r2, f2 = critic_inputs("jd", _perturb(x, i), _perturb(xh, i), j)
+        changed = not torch.equal(r2, real) and not torch.equal(f2, fake)
+        assert changed == (i <= j)
+
+
+@pytest.mark.parametrize("j", range(T))
+def test_sa_critic_shares_past_reconstructions(j: int) -> None:
+    """SA: real = (Xhat_<j, X_j), fake = (Xhat_<j, Xhat_j); the source's past is never used."""
+    x, xh = _pair(2)
+    real, fake = critic_inputs("sa", x, xh, j)
+    assert torch.equal(real[:, :j], xh[:, :j]) and torch.equal(fake[:, :j], xh[:, :j])
+    assert torch.equal(real[:, j], x[:, j]) and torch.equal(fake[:, j], xh[:, j])
+    for i in range(j):
+        r2, _ = critic_inputs("sa", _perturb(x, i), xh, j)
+        assert torch.equal(r2, real)
+
+
+@pytest.mark.parametrize("plf", ["jd", "fmd", "sa"])
+@pytest.mark.parametrize("frame_shape", [(3,), (8, 8)])
+def test_critics_accept_their_wiring(plf: str, frame_shape: tuple[int, ...]) -> None:
+    x, xh = _pair(3, frame_shape)
+    critics = make_critics(plf, frame_shape, T)
+    for j, c in enumerate(critics):
+        real, fake = critic_inputs(plf, x, xh, j)
+        assert c(real).shape == (5,) and c(fake).shape == (5,)
+
+
+def test_bad_plf_is_named() -> None:
+    x, xh = _pair(4)
+    with pytest.raises(InvalidParameterError, match="plf"):
+        critic_inputs("kl", x, xh, 0)
+    with pytest.raises(InvalidParameterError, match="j must"):
+        critic_inputs("jd", x, xh, T)
