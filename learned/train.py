@@ -239,7 +239,7 @@ class Trainer:
     def _check_finite(self, value: torch.Tensor, what: str) -> None:
         if not torch.isfinite(value).all():
             raise TrainingDivergedError(
-                f"{what} is {float(value)} at step {self.step + 1} of stage {self.config.stage!r} "
+                f"{what} is {float(value.detach())} at step {self.step + 1} of stage {self.config.stage!r} "
                 f"(plf {self.config.plf!r}); training aborted, the last good checkpoint is kept"
             )
 
