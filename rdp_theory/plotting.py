@@ -28,14 +28,15 @@ Examples
 from __future__ import annotations
 
 import contextlib
-import math
 import functools
+import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar, cast
 
 import matplotlib as mpl
 import numpy as np
+from matplotlib.artist import Artist
 from matplotlib.axes import Axes
 from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
@@ -44,23 +45,23 @@ from numpy.typing import ArrayLike, NDArray
 
 __all__ = [
     "COLUMN_WIDTH",
-    "PAGE_WIDTH",
-    "PLF_STYLES",
-    "PLFStyle",
-    "RATE_LABEL",
     "DISTORTION_LABEL",
+    "PAGE_WIDTH",
     "PERCEPTION_LABEL",
+    "PLF_STYLES",
+    "RATE_LABEL",
+    "PLFStyle",
     "plf_style",
-    "style_context",
-    "shade",
-    "plot_rate_distortion",
+    "plot_distortion_perception",
     "plot_error_permanence",
+    "plot_learned_overlay",
+    "plot_operational_region",
+    "plot_pareto",
+    "plot_rate_distortion",
     "plot_temporal_correlation",
     "plot_universality",
-    "plot_distortion_perception",
-    "plot_pareto",
-    "plot_operational_region",
-    "plot_learned_overlay",
+    "shade",
+    "style_context",
 ]
 
 FloatArray = NDArray[np.float64]
@@ -166,7 +167,7 @@ def plf_style(plf: str) -> PLFStyle:
 @contextlib.contextmanager
 def style_context() -> Iterator[None]:
     """Context manager applying the package's rc parameters (font sizes, grid, spines)."""
-    with mpl.rc_context(_RC):
+    with mpl.rc_context(cast(Any, _RC)):
         yield
 
 
@@ -215,11 +216,11 @@ def _new_figure(ncols: int, *, width: float | None = None, height: float = 2.3,
     return fig, [ax for row in axes for ax in row]
 
 
-def _legend_below(fig: Figure, handles: Sequence[object] | None = None,
+def _legend_below(fig: Figure, handles: Sequence[Artist] | None = None,
                   labels: Sequence[str] | None = None, ncols: int | None = None) -> None:
     """One legend for the whole figure, outside and below the panels (never over data)."""
     if handles is None or labels is None:
-        seen: dict[str, object] = {}
+        seen: dict[str, Artist] = {}
         for ax in fig.axes:
             for h, lab in zip(*ax.get_legend_handles_labels()):
                 if not lab.startswith("_") and lab not in seen:
@@ -242,10 +243,12 @@ def _suptitle(fig: Figure, title: str | None) -> None:
         fig.suptitle(title)
 
 
-def _plot_plf(ax: Axes, x: ArrayLike, y: ArrayLike, plf: str, *, label: bool = True,
+def _plot_plf(ax: Axes, x: ArrayLike, y: ArrayLike, plf: str, *, label: bool | str = True,
               markevery: int | None = None, **overrides: object) -> None:
     kw = plf_style(plf).kwargs()
-    if not label:
+    if isinstance(label, str):
+        kw["label"] = label
+    elif not label:
         kw["label"] = "_nolegend_"
     if markevery is not None:
         kw["markevery"] = markevery
@@ -254,7 +257,7 @@ def _plot_plf(ax: Axes, x: ArrayLike, y: ArrayLike, plf: str, *, label: bool = T
 
 
 def _markevery(n: int) -> int:
-    return max(1, int(math.ceil(n / 8)))
+    return max(1, math.ceil(n / 8))
 
 
 # ---------------------------------------------------------------------------------- figures
@@ -267,7 +270,6 @@ def plot_rate_distortion(
     xlabel: str = RATE_LABEL,
     title: str | None = None,
     labels: Mapping[str, str] | None = None,
-    markers: Mapping[str, tuple[float, float]] | None = None,
 ) -> Figure:
     """Distortion against rate, one panel per frame.
 
@@ -285,9 +287,6 @@ def plot_rate_distortion(
         Figure title (put the source parameters here).
     labels : mapping of str to str, optional
         Legend text per PLF key, replacing the style's default label.
-    markers : mapping of str to (float, float), optional
-        Extra annotated points ``label -> (frame, rate)``: a vertical reference line is drawn in
-        the panel of that frame (used for a fixed first-frame rate).
 
     Returns
     -------
@@ -296,25 +295,19 @@ def plot_rate_distortion(
     x = np.asarray(rates, dtype=float)
     fig, axes = _new_figure(len(frames), height=2.4, sharey=True)
     me = _markevery(x.size)
+    ymax = 0.0
     for col, (ax, frame) in enumerate(zip(axes, frames)):
         for plf, values in curves.items():
             y = _as_2d(values)[:, col]
-            extra = {"label": labels[plf]} if labels and plf in labels else {}
-            _plot_plf(ax, x, y, plf, label=col == 0, markevery=me, **extra)
+            ymax = max(ymax, float(np.nanmax(y)))
+            text = labels[plf] if labels and plf in labels else plf_style(plf).label
+            _plot_plf(ax, x, y, plf, markevery=me, label=text if col == 0 else "_nolegend_")
         ax.set_title(f"frame {frame}")
         ax.set_xlabel(xlabel.replace("_j", f"_{frame}"))
         if col == 0:
             ax.set_ylabel(DISTORTION_LABEL)
-        ax.set_ylim(bottom=0.0)
         ax.set_xlim(float(x.min()), float(x.max()))
-    if markers:
-        for text, (frame, rate) in markers.items():
-            idx = list(frames).index(int(frame)) if int(frame) in frames else None
-            if idx is not None:
-                axes[idx].axvline(rate, color=REFERENCE_COLOR, lw=0.8, ls=(0, (1, 2)))
-                axes[idx].annotate(text, (rate, 0.98), xycoords=("data", "axes fraction"),
-                                   ha="left", va="top", fontsize=7, color=REFERENCE_COLOR,
-                                   xytext=(2, 0), textcoords="offset points")
+    axes[0].set_ylim(0.0, 1.05 * ymax)
     _suptitle(fig, title)
     _legend_below(fig)
     return fig
@@ -361,13 +354,17 @@ def plot_error_permanence(
             ax.plot(x, yy, color=shade(st.color, 0.62 * k / max(n - 1, 1)), ls=st.linestyle,
                     marker=st.marker, markevery=_markevery(x.size), label=lab)
         ax.axhline(asymptote, color=REFERENCE_COLOR, ls=(0, (5, 3)), lw=1.0,
-                   label=f"limit {asymptote_label} = {asymptote:.3f}")
+                   label="_nolegend_")
+        ax.annotate(f"limit {asymptote_label} = {asymptote:.3f}", (0.98, asymptote),
+                    xycoords=("axes fraction", "data"), xytext=(0, 3), textcoords="offset points",
+                    ha="right", va="bottom", fontsize=7, color="#404040")
         ax.set_title(st.label)
         ax.set_xlabel(xlabel)
         ax.set_xlim(float(x.min()), float(x.max()))
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncols=2)
+        # the upper right is empty (every curve falls with rate), so the legend covers no data
+        ax.legend(loc="upper right", ncols=2)
     axes[0].set_ylabel(ylabel)
-    axes[0].set_ylim(0.0, 1.05 * ymax)
+    axes[0].set_ylim(0.0, 1.3 * ymax)
     _suptitle(fig, title)
     return fig
 
@@ -411,7 +408,7 @@ def plot_temporal_correlation(
             y = _as_2d(values)[:, col]
             lo = min(lo, float(np.nanmin(y)))
             _plot_plf(ax, x, y, plf, label=col == 0, markevery=me)
-        ax.axhline(rhos[col], color=REFERENCE_COLOR, ls=(0, (5, 3)), lw=1.0,
+        ax.axhline(rhos[col], color=REFERENCE_COLOR, ls=(0, (4, 3)), lw=1.0, zorder=5,
                    label=r"source $\rho$" if col == 0 else "_nolegend_")
         ax.set_title(rf"corr($\hat X_{j}$, $\hat X_{k}$)")
         ax.set_xlabel(xlabel)
@@ -432,7 +429,7 @@ def plot_universality(
     *,
     ylabel: str = "distortion $D_3$ (MSE)",
     xlabel: str = "rate per frame $R$ (bits/sample)",
-    gap_floor: float = 1e-10,
+    gap_floor: float = 1e-12,
     title: str | None = None,
 ) -> Figure:
     """Optimal distortion next to the MSE-representation distortion, and their gap (log axis).
@@ -467,15 +464,15 @@ def plot_universality(
     ax_d.set_xlabel(xlabel)
     ax_d.set_ylabel(ylabel)
     ax_d.set_ylim(bottom=0.0)
-    ax_d.set_title("line: joint optimum;  open marker: MSE representation")
+    ax_d.set_title("line: joint optimum; open marker: MSE repr.")
     ax_g.set_yscale("log")
     ax_g.axhline(gap_floor, color=REFERENCE_COLOR, lw=0.8, ls=(0, (1, 2)))
-    ax_g.annotate(f"solver precision floor {gap_floor:.0e}", (0.02, gap_floor),
+    ax_g.annotate(f"gaps ≤ {gap_floor:.0e} (round-off) drawn here", (0.02, gap_floor),
                   xycoords=("axes fraction", "data"), xytext=(0, 3), textcoords="offset points",
                   fontsize=6.5, color=REFERENCE_COLOR, va="bottom")
     ax_g.set_xlabel(xlabel)
-    ax_g.set_ylabel("gap (MSE representation $-$ optimum)")
-    ax_g.set_title("universality gap")
+    ax_g.set_ylabel("gap (MSE)")
+    ax_g.set_title("gap: MSE representation $-$ joint optimum")
     _suptitle(fig, title)
     _legend_below(fig)
     return fig
@@ -635,14 +632,13 @@ def plot_operational_region(
             _plot_plf(ax, x, y, plf, label=col == 0, markevery=me)
             ax.plot(xo, y, color=st.color, ls=st.linestyle, lw=1.0, alpha=0.45,
                     marker=st.marker, mfc="white", markevery=me, label="_nolegend_")
-            ax.fill_betweenx(y, x, xo, color=st.color, alpha=0.05, lw=0)
         ax.set_title(f"frame {frame}")
         ax.set_xlabel(f"rate $R_{frame}$ (bits/sample)")
         ax.set_xlim(0.0, float(xo.max()))
         ax.set_ylim(bottom=0.0)
         if col == 0:
             ax.set_ylabel(DISTORTION_LABEL)
-    handles: list[object] = []
+    handles: list[Artist] = []
     labels: list[str] = []
     for plf in curves:
         st = plf_style(plf)
@@ -689,13 +685,13 @@ def plot_learned_overlay(
     """
     x = np.asarray(rates, dtype=float)
     fig, axes = _new_figure(len(frames), height=2.5, sharey=True)
-    me = _markevery(x.size)
     xmax = float(x.max())
     variants_seen: dict[bool, str] = {}
     for col, (ax, frame) in enumerate(zip(axes, frames)):
         for plf, values in bounds.items():
-            _plot_plf(ax, x, _as_2d(values)[:, col], plf, label=col == 0, markevery=me,
-                      alpha=0.8, lw=1.1)
+            # bounds as plain lines: markers are reserved for the empirical points
+            _plot_plf(ax, x, _as_2d(values)[:, col], plf, label=col == 0, alpha=0.8, lw=1.1,
+                      marker="")
         for pt in points:
             if int(pt["frame"]) != int(frame):  # type: ignore[call-overload]
                 continue
@@ -718,11 +714,11 @@ def plot_learned_overlay(
         ax.set_xlim(0.0, 1.05 * xmax)
         if col == 0:
             ax.set_ylabel(DISTORTION_LABEL)
-    handles: list[object] = []
+    handles: list[Artist] = []
     labels: list[str] = []
     for plf in bounds:
         st = plf_style(plf)
-        handles.append(Line2D([], [], color=st.color, ls=st.linestyle, marker=st.marker))
+        handles.append(Line2D([], [], color=st.color, ls=st.linestyle))
         labels.append(f"bound {st.label}")
     for hollow, name in sorted(variants_seen.items()):
         handles.append(Line2D([], [], ls="none", marker="o", ms=5.5, color="black",
