@@ -18,7 +18,7 @@ pytestmark = pytest.mark.learned
 
 E1_COLUMNS = [
     "rate_point", "variant", "plf", "lam", "frame", "rate_bits", "distortion", "distortion_se",
-    "perception_fmd", "perception_jd", "perception_sa", "critic_w1", "bound_fmd", "bound_plf",
+    "perception_fmd", "perception_jd", "perception_sa", "perception", "critic_w1", "bound_fmd", "bound_plf",
     "bound_best", "db_to_bound", "below_bound", "train_steps", "bound_plf_source",
 ]
 
