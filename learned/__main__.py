@@ -42,6 +42,9 @@ def build_parser() -> argparse.ArgumentParser:
         s.add_argument("--mse-steps", type=int, default=None, help="override MSE-stage steps")
         s.add_argument("--gan-steps", type=int, default=None, help="override PLF-stage steps")
         s.add_argument("--eval-samples", type=int, default=None, help="override evaluation size")
+        if name == "e2":
+            s.add_argument("--eval-critic-steps", type=int, default=None,
+                           help="override the evaluation critics' training steps")
         s.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
         s.add_argument("--no-progress", action="store_true", help="hide progress bars")
     return p
@@ -68,6 +71,8 @@ def main(argv: list[str] | None = None) -> int:
         over["gan_steps"] = args.gan_steps
     if args.eval_samples is not None:
         over["eval_samples"] = args.eval_samples
+    if getattr(args, "eval_critic_steps", None) is not None:
+        over["eval_critic_steps"] = args.eval_critic_steps
     cfg = replace(cfg, **over)
     if args.retrain:
         out = RESULTS_DIR if args.out is None else args.out

@@ -48,8 +48,28 @@ def test_e1_smoke_writes_points_and_config(tmp_path: Path) -> None:
     assert len(rows) == n_dec * cfg["T"] * len(cfg["rate_points"])
     assert {r["plf"] for r in rows} == {"mse", "jd", "fmd", "sa"}
     assert (tmp_path / "checkpoints").is_dir()
+    # nothing beats the theory: no point significantly below its bound, distances are finite
+    assert not any(r["below_bound"] == "True" for r in rows)
+    assert all(float(r["db_to_bound"]) > -0.5 for r in rows)
     # resuming finished stages retrains nothing and reproduces the same numbers
     main(["e1", "--quick", "--out", str(tmp_path), "--mse-steps", "3", "--gan-steps", "2",
           "--eval-samples", "400", "--no-progress", "--resume"])
     with open(tmp_path / "e1_points.csv") as fh:
         assert list(csv.DictReader(fh)) == rows
+
+
+def test_e2_and_e3_smoke(tmp_path: Path) -> None:
+    """Tiny E2 (conv codec, both scenarios) and E3 runs write their files."""
+    main(["e2", "--out", str(tmp_path / "e2"), "--mse-steps", "2", "--gan-steps", "1",
+          "--eval-samples", "16", "--eval-critic-steps", "1", "--no-progress"])
+    with open(tmp_path / "e2" / "e2_frames.csv") as fh:
+        rows = list(csv.DictReader(fh))
+    assert {r["scenario"] for r in rows} == {"inf_eps_eps", "eps_eps_eps"}
+    assert {r["decoder"] for r in rows} == {"mse", "jd", "fmd"}
+    lossless = [r for r in rows if r["scenario"] == "inf_eps_eps" and r["frame"] == "1"]
+    assert all(float(r["mse"]) == 0.0 for r in lossless)  # R1 = inf is coded losslessly
+    assert (tmp_path / "e2" / "e2_grid_eps_eps_eps.png").stat().st_size > 0
+    main(["e3", "--out", str(tmp_path / "e3"), "--mse-steps", "2", "--gan-steps", "1",
+          "--eval-samples", "200", "--no-progress"])
+    summary = json.loads((tmp_path / "e3" / "e3_summary.json").read_text())
+    assert set(summary["summary"]) == {"rp0_jd", "rp0_fmd"}
