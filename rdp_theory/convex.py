@@ -32,7 +32,8 @@ small quantities. With :math:`\tilde X_k = E[X_k \mid U_{\le k}]` and
 (:math:`D_k = e_k + \Psi_{kk}` because the estimation error :math:`X_k - \tilde X_k` is
 orthogonal to everything the decoder sees; the identity for :math:`\hat\Sigma - \Sigma` uses
 :math:`\sum_{i\le m} A_{m,i}^2 q_i = \sigma_m^2 - e_m`.) Perception constraints come from
-:mod:`rdp_theory.perception`. Everything is scaled by :math:`\kappa = \max_k \sigma_k^2`.
+:mod:`rdp_theory.perception`. Frame ``k`` is normalised by :math:`\sigma_k` (an exact
+congruence; see ``_bind``) so that mixed-scale sources keep every frame's variables O(1).
 
 Each problem structure is compiled once with ``cp.Parameter`` (DPP); sweeps only re-bind values.
 Clarabel is tried first with tight tolerances, then with its defaults, then SCS. A result comes
@@ -43,13 +44,14 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any, Literal, Union
 
 import cvxpy as cp
 import numpy as np
+import scipy.sparse as sp
 from numpy.typing import ArrayLike, NDArray
 
 from ._validation import check_choice, check_perception, check_rates, check_weights
@@ -84,12 +86,13 @@ _TIGHT = dict(
     reduced_tol_ktratio=1e-6,
 )
 _DEFAULT: dict[str, float] = dict(max_iter=500)
-_SCS = dict(eps_abs=1e-10, eps_rel=1e-10, max_iters=200_000, acceleration_lookback=0)
+_SCS = dict(eps_abs=1e-9, eps_rel=1e-9, max_iters=20_000)
 
-# lexicographic chain: cap D_j <= D_j* + slack, slack = rel * D_j* + abs (scaled units),
-# widened by 100x on each retry.
-_LEX_SLACK = (1e-10, 1e-13)
-_LEX_RETRIES = 4
+# Lexicographic chain: cap D_j <= D_j* + slack, slack = rel * (D_j* + 1e-3 max sigma^2).
+# A cap that is too tight leaves an interior-point method a sliver of a feasible set; one that is
+# too loose lets later frames gain about sqrt(slack) (the caps' multipliers can be unbounded).
+# So each stage tries Clarabel with growing slack first, and the full fallback list last.
+_LEX_SLACKS = (1e-11, 1e-10, 1e-9, 1e-8, 1e-7, 1e-6)
 
 
 # ---------------------------------------------------------------------------- result types
@@ -115,7 +118,8 @@ class Certificate:
     iterations : int
         Interior-point (or SCS) iterations of the final (sub)problem.
     lexicographic_slack : tuple of float
-        Slack allowed on each earlier frame's optimum in the lexicographic chain (empty otherwise).
+        Relative slack ``r`` allowed on the earlier frames' optima at each lexicographic stage
+        ``2..T`` (empty for weighted objectives).
     attempts : int
         Solver attempts used (fallbacks and lexicographic retries included).
     """
@@ -242,10 +246,16 @@ class _Key:
     pattern: tuple[str, ...]  # per frame: "z" (P=0), "p" (0<P<inf), "i" (P=inf)
     capped: tuple[bool, ...]
     active: tuple[bool, ...]  # R_i > 0; a zero-rate frame has q_i = 0 and no H' column
+    maximize: bool = False  # used to test whether a frame's distortion is pinned
 
 
 class _Model:
-    """A compiled parametrised problem and handles to its parameters and expressions."""
+    """A compiled parametrised problem and handles to its parameters and expressions.
+
+    The model is written for a *normalised* source (unit frame variances, see :func:`_normalise`):
+    JD/SA couplings then carry the trace weights ``lam`` = sigma_k^2 / kappa, so that the program
+    is an exact congruence of the original one while every frame's variables are O(1).
+    """
 
     def __init__(self, key: _Key) -> None:
         T = key.T
@@ -263,8 +273,9 @@ class _Model:
         self.lo = cp.Parameter(T, name="lo")
         self.hi = cp.Parameter(T, nonneg=True, name="hi")
         self.P = cp.Parameter(T, nonneg=True, name="P")
+        self.lam = cp.Parameter(T, nonneg=True, name="lam")
 
-        self.e = cp.Variable(T, nonneg=True, name="e")
+        self.e = cp.Variable(T, name="e")
         self.Psi = cp.Variable((T, T), symmetric=True, name="Psi")
         # H' is lower triangular and has no column for a zero-rate frame (q_i = 0 forces it to 0;
         # keeping it would leave the LMI without interior). Build it from its free entries only.
@@ -287,17 +298,22 @@ class _Model:
         else:
             e_prev = np.zeros(1)
             p = cp.reshape(self.p1, (1,), order="F")
-        self.pvec = p
         q = p - e
-        rate_floor = cp.multiply(self.beta, e_prev) + self.gamma
         cons: list[Any] = []
-        cons.append(e == rate_floor if key.representation == "mse" else e >= rate_floor)
+        rate_floor = cp.multiply(self.beta, e_prev) + self.gamma
         if act:
+            ea, fa = e[act], rate_floor[act]
+            cons.append(ea == fa if key.representation == "mse" else ea >= fa)
             sel = np.eye(T)[:, act]
             Ha = Hp @ sel
             cons.append(cp.bmat([[self.Psi, Ha], [Ha.T, cp.diag(q @ sel)]]) >> 0)
         else:
             cons.append(self.Psi >> 0)
+        idle = [i for i in range(T) if not key.active[i]]
+        if idle:
+            # R_i = 0: nothing is learnt, q_i = 0 exactly (the LMI only implies q >= 0 for
+            # frames that keep a column, so this equality is needed, not just tidy)
+            cons.append(e[idle] == p[idle])
         L = self.A @ cp.diag(e)
         HA = Hp @ self.A.T
         self.dS = -(L + L.T) + cp.diag(e) + HA + HA.T + self.Psi
@@ -320,12 +336,13 @@ class _Model:
                 E = cp.Variable((d, d), symmetric=True, name=f"E{j}")
                 cons.append(cp.bmat([[k1, gam], [gam.T, E]]) >> 0)
                 cons.append(gam + gam.T + E == dk)
-                cons.append(cp.trace(E) <= self.P[j])
+                # W2^2 in original units: E is the coupling's Cov(Y - X) in normalised units
+                cons.append(self.lam[:d] @ cp.diag(E) <= self.P[j])
         for j, capped in enumerate(key.capped):
             if capped:
                 cons.append(self.D[j] <= self.tau[j])
-        self.constraints = cons
-        self.problem = cp.Problem(cp.Minimize(self.w @ self.D), cons)
+        sense = cp.Maximize if key.maximize else cp.Minimize
+        self.problem = cp.Problem(sense(self.w @ self.D), cons)
         if not self.problem.is_dpp():  # pragma: no cover - a construction bug, not user input
             raise SolverError("internal error: the RDP program is not DPP")
 
@@ -346,35 +363,46 @@ def _bind(
     perception: FloatArray,
     weights: FloatArray,
     caps: FloatArray,
-    kappa: float,
 ) -> None:
+    """Bind parameter values for the *normalised* problem.
+
+    Frame ``k`` is divided by :math:`\sigma_k` (an exact congruence of the program): the source
+    becomes unit-variance with the same correlations (:math:`a'_k = \rho_k`,
+    :math:`s'_k = 1 - \rho_k^2`, :math:`A'_{k,i} = A_{k,i}\sigma_i/\sigma_k`), distortions and
+    FMD-type levels scale by :math:`1/\sigma_k^2`, and a joint W2^2 becomes
+    :math:`\sum_k \sigma_k^2 E'_{kk}` (weights ``lam``, levels over :math:`\kappa`). ``weights``
+    must already be the normalised objective weights (:math:`w_k\sigma_k^2`, rescaled).
+    """
     T = source.T
-    var = source.variances / kappa
+    sig = source.sigma
+    var = source.variances
+    kappa = float(var.max())
+    rho = np.asarray(source.rhos)
     b = np.exp2(-2.0 * rates)
-    a2 = source.a**2
-    s = source.innovation_variances / kappa
-    model.Sigma.value = source.covariance() / kappa
-    model.A.value = source.transfer
-    model.p1.value = var[0]
+    a2 = rho**2
+    s = 1.0 - a2
+    model.Sigma.value = source.covariance() / np.outer(sig, sig)
+    model.A.value = source.transfer * sig[None, :] / sig[:, None]
+    model.p1.value = 1.0
     model.a2.value = a2 if T > 1 else np.zeros(1)
     model.s.value = s if T > 1 else np.zeros(1)
     beta = np.zeros(T)
     gamma = np.empty(T)
-    gamma[0] = b[0] * var[0]
+    gamma[0] = b[0]
     if T > 1:
         beta[1:] = b[1:] * a2
         gamma[1:] = b[1:] * s
     model.beta.value = beta
     model.gamma.value = gamma
     model.w.value = weights
-    model.tau.value = np.where(np.isfinite(caps), caps / kappa, 0.0)
-    pn = np.where(np.isfinite(perception), perception / kappa, 0.0)
-    sig = np.sqrt(var)
-    rp = np.sqrt(pn)
-    # (sigma - sqrt P)_+^2 - sigma^2 and (sigma + sqrt P)^2 - sigma^2, written without cancellation
-    model.lo.value = np.where(rp <= sig, -rp * (2.0 * sig - rp), -var)
-    model.hi.value = rp * (2.0 * sig + rp)
-    model.P.value = pn
+    model.tau.value = np.where(np.isfinite(caps), caps / var, 0.0)
+    fin = np.isfinite(perception)
+    rp = np.sqrt(np.where(fin, perception / var, 0.0))  # sqrt of the frame-normalised level
+    # (1 - sqrt P')_+^2 - 1 and (1 + sqrt P')^2 - 1, written without cancellation
+    model.lo.value = np.where(rp <= 1.0, -rp * (2.0 - rp), -1.0)
+    model.hi.value = rp * (2.0 + rp)
+    model.P.value = np.where(fin, perception / kappa, 0.0)
+    model.lam.value = var / kappa
 
 
 # ---------------------------------------------------------------------------- solving
@@ -392,14 +420,14 @@ def _run(model: _Model, solver: str, opts: dict[str, Any]) -> _Raw:
     data, chain, inv = prob.get_problem_data(solver, solver_opts=opts)
     raw = chain.solve_via_data(prob, data, warm_start=False, verbose=False, solver_opts=opts)
     prob.unpack_results(raw, chain, inv)
+    status = str(prob.status)
     if solver == cp.CLARABEL:
         primal, dual, iters = raw.obj_val, raw.obj_val_dual, raw.iterations
+        if opts is _TIGHT and str(raw.status) == "AlmostSolved":
+            status = cp.OPTIMAL  # met Clarabel's default full-accuracy tolerances (see _TIGHT)
     else:
         info = raw["info"]
         primal, dual, iters = info["pobj"], info["dobj"], info["iter"]
-    status = str(prob.status)
-    if solver == cp.CLARABEL and opts is _TIGHT and status == cp.OPTIMAL_INACCURATE:
-        status = cp.OPTIMAL  # met Clarabel's default full-accuracy tolerances (see _TIGHT)
     return _Raw(status, solver, float(primal), float(dual), int(iters))
 
 
@@ -408,28 +436,6 @@ _ATTEMPTS: tuple[tuple[str, dict[str, Any]], ...] = (
     (cp.CLARABEL, _DEFAULT),
     (cp.SCS, _SCS),
 )
-
-
-def _solve_model(model: _Model) -> tuple[_Raw, int]:
-    """Solve with fallbacks. Returns the first usable result, or raises.
-
-    Raises ``_Infeasible`` when every attempt that finished says infeasible.
-    """
-    statuses: list[str] = []
-    for n, (solver, opts) in enumerate(_ATTEMPTS, start=1):
-        try:
-            raw = _run(model, solver, opts)
-        except (cp.error.SolverError, ValueError, ArithmeticError) as exc:
-            statuses.append(f"{solver}: {type(exc).__name__}")
-            continue
-        statuses.append(f"{solver}: {raw.status}")
-        if raw.status in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE) and model.e.value is not None:
-            return raw, n
-    if all(("infeasible" in s) and ("inaccurate" not in s) for s in statuses[:1]) and any(
-        "infeasible" in s for s in statuses
-    ):
-        raise _Infeasible("; ".join(statuses))
-    raise SolverError("no solution found (" + "; ".join(statuses) + ")")
 
 
 class _Infeasible(Exception):
@@ -444,28 +450,46 @@ class _Primal:
     D: FloatArray
 
 
-def _extract(model: _Model, kappa: float) -> _Primal:
-    e = np.asarray(model.e.value, dtype=np.float64) * kappa
-    psi = np.asarray(model.Psi.value, dtype=np.float64) * kappa
-    hp = np.tril(np.atleast_2d(np.asarray(model.Hp.value, dtype=np.float64))) * kappa
+def _extract(model: _Model, source: GaussMarkovSource) -> _Primal:
+    """Primal variables mapped back from the normalised problem to the source's units."""
+    sig = source.sigma
+    outer = np.outer(sig, sig)
+    e = np.asarray(model.e.value, dtype=np.float64) * sig**2
+    psi = np.asarray(model.Psi.value, dtype=np.float64) * outer
+    hp = np.tril(np.atleast_2d(np.asarray(model.Hp.value, dtype=np.float64))) * outer
     return _Primal(e=e, psi=psi, hp=hp, D=e + np.diag(psi))
 
 
-# ---------------------------------------------------------------------------- assembling results
-def _assemble(
+@dataclass(frozen=True)
+class _Scheme:
+    """A primal solution translated back to THEORY.md's variables, with its certificate."""
+
+    primal: _Primal
+    raw: _Raw
+    p: FloatArray
+    q: FloatArray
+    shat: FloatArray
+    cross: FloatArray
+    gain: FloatArray
+    noise: FloatArray
+    used: FloatArray
+    phi: FloatArray
+    certificate: Certificate
+    worst: float  # worst certified residual, relative (variance units / max sigma^2, or bits)
+    model: Any = None  # the solved _Model (its duals describe the optimal face)
+
+
+def _certify(
     source: GaussMarkovSource,
     rates: FloatArray,
     perception: FloatArray,
     plf: PerceptionLoss,
-    objective: str | tuple[float, ...],
-    representation: str,
     primal: _Primal,
     raw: _Raw,
-    kappa: float,
+    gap_scale: float,
     attempts: int,
-    lex_slack: tuple[float, ...],
-    objective_value: float,
-) -> RDPSolution:
+) -> _Scheme:
+    """Recompute everything from the primal matrices in THEORY.md's variables and certify it."""
     from .simulate import joint_model
 
     T = source.T
@@ -484,28 +508,21 @@ def _assemble(
     shat = 0.5 * (shat + shat.T)
     # decoder gains G = H diag(1/sqrt q) (columns with q_i = 0 carry nothing)
     c = np.sqrt(q)
-    G = np.divide(H, c[None, :], out=np.zeros_like(H), where=c[None, :] > 0)
-    G = np.tril(G)
+    G = np.tril(np.divide(H, c[None, :], out=np.zeros_like(H), where=c[None, :] > 0))
     noise = shat - G @ G.T
-    noise = 0.5 * (noise + noise.T)
-    w, v = np.linalg.eigh(noise)
-    psd_noise_violation = max(0.0, -float(w.min()))
+    w, v = np.linalg.eigh(0.5 * (noise + noise.T))
+    noise_violation = max(0.0, -float(w.min()))
     noise = (v * np.clip(w, 0.0, None)) @ v.T
-    # cross covariance Cov(Xhat_m, X_k) from the joint (X, U) model of the representation
-    jm = joint_model(source, p, q)
-    cross = G @ jm.cov_ux  # (T, T): [m, k] = sum_i G[m, i] Cov(U_i, X_k)
-    # ---- certificate, in THEORY.md's own variables
+    cross = G @ joint_model(source, p, q).cov_ux  # [m, k] = sum_i G[m, i] Cov(U_i, X_k)
     d_theory = source.variances + np.diag(shat) - 2.0 * np.einsum("ki,ki->k", A, H)
     dist_res = float(np.max(np.abs(d_theory - primal.D)))
-    lmi = np.block([[shat, H], [H.T, np.diag(q)]])
-    lmin = float(np.linalg.eigvalsh(lmi).min())
-    psd_res = max(0.0, -lmin, psd_noise_violation)
-    with np.errstate(divide="ignore"):
-        used = 0.5 * np.log2(np.divide(p, e, out=np.full(T, np.inf), where=e > 0))
+    lmin = float(np.linalg.eigvalsh(np.block([[shat, H], [H.T, np.diag(q)]])).min())
+    psd_res = max(0.0, -lmin, noise_violation)
+    used = 0.5 * np.log2(np.divide(p, e, out=np.full(T, np.inf), where=e > 0))
     rate_res = float(np.max(np.clip(np.where(np.isinf(rates), 0.0, used - rates), 0.0, None)))
     phi = plf.values(sigma_x, shat, cross)
-    finite = np.isfinite(perception)
-    perc_res = float(np.max(np.clip(np.where(finite, phi - np.where(finite, perception, 0), 0), 0, None)))
+    fin = np.isfinite(perception)
+    perc_res = float(np.max(np.clip(np.where(fin, phi - np.where(fin, perception, 0.0), 0.0), 0.0, None)))
     primal_res = max(dist_res, psd_res, perc_res)
     cert = Certificate(
         distortion_residual=dist_res,
@@ -513,28 +530,79 @@ def _assemble(
         rate_residual=rate_res,
         perception_residual=perc_res,
         primal_residual=primal_res,
-        duality_gap=abs(raw.primal - raw.dual) * kappa,
+        duality_gap=abs(raw.primal - raw.dual) * gap_scale,
         iterations=raw.iterations,
-        lexicographic_slack=lex_slack,
         attempts=attempts,
     )
-    status = raw.status
     scale = float(np.max(source.variances))
-    # rate residual is in bits, relative to the rate scale 1 bit
     worst = max(primal_res / scale, cert.duality_gap / scale, rate_res)
-    if worst > ACCURACY * 1e3:
-        raise SolverError(
-            f"solver returned a solution whose certificate fails (worst residual {worst:.2e} "
-            f"relative; status {status}, solver {raw.solver})"
-        )
-    if worst > ACCURACY or status == cp.OPTIMAL_INACCURATE:
+    if not np.isfinite(worst) or not np.all(np.isfinite(primal.D)):
+        worst = math.inf
+    return _Scheme(primal, raw, p, q, shat, cross, G, noise, used, phi, cert, worst)
+
+
+_ATTEMPTS: tuple[tuple[str, dict[str, Any]], ...] = (
+    (cp.CLARABEL, _TIGHT),
+    (cp.CLARABEL, _DEFAULT),
+    (cp.SCS, _SCS),
+)
+
+
+def _solve_model(
+    model: _Model,
+    certify: Callable[[_Raw, int], _Scheme],
+    attempts: Sequence[tuple[str, dict[str, Any]]] = _ATTEMPTS,
+) -> _Scheme:
+    """Solve with fallbacks and return the first result whose certificate passes.
+
+    A result is accepted when the solver reports a solution *and* its certified residuals are
+    within ``1e3 * ACCURACY``; otherwise the next attempt runs. Raises ``_Infeasible`` when the
+    first attempt reports infeasibility and no attempt finds a solution, else SolverError.
+    """
+    statuses: list[str] = []
+    for n, (solver, opts) in enumerate(attempts, start=1):
+        try:
+            raw = _run(model, solver, opts)
+        except (KeyboardInterrupt, SystemExit, GeneratorExit):
+            raise
+        except BaseException as exc:  # noqa: BLE001 - Clarabel's Rust panics are BaseExceptions
+            statuses.append(f"{solver}: {type(exc).__name__}: {str(exc)[:80]}")
+            continue
+        if raw.status not in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE) or model.e.value is None:
+            statuses.append(f"{solver}: {raw.status}")
+            continue
+        scheme = certify(raw, n)
+        if scheme.worst <= ACCURACY * 1e3:
+            return replace(scheme, model=model)
+        statuses.append(f"{solver}: {raw.status} but certificate fails ({scheme.worst:.1e})")
+    if statuses and "infeasible" in statuses[0] and "inaccurate" not in statuses[0]:
+        raise _Infeasible("; ".join(statuses))
+    raise SolverError("no certified solution found (" + "; ".join(statuses) + ")")
+
+
+# ---------------------------------------------------------------------------- assembling results
+def _assemble(
+    source: GaussMarkovSource,
+    rates: FloatArray,
+    perception: FloatArray,
+    plf: PerceptionLoss,
+    objective: str | tuple[float, ...],
+    representation: str,
+    scheme: _Scheme,
+    attempts: int,
+    lex_slack: tuple[float, ...],
+    objective_value: float,
+) -> RDPSolution:
+    status = scheme.raw.status
+    if scheme.worst > ACCURACY or status == cp.OPTIMAL_INACCURATE:
         status = cp.OPTIMAL_INACCURATE
         warnings.warn(
-            f"inaccurate solution (worst certified residual {worst:.2e} relative, solver "
-            f"{raw.solver}); see RDPSolution.certificate",
+            f"inaccurate solution (worst certified residual {scheme.worst:.2e} relative, solver "
+            f"{scheme.raw.solver}); see RDPSolution.certificate",
             SolverWarning,
             stacklevel=3,
         )
+    cert = replace(scheme.certificate, lexicographic_slack=lex_slack, attempts=attempts)
     return RDPSolution(
         source=source,
         rates=rates,
@@ -542,17 +610,17 @@ def _assemble(
         plf=plf.name,
         objective=objective,
         representation=representation,
-        distortions=primal.D.copy(),
-        perception_values=phi,
-        reconstruction_covariance=shat,
-        cross_covariance=cross,
-        decoder=DecoderMatrices(gain=G, noise_covariance=noise),
-        q=q,
-        p=p,
-        rates_used=used,
+        distortions=scheme.primal.D.copy(),
+        perception_values=scheme.phi,
+        reconstruction_covariance=scheme.shat,
+        cross_covariance=scheme.cross,
+        decoder=DecoderMatrices(gain=scheme.gain, noise_covariance=scheme.noise),
+        q=scheme.q,
+        p=scheme.p,
+        rates_used=scheme.used,
         objective_value=float(objective_value),
         status=status,
-        solver=raw.solver,
+        solver=scheme.raw.solver,
         certificate=cert,
     )
 
@@ -604,8 +672,10 @@ def _solve_weighted(
     representation: str,
     weights: FloatArray,
     caps: FloatArray,
-    kappa: float,
-) -> tuple[_Primal, _Raw, int]:
+    attempts: Sequence[tuple[str, dict[str, Any]]] = _ATTEMPTS,
+    maximize: bool = False,
+) -> _Scheme:
+    """min sum_k weights_k D_k (s.t. D_k <= caps_k) on the normalised program, certified."""
     key = _Key(
         T=source.T,
         plf=plf.name,
@@ -613,11 +683,18 @@ def _solve_weighted(
         pattern=_pattern(perception),
         capped=tuple(bool(np.isfinite(c)) for c in caps),
         active=tuple(bool(r > 0) for r in rates),
+        maximize=maximize,
     )
     model = _model(key)
-    _bind(model, source, rates, perception, weights, caps, kappa)
-    raw, n = _solve_model(model)
-    return _extract(model, kappa), raw, n
+    wn = weights * source.variances  # D_k = sigma_k^2 D'_k
+    gap_scale = float(wn.max())
+    _bind(model, source, rates, perception, wn / gap_scale, caps)
+
+    def certify(raw: _Raw, attempts: int) -> _Scheme:
+        primal = _extract(model, source)
+        return _certify(source, rates, perception, plf, primal, raw, gap_scale, attempts)
+
+    return _solve_model(model, certify, attempts)
 
 
 def solve_rdp(
@@ -676,7 +753,6 @@ def solve_rdp(
     plf_obj = get_plf(plf)
     representation = check_choice(representation, "representation", ("optimal", "mse"))
     T = source.T
-    kappa = float(np.max(source.variances))
     caps = np.full(T, np.inf)
     if targets is not None:
         caps = check_perception(targets, "targets", length=T).astype(np.float64)
@@ -686,21 +762,21 @@ def solve_rdp(
             raise InvalidParameterError(
                 "targets cannot be combined with objective='lexicographic'; pass weights"
             )
-        return _solve_lexicographic(source, r, p, plf_obj, representation, kappa)
+        return _solve_lexicographic(source, r, p, plf_obj, representation)
     weights = check_weights(objective, "objective", length=T)
     wn = weights / weights.max()
     try:
-        primal, raw, n = _solve_weighted(source, r, p, plf_obj, representation, wn, caps, kappa)
+        scheme = _solve_weighted(source, r, p, plf_obj, representation, wn, caps)
     except _Infeasible as exc:
         if np.isfinite(caps).any():
             raise InfeasibleError(
                 _diagnose_targets(source, r, p, plf_obj.name, representation, caps)
             ) from exc
         raise SolverError(f"solver reported infeasibility of an always-feasible problem ({exc})") from exc
-    value = float(weights @ primal.D)
+    value = float(weights @ scheme.primal.D)
     return _assemble(
-        source, r, p, plf_obj, tuple(float(x) for x in weights), representation, primal, raw,
-        kappa, n, (), value,
+        source, r, p, plf_obj, tuple(float(x) for x in weights), representation, scheme,
+        scheme.certificate.attempts, (), value,
     )
 
 
@@ -710,53 +786,112 @@ def _solve_lexicographic(
     perception: FloatArray,
     plf: PerceptionLoss,
     representation: str,
-    kappa: float,
 ) -> RDPSolution:
     """Lexicographic chain with certified caps.
 
     Stage ``k`` minimises :math:`D_k` subject to :math:`D_j \\le D_j^\\star + \\text{slack}_j`
     for ``j < k``, where :math:`D_j^\\star` is the value *achieved* at stage ``j`` (a feasible
-    point, so the cap can never make the program infeasible) and the slack only absorbs solver
-    round-off. On failure the slack grows 100-fold (at most ``_LEX_RETRIES`` times).
+    point, so a cap never makes the program infeasible), with
+    :math:`\\text{slack}_j = r\\,(D_j^\\star + 10^{-3}\\sigma_j^2)`. Clarabel is tried with
+    :math:`r` growing tenfold through ``_LEX_SLACKS``; the full fallback list runs last.
+
+    Accuracy: a cap's multiplier can be unbounded (a frame reaching its optimum exactly pins
+    noise directions of the decoder), so later frames can gain :math:`O(\\sqrt{\\text{slack}})`
+    below the exact lexicographic value. The slack used is reported in the certificate.
     """
     T = source.T
-    caps = np.full(T, np.inf)
     best = np.zeros(T)
     slack_used: list[float] = []
     total_attempts = 0
-    primal: _Primal | None = None
-    raw: _Raw | None = None
+    pinned: set[int] = set()
+    scheme: _Scheme | None = None
     for k in range(T):
         w = np.zeros(T)
         w[k] = 1.0
-        rel, ab = _LEX_SLACK
-        last_exc: Exception | None = None
-        for _ in range(_LEX_RETRIES + 1):
-            stage_caps = caps.copy()
-            for j in range(k):
-                stage_caps[j] = best[j] + (rel * abs(best[j]) + ab * kappa)
+        failures: list[str] = []
+        plan = [(rel, _ATTEMPTS[:1]) for rel in _LEX_SLACKS] if k else []
+        plan.append((_LEX_SLACKS[-1], _ATTEMPTS))
+        tested = False
+        i = 0
+        while i < len(plan):
+            rel, attempts = plan[i]
+            stage_caps = _stage_caps(best, k, rel, pinned, source.variances)
             try:
-                primal, raw, n = _solve_weighted(
-                    source, rates, perception, plf, representation, w, stage_caps, kappa
+                scheme = _solve_weighted(
+                    source, rates, perception, plf, representation, w, stage_caps, attempts
                 )
-                total_attempts += n
-                break
             except (_Infeasible, SolverError) as exc:
-                total_attempts += len(_ATTEMPTS)
-                last_exc = exc
-                rel, ab = rel * 100.0, ab * 100.0
+                total_attempts += len(attempts)
+                failures.append(f"slack {rel:g}: {exc}")
+                if not tested and k:
+                    # A cap on a distortion that is constant over the feasible set has a tiny
+                    # constant slack, which stalls interior-point methods; find such frames,
+                    # drop their caps (they cannot move) and start this stage again.
+                    tested = True
+                    for j in range(k):
+                        if j in pinned:
+                            continue
+                        others = _stage_caps(best, k, rel, pinned | {j}, source.variances)
+                        wj = np.zeros(T)
+                        wj[j] = 1.0
+                        if _is_pinned(source, rates, perception, plf, representation, wj, others, best[j]):
+                            pinned.add(j)
+                    i = 0
+                    continue
+                i += 1
+                continue
+            total_attempts += scheme.certificate.attempts
+            break
         else:
             raise SolverError(
-                f"lexicographic stage {k + 1} failed even with relaxed caps ({last_exc})"
+                f"lexicographic stage {k + 1} failed: " + " | ".join(failures[-2:])
             )
-        best[k] = primal.D[k]
+        best[k] = scheme.primal.D[k]
         if k > 0:
             slack_used.append(rel)
-    assert primal is not None and raw is not None  # T >= 1
+    if scheme is None:  # pragma: no cover - T >= 1 is validated
+        raise SolverError("internal error: empty lexicographic chain")
     return _assemble(
-        source, rates, perception, plf, "lexicographic", representation, primal, raw, kappa,
-        total_attempts, tuple(slack_used), float(primal.D[-1]),
+        source, rates, perception, plf, "lexicographic", representation, scheme,
+        total_attempts, tuple(slack_used), float(scheme.primal.D[-1]),
     )
+
+
+def _stage_caps(
+    best: FloatArray, k: int, rel: float, pinned: set[int], variances: FloatArray
+) -> FloatArray:
+    """Caps ``D_j <= D_j* + rel (D_j* + 1e-3 sigma_j^2)`` on frames ``j < k`` not pinned."""
+    caps = np.full(best.size, np.inf)
+    caps[:k] = best[:k] + rel * (np.abs(best[:k]) + 1e-3 * variances[:k])
+    caps[sorted(pinned)] = np.inf
+    return caps
+
+
+def _is_pinned(
+    source: GaussMarkovSource,
+    rates: FloatArray,
+    perception: FloatArray,
+    plf: PerceptionLoss,
+    representation: str,
+    w: FloatArray,
+    caps: FloatArray,
+    minimum: float,
+) -> bool:
+    """Whether ``w @ D`` takes the same value (``minimum``) on the whole feasible set.
+
+    Such a frame needs no cap in later lexicographic stages, and must not get one: the cap's
+    slack would be a tiny constant, which drives interior-point duals to mu/slack and stalls the
+    solver. Tested by maximising the same objective (an unbounded or failed maximisation means
+    "not pinned", which only keeps the cap).
+    """
+    try:
+        top = _solve_weighted(
+            source, rates, perception, plf, representation, w, caps, _ATTEMPTS[:1], maximize=True
+        )
+    except (_Infeasible, SolverError):
+        return False
+    k = int(np.argmax(w))
+    return bool(top.primal.D[k] - minimum <= 1e-9 * (abs(minimum) + 1e-3 * source.variances[k]))
 
 
 def pareto_sweep(
