@@ -51,9 +51,17 @@ def _out(x: FloatArray) -> FloatArray | float:
     return float(x) if np.ndim(x) == 0 else x
 
 
-def _frame_gap(sigma: FloatArray, e: FloatArray, perception: FloatArray) -> FloatArray:
-    r""":math:`\max(0, \sigma - \sqrt v - \sqrt P)` with :math:`v = \sigma^2 - e`, cancellation-free."""
-    v = np.maximum(sigma**2 - e, 0.0)
+def _frame_gap(
+    sigma: FloatArray, e: FloatArray, perception: FloatArray, v: FloatArray | None = None
+) -> FloatArray:
+    r""":math:`\max(0, \sigma - \sqrt v - \sqrt P)`, cancellation-free.
+
+    ``v`` is the variance of the MMSE estimate, :math:`\sigma^2 - e`; pass it when it is known
+    as a sum of non-negative terms (a subtraction would leave a round-off residue whose square
+    root, ~1e-8 sigma, is not negligible when the exact ``v`` is 0).
+    """
+    if v is None:
+        v = np.maximum(sigma**2 - e, 0.0)
     gap = e / (sigma + np.sqrt(v))
     with np.errstate(invalid="ignore"):
         out = np.maximum(gap - np.sqrt(perception), 0.0)
@@ -122,11 +130,14 @@ class GreedyRepresentation(NamedTuple):
     p : :math:`p_j = \operatorname{Var}(X_j \mid X_{r,1..j-1})`, prior variance before frame ``j``.
     q : :math:`q_j = (1 - 2^{-2R_j}) p_j`, the squared covariance of the new innovation.
     e : :math:`e_j = p_j - q_j = p_j 2^{-2R_j}`, the MMSE after frame ``j``.
+    v : :math:`v_j = \sigma_j^2 - e_j = \sum_{i \le j} A_{j,i}^2 q_i`, variance of the MMSE
+        estimate, computed as :math:`v_j = a_{j-1}^2 v_{j-1} + q_j` (no cancellation).
     """
 
     p: FloatArray
     q: FloatArray
     e: FloatArray
+    v: FloatArray
 
 
 def greedy_representation(source: GaussMarkovSource, rates: ArrayLike) -> GreedyRepresentation:
@@ -144,14 +155,20 @@ def greedy_representation(source: GaussMarkovSource, rates: ArrayLike) -> Greedy
     T = source.T
     r = _sequence_arg(rates, "rates", T, check_rates)
     b = np.exp2(-2.0 * r)
+    keep = -np.expm1(-2.0 * np.log(2.0) * r)  # 1 - 2^{-2R}, accurate for tiny R
     p = np.empty_like(b)
     e = np.empty_like(b)
+    q = np.empty_like(b)
+    v = np.empty_like(b)
     p[..., 0] = source.variances[0]
     for j in range(T):
         if j > 0:
-            p[..., j] = source.a[j - 1] ** 2 * e[..., j - 1] + source.innovation_variances[j - 1]
+            a2 = source.a[j - 1] ** 2
+            p[..., j] = a2 * e[..., j - 1] + source.innovation_variances[j - 1]
         e[..., j] = p[..., j] * b[..., j]
-    return GreedyRepresentation(p=p, q=p - e, e=e)
+        q[..., j] = p[..., j] * keep[..., j]
+        v[..., j] = q[..., j] + (source.a[j - 1] ** 2 * v[..., j - 1] if j > 0 else 0.0)
+    return GreedyRepresentation(p=p, q=q, e=e, v=v)
 
 
 def mmse_distortions(source: GaussMarkovSource, rates: ArrayLike) -> FloatArray:
@@ -198,10 +215,10 @@ def fmd_distortions(
     ndarray, broadcast shape (..., T)
     """
     T = source.T
-    e = greedy_representation(source, rates).e
+    rep = greedy_representation(source, rates)
     p = _sequence_arg(perception, "perception", T, check_perception)
-    e, p = np.broadcast_arrays(e, p)
-    return e + _frame_gap(np.broadcast_to(source.sigma, e.shape), e, p) ** 2
+    e, v, p = np.broadcast_arrays(rep.e, rep.v, p)
+    return e + _frame_gap(np.broadcast_to(source.sigma, e.shape), e, p, v) ** 2
 
 
 def jd_zero_perception_distortions(source: GaussMarkovSource, rates: ArrayLike) -> FloatArray:
@@ -215,9 +232,11 @@ def jd_zero_perception_distortions(source: GaussMarkovSource, rates: ArrayLike) 
     with :math:`q` from :func:`greedy_representation`. The optimal decoder is
     :math:`\hat X_j = a_{j-1}\hat X_{j-1} + \sqrt{s_{j-1}}\,U_j`: it reproduces the source law
     exactly, and only the fresh innovation can carry new information. It is evaluated free of
-    cancellation through the equivalent recursion
-    :math:`D_j = a_{j-1}^2 D_{j-1} + 2\sqrt{s_{j-1}}\,(e_j - a_{j-1}^2 e_{j-1})/(\sqrt{s_{j-1}} + \sqrt{q_j})`,
-    :math:`D_1 = 2\sigma_1 e_1/(\sigma_1 + \sqrt{q_1})`.
+    cancellation as :math:`D_j = e_j + \delta_j`, where :math:`\delta_j` is the variance of the
+    gap between the MMSE estimate and :math:`\hat X_j`:
+    :math:`\delta_1 = (\sigma_1 - \sqrt{q_1})^2`,
+    :math:`\delta_j = a_{j-1}^2 \delta_{j-1} + (\sqrt{s_{j-1}} - \sqrt{q_j})^2`
+    (a sum of squares; found by ``rdp_theory.symbolic``).
 
     Returns
     -------
@@ -225,20 +244,18 @@ def jd_zero_perception_distortions(source: GaussMarkovSource, rates: ArrayLike) 
     """
     rep = greedy_representation(source, rates)
     T = source.T
-    d = np.empty_like(rep.q)
-    # frame 1: 2 sigma^2 - 2 sigma sqrt(q) = 2 sigma (sigma - sqrt q) = 2 sigma e / (sigma + sqrt q)
+    # D_j = e_j + delta_j with delta_j = Var(MMSE estimate - Xhat_j), a sum of squares:
+    # delta_1 = (sigma_1 - sqrt q_1)^2, delta_j = a^2 delta_{j-1} + (sqrt s - sqrt q_j)^2, and
+    # sqrt s - sqrt q_j = (s - q_j)/(sqrt s + sqrt q_j) with s - q_j = e_j - a^2 e_{j-1}.
+    delta = np.empty_like(rep.q)
     s1 = source.sigma[0]
-    d[..., 0] = 2.0 * s1 * rep.e[..., 0] / (s1 + np.sqrt(rep.q[..., 0]))
+    delta[..., 0] = (rep.e[..., 0] / (s1 + np.sqrt(rep.q[..., 0]))) ** 2
     for j in range(1, T):
         a2 = source.a[j - 1] ** 2
-        s = source.innovation_variances[j - 1]
-        # sigma_j^2 = a^2 sigma_{j-1}^2 + s, so
-        # D_j = a^2 D_{j-1} + 2 (s - sqrt(s q_j)) and s - sqrt(s q) = sqrt(s) (sqrt s - sqrt q).
-        sq = np.sqrt(rep.q[..., j])
-        # sqrt(s) - sqrt(q) = (s - q) / (sqrt s + sqrt q); s - q = s - p_j + e_j = e_j - a^2 e_{j-1}
-        diff = (rep.e[..., j] - a2 * rep.e[..., j - 1]) / (np.sqrt(s) + sq)
-        d[..., j] = a2 * d[..., j - 1] + 2.0 * np.sqrt(s) * diff
-    return d
+        rs = np.sqrt(source.innovation_variances[j - 1])
+        diff = (rep.e[..., j] - a2 * rep.e[..., j - 1]) / (rs + np.sqrt(rep.q[..., j]))
+        delta[..., j] = a2 * delta[..., j - 1] + diff**2
+    return rep.e + delta
 
 
 def error_permanence_limit(source: GaussMarkovSource, frame: int = 2) -> float:

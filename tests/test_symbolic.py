@@ -304,13 +304,6 @@ def test_jd_matches_symbolic(sigmas: tuple, rhos: tuple, rate_pattern: tuple) ->
         assert_close(float(num[j]), sym[j])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="closed_form computes v_j = sigma_j^2 - e_j; when R_1 = .. = R_j = 0 the exact v_j is 0 "
-    "but float64 leaves a round-off residue ~1e-16 sigma_j^2 whose square root (~1e-8 sigma_j) "
-    "enters D_j (relative error 1.2e-8 here). v_j = a_{j-1}^2 v_{j-1} + q_j (a sum of non-negative "
-    "terms, symbolic.prior_variances_from_model) is cancellation-free. Remove once fixed.",
-)
 def test_fmd_zero_rate_prefix() -> None:
     """0-PLF-FMD with all rates 0: D_2 must equal 2 sigma_2^2 within REL_TOL."""
     sigmas, rhos = (0.25, 1.25), (8 / 17,)
@@ -319,13 +312,6 @@ def test_fmd_zero_rate_prefix() -> None:
     assert_close(float(num[1]), sym[1])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="closed_form JD recursion D_j = a^2 D_{j-1} + 2 sqrt(s)(...) cancels a^2 e_{j-1} when "
-    "R_{j-1} is large and R_j much larger (relative error ~4e-5 here); the sum-of-squares form "
-    "D_j = e_j + delta_j of symbolic.jd_zero_perception_excess is cancellation-free. Remove this "
-    "xfail (strict: an XPASS fails) once closed_form uses it.",
-)
 def test_jd_ill_conditioned_rates() -> None:
     """0-PLF-JD at R = (20, 40): numeric must match the exact value within REL_TOL."""
     src = GaussMarkovSource((1.0, 1.0), (0.9,))
