@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import copy
-import json
 import platform
 import time
 from typing import Any
@@ -23,7 +22,7 @@ from learned._io import write_json
 from learned.data import GaussMarkovStream, MovingDigitsStream
 from learned.experiments import E1_QUICK, E2_QUICK
 from learned.models import CausalCodec, CodecConfig
-from learned.train import Trainer, TrainConfig
+from learned.train import TrainConfig, Trainer
 
 
 def _time(trainer: Trainer, steps: int, warmup: int = 5) -> float:
@@ -46,24 +45,46 @@ def bench(steps: int, device: str) -> list[dict[str, Any]]:
         "e1_gauss_markov_mlp": (
             CodecConfig((e1.n,), e1.rate_points[0], e1.levels, 1.0, e1.hidden, e1.n),
             lambda: GaussMarkovStream(e1.source(), e1.n, e1.batch_size, np.random.default_rng(0)),
-            e1.batch_size, e1.n_critic,
+            e1.batch_size,
+            e1.n_critic,
         ),
         "e2_digits_conv": (
-            CodecConfig((e2.size, e2.size), (e2.eps_symbols,) * e2.T, e2.levels, 1.0, e2.hidden,
-                        e2.noise_dim),
+            CodecConfig(
+                (e2.size, e2.size),
+                (e2.eps_symbols,) * e2.T,
+                e2.levels,
+                1.0,
+                e2.hidden,
+                e2.noise_dim,
+            ),
             lambda: MovingDigitsStream(e2.T, e2.batch_size, np.random.default_rng(0), e2.size),
-            e2.batch_size, e2.n_critic,
+            e2.batch_size,
+            e2.n_critic,
         ),
     }
     for name, (ccfg, make_data, batch, n_critic) in setups.items():
         base = CausalCodec(ccfg, torch.Generator().manual_seed(0))
         for stage, plf in (("mse", "mse"), ("universal", "jd"), ("e2e", "jd")):
-            tr = Trainer(copy.deepcopy(base), make_data(),
-                         TrainConfig(stage, plf, steps + 5, n_critic=n_critic), device)
+            tr = Trainer(
+                copy.deepcopy(base),
+                make_data(),
+                TrainConfig(stage, plf, steps + 5, n_critic=n_critic),
+                device,
+            )
             dt = _time(tr, steps)
-            rows.append({"setup": name, "stage": stage, "plf": plf, "batch_size": batch,
-                         "n_critic": n_critic if plf != "mse" else 0, "steps": steps,
-                         "seconds": dt, "steps_per_s": steps / dt, "samples_per_s": steps * batch / dt})
+            rows.append(
+                {
+                    "setup": name,
+                    "stage": stage,
+                    "plf": plf,
+                    "batch_size": batch,
+                    "n_critic": n_critic if plf != "mse" else 0,
+                    "steps": steps,
+                    "seconds": dt,
+                    "steps_per_s": steps / dt,
+                    "samples_per_s": steps * batch / dt,
+                }
+            )
     return rows
 
 
@@ -77,12 +98,22 @@ def main() -> None:
     torch.set_num_threads(a.threads)
     rows = bench(a.steps, a.device)
     for r in rows:
-        print(f"{r['setup']:22s} {r['stage']:9s} {r['plf']:4s} {r['steps_per_s']:8.1f} steps/s "
-              f"{r['samples_per_s']:9.0f} samples/s")
+        print(
+            f"{r['setup']:22s} {r['stage']:9s} {r['plf']:4s} {r['steps_per_s']:8.1f} steps/s "
+            f"{r['samples_per_s']:9.0f} samples/s"
+        )
     if a.out:
-        write_json(a.out, {"rows": rows, "threads": a.threads, "device": a.device,
-                           "torch": torch.__version__, "machine": platform.machine(),
-                           "processor": platform.processor()})
+        write_json(
+            a.out,
+            {
+                "rows": rows,
+                "threads": a.threads,
+                "device": a.device,
+                "torch": torch.__version__,
+                "machine": platform.machine(),
+                "processor": platform.processor(),
+            },
+        )
 
 
 if __name__ == "__main__":

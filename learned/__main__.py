@@ -32,10 +32,14 @@ def build_parser() -> argparse.ArgumentParser:
         size = s.add_mutually_exclusive_group()
         size.add_argument("--quick", action="store_true", help="small CPU configuration (default)")
         size.add_argument("--full", action="store_true", help="full-size configuration")
-        s.add_argument("--out", type=Path, default=None,
-                       help="output directory (default: runs/<experiment>)")
-        s.add_argument("--retrain", action="store_true",
-                       help=f"regenerate the committed results in {RESULTS_DIR} (no resume)")
+        s.add_argument(
+            "--out", type=Path, default=None, help="output directory (default: runs/<experiment>)"
+        )
+        s.add_argument(
+            "--retrain",
+            action="store_true",
+            help=f"regenerate the committed results in {RESULTS_DIR} (no resume)",
+        )
         s.add_argument("--resume", action="store_true", help="continue from checkpoints in <out>")
         s.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
         s.add_argument("--seed", type=int, default=0)
@@ -43,8 +47,12 @@ def build_parser() -> argparse.ArgumentParser:
         s.add_argument("--gan-steps", type=int, default=None, help="override PLF-stage steps")
         s.add_argument("--eval-samples", type=int, default=None, help="override evaluation size")
         if name == "e2":
-            s.add_argument("--eval-critic-steps", type=int, default=None,
-                           help="override the evaluation critics' training steps")
+            s.add_argument(
+                "--eval-critic-steps",
+                type=int,
+                default=None,
+                help="override the evaluation critics' training steps",
+            )
         s.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
         s.add_argument("--no-progress", action="store_true", help="hide progress bars")
     return p
@@ -82,10 +90,23 @@ def main(argv: list[str] | None = None) -> int:
         out = args.out if args.out is not None else Path("runs") / args.experiment
         resume = args.resume
         ckpt = out / "checkpoints"
-    meta = run(cfg, out, device=args.device, resume=resume, progress=not args.no_progress,
-               checkpoint_dir=ckpt)
-    print(json.dumps({"experiment": meta["experiment"], "wall_time_s": round(meta["wall_time_s"], 1),
-                      "out": str(out)}))
+    meta = run(
+        cfg,
+        out,
+        device=args.device,
+        resume=resume,
+        progress=not args.no_progress,
+        checkpoint_dir=ckpt,
+    )
+    print(
+        json.dumps(
+            {
+                "experiment": meta["experiment"],
+                "wall_time_s": round(meta["wall_time_s"], 1),
+                "out": str(out),
+            }
+        )
+    )
     return 0
 
 

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import os
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import IO, Any
 
-__all__ = ["atomic_write", "write_json", "write_csv"]
+__all__ = ["atomic_write", "write_csv", "write_json"]
 
 
-def atomic_write(path: str | os.PathLike[str], writer: Callable[[IO[bytes]], None]) -> Path:
+def atomic_write(path: str | os.PathLike[str], writer: Callable[[IO[bytes]], object]) -> Path:
     """Call ``writer(fileobj)`` on a temp file next to ``path`` and move it into place atomically."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -32,7 +33,7 @@ def atomic_write(path: str | os.PathLike[str], writer: Callable[[IO[bytes]], Non
 
 
 def _jsonable(obj: Any) -> Any:
-    if isinstance(obj, float) and (obj != obj or obj in (float("inf"), float("-inf"))):
+    if isinstance(obj, float) and not math.isfinite(obj):
         return str(obj)  # "inf", "-inf", "nan": JSON has no such numbers
     if isinstance(obj, dict):
         return {str(k): _jsonable(v) for k, v in obj.items()}

@@ -22,7 +22,7 @@ from torch import Tensor, nn
 
 from rdp_theory.exceptions import InvalidParameterError
 
-__all__ = ["PLFS", "critic_inputs", "critic_frames", "Critic", "make_critics"]
+__all__ = ["PLFS", "Critic", "critic_frames", "critic_inputs", "make_critics"]
 
 PLFS: tuple[str, ...] = ("jd", "fmd", "sa")
 
@@ -53,7 +53,9 @@ def critic_inputs(plf: str, x: Tensor, x_hat: Tensor, j: int) -> tuple[Tensor, T
     if plf not in PLFS:
         raise InvalidParameterError(f"plf must be one of {PLFS}, got {plf!r}")
     if x.shape != x_hat.shape:
-        raise InvalidParameterError(f"x and x_hat must have the same shape, got {x.shape}, {x_hat.shape}")
+        raise InvalidParameterError(
+            f"x and x_hat must have the same shape, got {x.shape}, {x_hat.shape}"
+        )
     if not 0 <= j < x.shape[1]:
         raise InvalidParameterError(f"j must be in [0, {x.shape[1] - 1}], got {j}")
     if plf == "fmd":
@@ -74,15 +76,22 @@ class Critic(nn.Module):
         if len(self.frame_shape) == 2:
             h, w = self.frame_shape
             self.net: nn.Module = nn.Sequential(
-                nn.Conv2d(n_frames, 32, 4, 2, 1), nn.LeakyReLU(0.2),
-                nn.Conv2d(32, 64, 4, 2, 1), nn.LeakyReLU(0.2),
-                nn.Flatten(), nn.Linear(64 * (h // 4) * (w // 4), 1),
+                nn.Conv2d(n_frames, 32, 4, 2, 1),
+                nn.LeakyReLU(0.2),
+                nn.Conv2d(32, 64, 4, 2, 1),
+                nn.LeakyReLU(0.2),
+                nn.Flatten(),
+                nn.Linear(64 * (h // 4) * (w // 4), 1),
             )
         else:
             d = n_frames * math.prod(self.frame_shape)
             self.net = nn.Sequential(
-                nn.Flatten(), nn.Linear(d, hidden), nn.LeakyReLU(0.2),
-                nn.Linear(hidden, hidden), nn.LeakyReLU(0.2), nn.Linear(hidden, 1),
+                nn.Flatten(),
+                nn.Linear(d, hidden),
+                nn.LeakyReLU(0.2),
+                nn.Linear(hidden, hidden),
+                nn.LeakyReLU(0.2),
+                nn.Linear(hidden, 1),
             )
 
     def forward(self, z: Tensor) -> Tensor:

@@ -23,13 +23,13 @@ import rdp_theory as rt
 from rdp_theory.exceptions import InvalidParameterError
 
 __all__ = [
+    "ArrayStream",
     "GaussMarkovStream",
     "MovingDigitsStream",
-    "ArrayStream",
+    "load_kth",
+    "load_moving_mnist",
     "mnist_digits",
     "moving_digits",
-    "load_moving_mnist",
-    "load_kth",
 ]
 
 
@@ -41,7 +41,9 @@ def _check_int(value: object, name: str, minimum: int = 1) -> int:
 
 def _check_rng(rng: object) -> np.random.Generator:
     if not isinstance(rng, np.random.Generator):
-        raise InvalidParameterError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
+        raise InvalidParameterError(
+            f"rng must be a numpy.random.Generator, got {type(rng).__name__}"
+        )
     return rng
 
 
@@ -131,7 +133,11 @@ def moving_digits(
     num, T, size = _check_int(num, "num"), _check_int(T, "T"), _check_int(size, "size", 8)
     num_digits = _check_int(num_digits, "num_digits")
     rng = _check_rng(rng)
-    ds = (28 if size >= 64 else size // 2) if digit_size is None else _check_int(digit_size, "digit_size")
+    ds = (
+        (28 if size >= 64 else size // 2)
+        if digit_size is None
+        else _check_int(digit_size, "digit_size")
+    )
     if ds > size:
         raise InvalidParameterError(f"digit_size must be <= size = {size}, got {ds}")
     lo, hi = speed if speed is not None else (size / 16, size / 8)
@@ -153,7 +159,9 @@ def moving_digits(
         pos += vel
         for ax in range(2):
             low, high = pos[..., ax] < 0, pos[..., ax] > span
-            pos[..., ax] = np.where(low, -pos[..., ax], np.where(high, 2 * span - pos[..., ax], pos[..., ax]))
+            pos[..., ax] = np.where(
+                low, -pos[..., ax], np.where(high, 2 * span - pos[..., ax], pos[..., ax])
+            )
             vel[..., ax] = np.where(low | high, -vel[..., ax], vel[..., ax])
     return out
 
@@ -179,7 +187,9 @@ class MovingDigitsStream(_Stream):
 class ArrayStream(_Stream):
     """Random mini-batches (with replacement) from a fixed array of clips ``(N, T, ...)``."""
 
-    def __init__(self, clips: NDArray[np.float32], batch_size: int, rng: np.random.Generator) -> None:
+    def __init__(
+        self, clips: NDArray[np.float32], batch_size: int, rng: np.random.Generator
+    ) -> None:
         if clips.ndim < 3 or len(clips) < 1:
             raise InvalidParameterError(f"clips must have shape (N, T, ...), got {clips.shape}")
         self.clips = torch.from_numpy(np.ascontiguousarray(clips, np.float32))
@@ -196,7 +206,9 @@ class ArrayStream(_Stream):
 def _resize(frames: NDArray[np.float32], size: int) -> NDArray[np.float32]:
     """Resize ``(..., H, W)`` frames to ``(..., size, size)`` (area averaging when shrinking)."""
     lead = frames.shape[:-2]
-    t = torch.from_numpy(np.ascontiguousarray(frames, np.float32)).reshape(-1, 1, *frames.shape[-2:])
+    t = torch.from_numpy(np.ascontiguousarray(frames, np.float32)).reshape(
+        -1, 1, *frames.shape[-2:]
+    )
     if t.shape[-2:] != (size, size):
         mode = "area" if size <= min(t.shape[-2:]) else "bilinear"
         t = F.interpolate(t, size=(size, size), mode=mode)

@@ -27,22 +27,28 @@ from ._io import write_csv, write_json
 from .critics import make_critics
 from .data import GaussMarkovStream, MovingDigitsStream
 from .losses import critic_loss
-from .metrics import db_above, distortion_bounds, perception_gaussian_fit, psnr, temporal_consistency
+from .metrics import (
+    db_above,
+    distortion_bounds,
+    perception_gaussian_fit,
+    psnr,
+    temporal_consistency,
+)
 from .models import CausalCodec, CodecConfig, init_parameters_
-from .train import Trainer, TrainConfig
+from .train import TrainConfig, Trainer
 
 __all__ = [
-    "GaussMarkovConfig",
+    "E1_FULL",
+    "E1_QUICK",
+    "E2_FULL",
+    "E2_QUICK",
+    "E3_FULL",
+    "E3_QUICK",
     "DigitsConfig",
+    "GaussMarkovConfig",
     "run_e1",
     "run_e2",
     "run_e3",
-    "E1_QUICK",
-    "E1_FULL",
-    "E2_QUICK",
-    "E2_FULL",
-    "E3_QUICK",
-    "E3_FULL",
 ]
 
 PLFS = ("jd", "fmd", "sa")
@@ -69,9 +75,10 @@ class GaussMarkovConfig:
     mse_steps: int = 1000
     gan_steps: int = 300
     mse_lr: float = 2e-3
-    gan_lr: float = 5e-4
+    gan_lr: float = 1e-4
+    gan_betas: tuple[float, float] = (0.5, 0.9)
     critic_lr: float = 1e-3
-    n_critic: int = 3
+    n_critic: int = 5
     gp_weight: float = 10.0
     lams: tuple[float, ...] = (1.0,)
     plfs: tuple[str, ...] = PLFS
@@ -103,6 +110,7 @@ class DigitsConfig:
     gan_steps: int = 120
     mse_lr: float = 1e-3
     gan_lr: float = 1e-4
+    gan_betas: tuple[float, float] = (0.5, 0.9)
     critic_lr: float = 2e-4
     n_critic: int = 2
     gp_weight: float = 10.0
@@ -117,7 +125,10 @@ class DigitsConfig:
 
 E1_QUICK = GaussMarkovConfig()
 E1_FULL = GaussMarkovConfig(
-    rate_points=((1, 1, 1), (2, 2, 2)), mse_steps=6000, gan_steps=3000, eval_samples=100000,
+    rate_points=((1, 1, 1), (2, 2, 2)),
+    mse_steps=6000,
+    gan_steps=3000,
+    eval_samples=100000,
 )
 E3_QUICK = GaussMarkovConfig(lams=(0.3, 1.0, 3.0), plfs=("jd", "fmd"))
 E3_FULL = replace(E1_FULL, rate_points=((1, 1, 1),), lams=(0.1, 0.3, 1.0, 3.0))
@@ -127,8 +138,11 @@ E2_FULL = DigitsConfig(mse_steps=5000, gan_steps=3000, eval_samples=2000, eval_c
 
 def _environment() -> dict[str, Any]:
     return {
-        "torch": torch.__version__, "numpy": np.__version__, "python": platform.python_version(),
-        "rdp_theory": rt.__version__, "torch_threads": torch.get_num_threads(),
+        "torch": torch.__version__,
+        "numpy": np.__version__,
+        "python": platform.python_version(),
+        "rdp_theory": rt.__version__,
+        "torch_threads": torch.get_num_threads(),
         "solve_rdp_available": hasattr(rt, "solve_rdp"),
     }
 
@@ -146,14 +160,17 @@ def reconstruct(
     """Evaluate ``codec`` (exact quantisation) on ``x`` with dither/noise seeded by ``seed``."""
     codec.eval()
     d, z = _gen(2 * seed, device), _gen(2 * seed + 1, device)
-    outs = [codec(x[i : i + chunk].to(device), d, z, training=False)["x_hat"].cpu()
-            for i in range(0, len(x), chunk)]
+    outs = [
+        codec(x[i : i + chunk].to(device), d, z, training=False)["x_hat"].cpu()
+        for i in range(0, len(x), chunk)
+    ]
     return torch.cat(outs).numpy()
 
 
 @torch.no_grad()
-def _critic_w1(critics: torch.nn.ModuleList, plf: str, x: np.ndarray, xh: np.ndarray,
-               device: torch.device) -> np.ndarray:
+def _critic_w1(
+    critics: torch.nn.ModuleList, plf: str, x: np.ndarray, xh: np.ndarray, device: torch.device
+) -> np.ndarray:
     from .critics import critic_inputs
 
     X = torch.from_numpy(x).float().to(device)
@@ -166,8 +183,14 @@ def _critic_w1(critics: torch.nn.ModuleList, plf: str, x: np.ndarray, xh: np.nda
 
 
 def _train(
-    codec: CausalCodec, data: Any, cfg: TrainConfig, ckpt_dir: Path, name: str, resume: bool,
-    progress: bool, device: torch.device,
+    codec: CausalCodec,
+    data: Any,
+    cfg: TrainConfig,
+    ckpt_dir: Path,
+    name: str,
+    resume: bool,
+    progress: bool,
+    device: torch.device,
 ) -> Trainer:
     tr = Trainer(codec, data, cfg, device)
     tr.run(checkpoint=ckpt_dir / f"{name}.pt", resume=resume, progress=progress)
@@ -176,7 +199,11 @@ def _train(
 
 # ------------------------------------------------------------------------------------------- E1/E3
 def _gauss_markov_rows(
-    cfg: GaussMarkovConfig, ckpt: Path, device: torch.device, resume: bool, progress: bool,
+    cfg: GaussMarkovConfig,
+    ckpt: Path,
+    device: torch.device,
+    resume: bool,
+    progress: bool,
 ) -> list[dict[str, Any]]:
     src = cfg.source()
     x_eval = GaussMarkovStream(src, cfg.n, 1, np.random.default_rng(cfg.seed + 10_000)).sample(
@@ -186,14 +213,22 @@ def _gauss_markov_rows(
     rows: list[dict[str, Any]] = []
     for rp, latent in enumerate(cfg.rate_points):
         if len(latent) != cfg.T:
-            raise InvalidParameterError(f"rate_points entries must have T = {cfg.T} entries, got {latent}")
+            raise InvalidParameterError(
+                f"rate_points entries must have T = {cfg.T} entries, got {latent}"
+            )
         ccfg = CodecConfig((cfg.n,), tuple(latent), cfg.levels, 1.0, cfg.hidden, cfg.n)
         rates = np.array(ccfg.rates())
         tag = f"rp{rp}_s{cfg.seed}"
         data = GaussMarkovStream(src, cfg.n, cfg.batch_size, np.random.default_rng(cfg.seed))
         base = CausalCodec(ccfg, _gen(cfg.seed))
-        mse_cfg = TrainConfig("mse", "mse", cfg.mse_steps, lr=cfg.mse_lr, seed=cfg.seed,
-                              checkpoint_every=cfg.checkpoint_every)
+        mse_cfg = TrainConfig(
+            "mse",
+            "mse",
+            cfg.mse_steps,
+            lr=cfg.mse_lr,
+            seed=cfg.seed,
+            checkpoint_every=cfg.checkpoint_every,
+        )
         _train(base, data, mse_cfg, ckpt, f"{tag}_mse", resume, progress, device)
         runs: list[tuple[str, str, float, CausalCodec, torch.nn.ModuleList | None, int]] = [
             ("mse", "mse", math.nan, base, None, cfg.mse_steps)
@@ -202,14 +237,32 @@ def _gauss_markov_rows(
             for plf in cfg.plfs:
                 for lam in cfg.lams:
                     codec = copy.deepcopy(base)
-                    data_g = GaussMarkovStream(src, cfg.n, cfg.batch_size,
-                                               np.random.default_rng(cfg.seed + 1))
-                    tc = TrainConfig(variant, plf, cfg.gan_steps, lr=cfg.gan_lr,
-                                     critic_lr=cfg.critic_lr, n_critic=cfg.n_critic,
-                                     gp_weight=cfg.gp_weight, lam=lam, seed=cfg.seed,
-                                     checkpoint_every=cfg.checkpoint_every)
-                    tr = _train(codec, data_g, tc, ckpt, f"{tag}_{variant}_{plf}_lam{lam:g}",
-                                resume, progress, device)
+                    data_g = GaussMarkovStream(
+                        src, cfg.n, cfg.batch_size, np.random.default_rng(cfg.seed + 1)
+                    )
+                    tc = TrainConfig(
+                        variant,
+                        plf,
+                        cfg.gan_steps,
+                        lr=cfg.gan_lr,
+                        betas=cfg.gan_betas,
+                        critic_lr=cfg.critic_lr,
+                        n_critic=cfg.n_critic,
+                        gp_weight=cfg.gp_weight,
+                        lam=lam,
+                        seed=cfg.seed,
+                        checkpoint_every=cfg.checkpoint_every,
+                    )
+                    tr = _train(
+                        codec,
+                        data_g,
+                        tc,
+                        ckpt,
+                        f"{tag}_{variant}_{plf}_lam{lam:g}",
+                        resume,
+                        progress,
+                        device,
+                    )
                     runs.append((variant, plf, lam, codec, tr.critics, cfg.gan_steps))
         for variant, plf, lam, codec, critics, steps in runs:
             xh = reconstruct(codec, x_eval, cfg.seed + 7, device)
@@ -217,8 +270,11 @@ def _gauss_markov_rows(
             D = err.mean(0)
             D_se = err.std(0, ddof=1) / math.sqrt(len(err))
             P = {p: perception_gaussian_fit(x_np, xh, p) for p in PLFS}
-            w1 = (np.full(cfg.T, math.nan) if critics is None
-                  else _critic_w1(critics, plf, x_np, xh, device))
+            w1 = (
+                np.full(cfg.T, math.nan)
+                if critics is None
+                else _critic_w1(critics, plf, x_np, xh, device)
+            )
             b = distortion_bounds(src, rates, P["fmd"], plf, None if plf == "mse" else P[plf])
             db = db_above(D, b["best"])
             db_lo = db_above(D - 3 * D_se, b["best"])
@@ -228,23 +284,44 @@ def _gauss_markov_rows(
                     warnings.warn(
                         f"learned point below the bound (rate point {rp}, {variant}/{plf}, frame "
                         f"{j + 1}: D = {D[j]:.5f} +- {D_se[j]:.5f}, bound {b['best'][j]:.5f}); "
-                        "this indicates a bug", RuntimeWarning, stacklevel=2)
-                rows.append({
-                    "rate_point": rp, "variant": variant, "plf": plf, "lam": lam,
-                    "frame": j + 1, "rate_bits": rates[j], "distortion": D[j],
-                    "distortion_se": D_se[j], "perception_fmd": P["fmd"][j],
-                    "perception_jd": P["jd"][j], "perception_sa": P["sa"][j],
-                    "perception": P["fmd" if plf == "mse" else plf][j],
-                    "critic_w1": w1[j], "bound_fmd": b["fmd"][j], "bound_plf": b["plf"][j],
-                    "bound_best": b["best"][j], "db_to_bound": db[j], "below_bound": below,
-                    "train_steps": steps, "bound_plf_source": b["plf_source"],
-                })
+                        "this indicates a bug",
+                        RuntimeWarning,
+                        stacklevel=2,
+                    )
+                rows.append(
+                    {
+                        "rate_point": rp,
+                        "variant": variant,
+                        "plf": plf,
+                        "lam": lam,
+                        "frame": j + 1,
+                        "rate_bits": rates[j],
+                        "distortion": D[j],
+                        "distortion_se": D_se[j],
+                        "perception_fmd": P["fmd"][j],
+                        "perception_jd": P["jd"][j],
+                        "perception_sa": P["sa"][j],
+                        "perception": P["fmd" if plf == "mse" else plf][j],
+                        "critic_w1": w1[j],
+                        "bound_fmd": b["fmd"][j],
+                        "bound_plf": b["plf"][j],
+                        "bound_best": b["best"][j],
+                        "db_to_bound": db[j],
+                        "below_bound": below,
+                        "train_steps": steps,
+                        "bound_plf_source": b["plf_source"],
+                    }
+                )
     return rows
 
 
 def run_e1(
-    cfg: GaussMarkovConfig, out_dir: str | Path, device: str = "cpu", resume: bool = False,
-    progress: bool = True, checkpoint_dir: str | Path | None = None,
+    cfg: GaussMarkovConfig,
+    out_dir: str | Path,
+    device: str = "cpu",
+    resume: bool = False,
+    progress: bool = True,
+    checkpoint_dir: str | Path | None = None,
 ) -> dict[str, Any]:
     """E1: learned (R, D, P) points of MSE/JD/FMD/SA decoders over the bounds.
 
@@ -258,28 +335,42 @@ def run_e1(
     wall = time.perf_counter() - t0
     write_csv(out / "e1_points.csv", rows)
     src = cfg.source()
-    meta = {"experiment": "E1", "config": asdict(cfg), "device": device, "wall_time_s": wall,
-            "source": {"sigmas": list(src.sigmas), "rhos": list(src.rhos), "T": src.T},
-            "environment": _environment(), "files": ["e1_points.csv"],
-            "any_below_bound": any(r["below_bound"] for r in rows)}
+    meta = {
+        "experiment": "E1",
+        "config": asdict(cfg),
+        "device": device,
+        "wall_time_s": wall,
+        "source": {"sigmas": list(src.sigmas), "rhos": list(src.rhos), "T": src.T},
+        "environment": _environment(),
+        "files": ["e1_points.csv"],
+        "any_below_bound": any(r["below_bound"] for r in rows),
+    }
     write_json(out / "e1_config.json", meta)
     return meta
 
 
-def _interp_matched(P_a: np.ndarray, D_a: np.ndarray, P_b: np.ndarray, D_b: np.ndarray) -> list[dict[str, float]]:
+def _interp_matched(
+    P_a: np.ndarray, D_a: np.ndarray, P_b: np.ndarray, D_b: np.ndarray
+) -> list[dict[str, float]]:
     """Compare D of curve ``a`` with curve ``b`` linearly interpolated at ``a``'s perception."""
     order = np.argsort(P_b)
     Pb, Db = P_b[order], D_b[order]
     out = []
     for p, d in zip(P_a, D_a):
         if len(Pb) >= 2 and Pb[0] <= p <= Pb[-1]:
-            out.append({"perception": float(p), "d_a": float(d), "d_b": float(np.interp(p, Pb, Db))})
+            out.append(
+                {"perception": float(p), "d_a": float(d), "d_b": float(np.interp(p, Pb, Db))}
+            )
     return out
 
 
 def run_e3(
-    cfg: GaussMarkovConfig, out_dir: str | Path, device: str = "cpu", resume: bool = False,
-    progress: bool = True, checkpoint_dir: str | Path | None = None,
+    cfg: GaussMarkovConfig,
+    out_dir: str | Path,
+    device: str = "cpu",
+    resume: bool = False,
+    progress: bool = True,
+    checkpoint_dir: str | Path | None = None,
 ) -> dict[str, Any]:
     """E3: frozen-MSE-encoder ("universal") decoders vs end-to-end training at matched perception.
 
@@ -300,33 +391,58 @@ def run_e3(
         for plf in cfg.plfs:
             curves = {}
             for variant in cfg.variants:
-                sel = [r for r in rows if r["rate_point"] == rp and r["variant"] == variant and r["plf"] == plf]
+                sel = [
+                    r
+                    for r in rows
+                    if r["rate_point"] == rp and r["variant"] == variant and r["plf"] == plf
+                ]
                 lams = sorted({r["lam"] for r in sel})
-                P = np.array([sum(r[f"perception_{plf}"] for r in sel if r["lam"] == lam) for lam in lams])
+                P = np.array(
+                    [sum(r[f"perception_{plf}"] for r in sel if r["lam"] == lam) for lam in lams]
+                )
                 D = np.array([sum(r["distortion"] for r in sel if r["lam"] == lam) for lam in lams])
                 curves[variant] = (P, D)
             matched = _interp_matched(*curves["universal"], *curves["e2e"])
             gaps = [10 * math.log10(m["d_a"] / m["d_b"]) for m in matched]
             summary[f"rp{rp}_{plf}"] = {
-                "universal_P": curves["universal"][0], "universal_D": curves["universal"][1],
-                "e2e_P": curves["e2e"][0], "e2e_D": curves["e2e"][1],
-                "matched": [{"perception_total": m["perception"], "D_universal": m["d_a"],
-                             "D_e2e_interp": m["d_b"]} for m in matched],
+                "universal_P": curves["universal"][0],
+                "universal_D": curves["universal"][1],
+                "e2e_P": curves["e2e"][0],
+                "e2e_D": curves["e2e"][1],
+                "matched": [
+                    {
+                        "perception_total": m["perception"],
+                        "D_universal": m["d_a"],
+                        "D_e2e_interp": m["d_b"],
+                    }
+                    for m in matched
+                ],
                 "mean_gap_db_universal_minus_e2e": float(np.mean(gaps)) if gaps else math.nan,
                 "note": "" if gaps else "no overlap of perception ranges; no matched comparison",
             }
     src = cfg.source()
-    meta = {"experiment": "E3", "config": asdict(cfg), "device": device,
-            "source": {"sigmas": list(src.sigmas), "rhos": list(src.rhos), "T": src.T},
-            "wall_time_s": time.perf_counter() - t0, "environment": _environment(),
-            "summary": summary, "files": ["e3_points.csv"]}
+    meta = {
+        "experiment": "E3",
+        "config": asdict(cfg),
+        "device": device,
+        "source": {"sigmas": list(src.sigmas), "rhos": list(src.rhos), "T": src.T},
+        "wall_time_s": time.perf_counter() - t0,
+        "environment": _environment(),
+        "summary": summary,
+        "files": ["e3_points.csv"],
+    }
     write_json(out / "e3_summary.json", meta)
     return meta
 
 
 # ------------------------------------------------------------------------------------------------ E2
 def _eval_critic_w1(
-    plf: str, x: np.ndarray, xh: np.ndarray, cfg: DigitsConfig, device: torch.device, seed: int,
+    plf: str,
+    x: np.ndarray,
+    xh: np.ndarray,
+    cfg: DigitsConfig,
+    device: torch.device,
+    seed: int,
 ) -> np.ndarray:
     """Train a fresh WGAN-GP critic per frame on (x, xh) halves and report W1 on the other half."""
     T = x.shape[1]
@@ -357,16 +473,17 @@ def _save_grid(path: Path, panels: dict[str, np.ndarray], title: str) -> None:
 
     names = list(panels)
     S, T = panels[names[0]].shape[:2]
-    fig, axes = plt.subplots(len(names) * S, T, figsize=(1.2 * T, 1.2 * len(names) * S), squeeze=False)
-    for a, name in enumerate(names):
-        for s in range(S):
+    rows = len(names) * S
+    fig, axes = plt.subplots(rows, T, figsize=(1.1 * T, 1.1 * rows), squeeze=False)
+    for s in range(S):  # one block per sample: the source, then each decoder under it
+        for a, name in enumerate(names):
             for t in range(T):
-                ax = axes[a * S + s, t]
+                ax = axes[s * len(names) + a, t]
                 ax.imshow(np.clip(panels[name][s, t], 0, 1), cmap="gray", vmin=0, vmax=1)
                 ax.set_xticks([]), ax.set_yticks([])
                 if t == 0:
-                    ax.set_ylabel(f"{name}", fontsize=7)
-                if a == 0 and s == 0:
+                    ax.set_ylabel(name, fontsize=7)
+                if s == 0 and a == 0:
                     ax.set_title(f"frame {t + 1}", fontsize=8)
     fig.suptitle(title, fontsize=8)
     fig.tight_layout()
@@ -379,8 +496,12 @@ def _save_grid(path: Path, panels: dict[str, np.ndarray], title: str) -> None:
 
 
 def run_e2(
-    cfg: DigitsConfig, out_dir: str | Path, device: str = "cpu", resume: bool = False,
-    progress: bool = True, checkpoint_dir: str | Path | None = None,
+    cfg: DigitsConfig,
+    out_dir: str | Path,
+    device: str = "cpu",
+    resume: bool = False,
+    progress: bool = True,
+    checkpoint_dir: str | Path | None = None,
 ) -> dict[str, Any]:
     """E2: the seed's two scenarios on bouncing digits, (R1, R2, R3) = (inf, eps, eps), (eps, eps, eps).
 
@@ -395,8 +516,9 @@ def run_e2(
     ckpt = out / "checkpoints" if checkpoint_dir is None else Path(checkpoint_dir)
     k = cfg.eps_symbols
     scenarios = {"inf_eps_eps": (None,) + (k,) * (cfg.T - 1), "eps_eps_eps": (k,) * cfg.T}
-    x_eval = MovingDigitsStream(cfg.T, 1, np.random.default_rng(cfg.seed + 10_000), cfg.size).sample(
-        cfg.eval_samples)
+    x_eval = MovingDigitsStream(
+        cfg.T, 1, np.random.default_rng(cfg.seed + 10_000), cfg.size
+    ).sample(cfg.eval_samples)
     x_np = x_eval.numpy()
     rows: list[dict[str, Any]] = []
     for name, latent in scenarios.items():
@@ -404,16 +526,42 @@ def run_e2(
         rates = ccfg.rates()
         data = MovingDigitsStream(cfg.T, cfg.batch_size, np.random.default_rng(cfg.seed), cfg.size)
         base = CausalCodec(ccfg, _gen(cfg.seed))
-        _train(base, data, TrainConfig("mse", "mse", cfg.mse_steps, lr=cfg.mse_lr, seed=cfg.seed,
-                                       checkpoint_every=cfg.checkpoint_every),
-               ckpt, f"e2_{name}_mse", resume, progress, dev)
+        _train(
+            base,
+            data,
+            TrainConfig(
+                "mse",
+                "mse",
+                cfg.mse_steps,
+                lr=cfg.mse_lr,
+                seed=cfg.seed,
+                checkpoint_every=cfg.checkpoint_every,
+            ),
+            ckpt,
+            f"e2_{name}_mse",
+            resume,
+            progress,
+            dev,
+        )
         decoders = {"mse": base}
         for plf in cfg.plfs:
             codec = copy.deepcopy(base)
-            data_g = MovingDigitsStream(cfg.T, cfg.batch_size, np.random.default_rng(cfg.seed + 1), cfg.size)
-            tc = TrainConfig("universal", plf, cfg.gan_steps, lr=cfg.gan_lr, critic_lr=cfg.critic_lr,
-                             n_critic=cfg.n_critic, gp_weight=cfg.gp_weight, lam=cfg.lam,
-                             seed=cfg.seed, checkpoint_every=cfg.checkpoint_every)
+            data_g = MovingDigitsStream(
+                cfg.T, cfg.batch_size, np.random.default_rng(cfg.seed + 1), cfg.size
+            )
+            tc = TrainConfig(
+                "universal",
+                plf,
+                cfg.gan_steps,
+                lr=cfg.gan_lr,
+                betas=cfg.gan_betas,
+                critic_lr=cfg.critic_lr,
+                n_critic=cfg.n_critic,
+                gp_weight=cfg.gp_weight,
+                lam=cfg.lam,
+                seed=cfg.seed,
+                checkpoint_every=cfg.checkpoint_every,
+            )
             _train(codec, data_g, tc, ckpt, f"e2_{name}_universal_{plf}", resume, progress, dev)
             decoders[plf] = codec
         panels = {"source": x_np[: cfg.grid_samples]}
@@ -425,19 +573,34 @@ def run_e2(
             tc_ = np.concatenate([[math.nan], temporal_consistency(x_np, xh)])
             panels[dname] = xh[: cfg.grid_samples]
             for j in range(cfg.T):
-                rows.append({
-                    "scenario": name, "decoder": dname, "frame": j + 1,
-                    "rate_bits_per_frame": math.inf if latent[j] is None else latent[j] * math.log2(cfg.levels),
-                    "rate_bits": rates[j], "mse": mse[j], "psnr_db": psnr(mse[j]),
-                    "critic_w1_joint": w1_joint[j], "critic_w1_marginal": w1_marg[j],
-                    "temporal_consistency": tc_[j],
-                })
-        _save_grid(out / f"e2_grid_{name}.png", panels,
-                   f"E2 {name}: rows = source, then decoders {', '.join(decoders)}")
+                rows.append(
+                    {
+                        "scenario": name,
+                        "decoder": dname,
+                        "frame": j + 1,
+                        "rate_bits_per_frame": rates[j] * cfg.size**2,
+                        "rate_bits": rates[j],
+                        "mse": mse[j],
+                        "psnr_db": psnr(mse[j]),
+                        "critic_w1_joint": w1_joint[j],
+                        "critic_w1_marginal": w1_marg[j],
+                        "temporal_consistency": tc_[j],
+                    }
+                )
+        _save_grid(
+            out / f"e2_grid_{name}.png",
+            panels,
+            f"E2 {name}: per sample, source then {', '.join(decoders)}",
+        )
     write_csv(out / "e2_frames.csv", rows)
-    meta = {"experiment": "E2", "config": asdict(cfg), "device": device,
-            "wall_time_s": time.perf_counter() - t0, "environment": _environment(),
-            "scenarios": {k_: [None if v is None else v for v in lat] for k_, lat in scenarios.items()},
-            "files": ["e2_frames.csv"] + [f"e2_grid_{n}.png" for n in scenarios]}
+    meta = {
+        "experiment": "E2",
+        "config": asdict(cfg),
+        "device": device,
+        "wall_time_s": time.perf_counter() - t0,
+        "environment": _environment(),
+        "scenarios": {k_: [None if v is None else v for v in lat] for k_, lat in scenarios.items()},
+        "files": ["e2_frames.csv"] + [f"e2_grid_{n}.png" for n in scenarios],
+    }
     write_json(out / "e2_config.json", meta)
     return meta

@@ -17,7 +17,7 @@ from torch import Tensor, nn
 
 from .critics import critic_inputs
 
-__all__ = ["distortion_terms", "critic_loss", "codec_loss"]
+__all__ = ["codec_loss", "critic_loss", "distortion_terms"]
 
 
 def distortion_terms(x: Tensor, x_hat: Tensor) -> dict[str, Tensor]:
@@ -27,7 +27,9 @@ def distortion_terms(x: Tensor, x_hat: Tensor) -> dict[str, Tensor]:
     return {"mse": per_frame, "loss": per_frame.sum()}
 
 
-def _gradient_penalty(critic: nn.Module, real: Tensor, fake: Tensor, gen: torch.Generator) -> Tensor:
+def _gradient_penalty(
+    critic: nn.Module, real: Tensor, fake: Tensor, gen: torch.Generator
+) -> Tensor:
     shape = (real.shape[0],) + (1,) * (real.ndim - 1)
     eps = torch.rand(shape, generator=gen, device=gen.device)
     mix = (eps * real + (1 - eps) * fake).requires_grad_(True)
@@ -38,7 +40,11 @@ def _gradient_penalty(critic: nn.Module, real: Tensor, fake: Tensor, gen: torch.
 
 
 def critic_loss(
-    critics: nn.ModuleList, plf: str, x: Tensor, x_hat: Tensor, gp_weight: float,
+    critics: nn.ModuleList,
+    plf: str,
+    x: Tensor,
+    x_hat: Tensor,
+    gp_weight: float,
     gen: torch.Generator,
 ) -> dict[str, Tensor]:
     """WGAN-GP critic objective summed over frames (``x_hat`` should be detached).
@@ -56,7 +62,11 @@ def critic_loss(
 
 
 def codec_loss(
-    critics: nn.ModuleList | None, plf: str, x: Tensor, x_hat: Tensor, lam: float,
+    critics: nn.ModuleList | None,
+    plf: str,
+    x: Tensor,
+    x_hat: Tensor,
+    lam: float,
     frame_weights: Tensor | None = None,
 ) -> dict[str, Tensor]:
     """Codec objective: weighted per-frame MSE plus ``lam`` times the critics' W1 estimates.

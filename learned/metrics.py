@@ -29,13 +29,13 @@ from rdp_theory.exceptions import InvalidParameterError
 from .critics import PLFS, critic_inputs
 
 __all__ = [
-    "gaussian_w2_squared",
+    "db_above",
+    "distortion_bounds",
     "gaussian_fit_w2_squared",
+    "gaussian_w2_squared",
     "perception_gaussian_fit",
     "psnr",
     "temporal_consistency",
-    "distortion_bounds",
-    "db_above",
 ]
 
 
@@ -44,9 +44,7 @@ def _psd_sqrt(S: NDArray[np.float64]) -> NDArray[np.float64]:
     return (V * np.sqrt(np.clip(w, 0.0, None))) @ V.T
 
 
-def gaussian_w2_squared(
-    m1: ArrayLike, S1: ArrayLike, m2: ArrayLike, S2: ArrayLike
-) -> float:
+def gaussian_w2_squared(m1: ArrayLike, S1: ArrayLike, m2: ArrayLike, S2: ArrayLike) -> float:
     r"""Squared W2 distance between :math:`\mathcal N(m_1, S_1)` and :math:`\mathcal N(m_2, S_2)`.
 
     .. math::
@@ -75,13 +73,14 @@ def gaussian_fit_w2_squared(a: ArrayLike, b: ArrayLike) -> float:
 
     ``a`` and ``b`` have shape ``(N, d)`` (or ``(N,)`` for ``d = 1``).
     """
-    A = np.asarray(a, float).reshape(len(a), -1)
-    B = np.asarray(b, float).reshape(len(b), -1)
+    a_arr, b_arr = np.asarray(a, float), np.asarray(b, float)
+    A = a_arr.reshape(len(a_arr), -1)
+    B = b_arr.reshape(len(b_arr), -1)
     if A.shape[1] != B.shape[1] or len(A) < 2 or len(B) < 2:
         raise InvalidParameterError(
             f"a and b must be (N, d) sample arrays with the same d and N >= 2, got {A.shape}, {B.shape}"
         )
-    cov = lambda M: np.atleast_2d(np.cov(M, rowvar=False))  # noqa: E731
+    cov = lambda M: np.atleast_2d(np.cov(M, rowvar=False))
     return gaussian_w2_squared(A.mean(0), cov(A), B.mean(0), cov(B))
 
 
@@ -112,7 +111,10 @@ def perception_gaussian_fit(x: ArrayLike, x_hat: ArrayLike, plf: str) -> NDArray
     for j in range(T):
         real, fake = critic_inputs(plf, X, Xh, j)
         out[j] = np.mean(
-            [gaussian_fit_w2_squared(real[:, :, i].numpy(), fake[:, :, i].numpy()) for i in range(n)]
+            [
+                gaussian_fit_w2_squared(real[:, :, i].numpy(), fake[:, :, i].numpy())
+                for i in range(n)
+            ]
         )
     return out
 
@@ -137,7 +139,9 @@ def temporal_consistency(x: ArrayLike, x_hat: ArrayLike) -> NDArray[np.float64]:
     """
     X, Xh = np.asarray(x, float), np.asarray(x_hat, float)
     if X.shape != Xh.shape or X.ndim < 2:
-        raise InvalidParameterError(f"x and x_hat must have the same shape (N, T, ...), got {X.shape}, {Xh.shape}")
+        raise InvalidParameterError(
+            f"x and x_hat must have the same shape (N, T, ...), got {X.shape}, {Xh.shape}"
+        )
     dx, dxh = np.diff(X, axis=1), np.diff(Xh, axis=1)
     axes = (0,) + tuple(range(2, X.ndim))
     return ((dxh - dx) ** 2).mean(axis=axes)
@@ -169,8 +173,8 @@ def distortion_bounds(
     Returns
     -------
     dict
-        ``"fmd"``: FMD bound (T,); ``"plf"``: bound under the decoder's own PLF (T,) or NaNs when
-        unavailable; ``"best"``: elementwise maximum of the valid bounds; ``"plf_source"``: how
+        ``"fmd"``: FMD bound (T,); ``"plf"``: bound under the decoder's own PLF (T,), NaN where
+        unavailable (no solver, or no certified solution: never a number from a failed solve); ``"best"``: elementwise maximum of the valid bounds; ``"plf_source"``: how
         ``"plf"`` was obtained.
     """
     T = source.T
@@ -192,12 +196,15 @@ def distortion_bounds(
             how = "unavailable (rdp_theory.solve_rdp missing)"
         else:
             p = np.asarray(perception_plf, float)
-            own = np.empty(T)
+            own = np.full(T, math.nan)
+            how = f"solve_rdp(plf={plf!r}, objective=one-hot)"
             for j in range(T):
                 w = np.zeros(T)
                 w[j] = 1.0
-                own[j] = solve(source, r, p, plf=plf, objective=w).distortions[j]
-            how = f"solve_rdp(plf={plf!r}, objective=one-hot)"
+                try:
+                    own[j] = solve(source, r, p, plf=plf, objective=w).distortions[j]
+                except rt.RDPError as exc:  # no certified solution: no number (NaN), say why
+                    how += f"; frame {j + 1} failed: {type(exc).__name__}"
     else:
         raise InvalidParameterError(f"plf must be 'mse', 'fmd', 'jd' or 'sa', got {plf!r}")
     best = np.fmax(fmd, own)

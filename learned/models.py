@@ -30,7 +30,7 @@ from rdp_theory.exceptions import InvalidParameterError
 
 from .quantization import UniformDitheredQuantizer, fixed_length_rate
 
-__all__ = ["CodecConfig", "CausalEncoder", "CausalDecoder", "CausalCodec", "init_parameters_"]
+__all__ = ["CausalCodec", "CausalDecoder", "CausalEncoder", "CodecConfig", "init_parameters_"]
 
 
 @dataclass(frozen=True)
@@ -79,8 +79,14 @@ class CodecConfig:
                 raise InvalidParameterError(
                     f"latent_dims entries must be integers >= 1 or None (lossless), got {k!r}"
                 )
-        if isinstance(self.noise_dim, bool) or not isinstance(self.noise_dim, int) or self.noise_dim < 0:
-            raise InvalidParameterError(f"noise_dim must be an integer >= 0, got {self.noise_dim!r}")
+        if (
+            isinstance(self.noise_dim, bool)
+            or not isinstance(self.noise_dim, int)
+            or self.noise_dim < 0
+        ):
+            raise InvalidParameterError(
+                f"noise_dim must be an integer >= 0, got {self.noise_dim!r}"
+            )
         if isinstance(self.hidden, bool) or not isinstance(self.hidden, int) or self.hidden < 1:
             raise InvalidParameterError(f"hidden must be an integer >= 1, got {self.hidden!r}")
         UniformDitheredQuantizer(self.levels, self.step)  # validates levels and step
@@ -140,7 +146,10 @@ def init_parameters_(module: nn.Module, generator: torch.Generator) -> nn.Module
 
 def _mlp(d_in: int, hidden: int, d_out: int) -> nn.Sequential:
     return nn.Sequential(
-        nn.Linear(d_in, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU(),
+        nn.Linear(d_in, hidden),
+        nn.ReLU(),
+        nn.Linear(hidden, hidden),
+        nn.ReLU(),
         nn.Linear(hidden, d_out),
     )
 
@@ -152,9 +161,13 @@ class _ConvFeatures(nn.Module):
         super().__init__()
         h, w = frame_shape
         self.net = nn.Sequential(
-            nn.Conv2d(channels, 16, 4, 2, 1), nn.ReLU(),
-            nn.Conv2d(16, 32, 4, 2, 1), nn.ReLU(),
-            nn.Flatten(), nn.Linear(32 * (h // 4) * (w // 4), hidden), nn.ReLU(),
+            nn.Conv2d(channels, 16, 4, 2, 1),
+            nn.ReLU(),
+            nn.Conv2d(16, 32, 4, 2, 1),
+            nn.ReLU(),
+            nn.Flatten(),
+            nn.Linear(32 * (h // 4) * (w // 4), hidden),
+            nn.ReLU(),
         )
 
     def forward(self, x: Tensor) -> Tensor:
@@ -180,7 +193,9 @@ class CausalEncoder(nn.Module):
             if config.is_image:
                 self.features.append(_ConvFeatures(1, config.frame_shape, h))
             else:
-                self.features.append(nn.Sequential(nn.Linear(config.samples_per_frame, h), nn.ReLU()))
+                self.features.append(
+                    nn.Sequential(nn.Linear(config.samples_per_frame, h), nn.ReLU())
+                )
             self.heads.append(_mlp(h + ctx, h, k))
 
     def latent(self, j: int, x_j: Tensor, reps: list[Tensor]) -> Tensor:
@@ -242,17 +257,27 @@ class CausalDecoder(nn.Module):
             reps = sum(c.rep_dim(i) for i in range(j + 1))
             if c.is_image:
                 hh, ww = c.frame_shape
-                self.nets.append(nn.Sequential(
-                    nn.Linear(reps + c.noise_dim, h), nn.ReLU(),
-                    nn.Linear(h, 32 * (hh // 4) * (ww // 4)), nn.ReLU(),
-                    nn.Unflatten(1, (32, hh // 4, ww // 4)),
-                    nn.ConvTranspose2d(32, 16, 4, 2, 1), nn.ReLU(),
-                    nn.ConvTranspose2d(16, 16, 4, 2, 1), nn.ReLU(),
-                ))
+                self.nets.append(
+                    nn.Sequential(
+                        nn.Linear(reps + c.noise_dim, h),
+                        nn.ReLU(),
+                        nn.Linear(h, 32 * (hh // 4) * (ww // 4)),
+                        nn.ReLU(),
+                        nn.Unflatten(1, (32, hh // 4, ww // 4)),
+                        nn.ConvTranspose2d(32, 16, 4, 2, 1),
+                        nn.ReLU(),
+                        nn.ConvTranspose2d(16, 16, 4, 2, 1),
+                        nn.ReLU(),
+                    )
+                )
                 # the previous reconstruction enters as an extra channel (motion-compensation-free P-frame)
-                self.refine.append(nn.Sequential(
-                    nn.Conv2d(17, 16, 3, 1, 1), nn.ReLU(), nn.Conv2d(16, 1, 3, 1, 1),
-                ))
+                self.refine.append(
+                    nn.Sequential(
+                        nn.Conv2d(17, 16, 3, 1, 1),
+                        nn.ReLU(),
+                        nn.Conv2d(16, 1, 3, 1, 1),
+                    )
+                )
             else:
                 n = c.samples_per_frame
                 self.nets.append(_mlp(reps + c.noise_dim + j * n, h, n))

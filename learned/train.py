@@ -31,7 +31,7 @@ from .critics import make_critics
 from .losses import codec_loss, critic_loss
 from .models import CausalCodec, init_parameters_
 
-__all__ = ["TrainConfig", "Trainer", "TrainingDivergedError", "DataStream"]
+__all__ = ["DataStream", "TrainConfig", "Trainer", "TrainingDivergedError"]
 
 STAGES = ("mse", "universal", "e2e")
 PLF_CHOICES = ("mse", "jd", "fmd", "sa")
@@ -73,6 +73,9 @@ class TrainConfig:
         Write a checkpoint every this many steps (0: only at the end).
     critic_hidden : int
         Critic width.
+    betas : (float, float)
+        Adam betas of the codec optimiser (the critics always use ``(0.5, 0.9)``, the WGAN-GP
+        choice; PLF stages are more stable with the same for the codec).
     """
 
     stage: str
@@ -86,6 +89,7 @@ class TrainConfig:
     seed: int = 0
     checkpoint_every: int = 0
     critic_hidden: int = 64
+    betas: tuple[float, float] = (0.9, 0.999)
 
     def __post_init__(self) -> None:
         if self.stage not in STAGES:
@@ -100,15 +104,25 @@ class TrainConfig:
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or v < 1:
                 raise InvalidParameterError(f"{name} must be an integer >= 1, got {v!r}")
-        if isinstance(self.checkpoint_every, bool) or not isinstance(self.checkpoint_every, int) or self.checkpoint_every < 0:
-            raise InvalidParameterError(f"checkpoint_every must be an integer >= 0, got {self.checkpoint_every!r}")
+        if (
+            isinstance(self.checkpoint_every, bool)
+            or not isinstance(self.checkpoint_every, int)
+            or self.checkpoint_every < 0
+        ):
+            raise InvalidParameterError(
+                f"checkpoint_every must be an integer >= 0, got {self.checkpoint_every!r}"
+            )
+        if len(self.betas) != 2 or not all(0 <= b < 1 for b in self.betas):
+            raise InvalidParameterError(f"betas must be two numbers in [0, 1), got {self.betas!r}")
         for name in ("lr", "critic_lr", "gp_weight", "lam"):
             v = getattr(self, name)
             if not (isinstance(v, (int, float)) and math.isfinite(v) and v >= 0):
                 raise InvalidParameterError(f"{name} must be a finite number >= 0, got {v!r}")
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        d = asdict(self)
+        d["betas"] = list(self.betas)  # a checkpoint round trip must compare equal
+        return d
 
 
 def _generator(device: torch.device, seed: int) -> torch.Generator:
@@ -132,11 +146,17 @@ class Trainer:
     """
 
     def __init__(
-        self, codec: CausalCodec, data: DataStream, config: TrainConfig, device: str | torch.device = "cpu"
+        self,
+        codec: CausalCodec,
+        data: DataStream,
+        config: TrainConfig,
+        device: str | torch.device = "cpu",
     ) -> None:
         self.device = torch.device(device)
         if self.device.type == "cuda" and not torch.cuda.is_available():
-            raise InvalidParameterError("device 'cuda' requested but torch.cuda.is_available() is False")
+            raise InvalidParameterError(
+                "device 'cuda' requested but torch.cuda.is_available() is False"
+            )
         self.codec = codec.to(self.device)
         self.data = data
         self.config = config
@@ -148,14 +168,18 @@ class Trainer:
         for p in self.codec.encoder.parameters():
             p.requires_grad_(not freeze)
         params = self.codec.decoder.parameters() if freeze else self.codec.parameters()
-        self.opt = torch.optim.Adam(list(params), lr=c.lr)
+        self.opt = torch.optim.Adam(list(params), lr=c.lr, betas=(c.betas[0], c.betas[1]))
         self.critics: nn.ModuleList | None = None
         self.critic_opt: torch.optim.Optimizer | None = None
         if c.plf != "mse":
-            self.critics = make_critics(c.plf, codec.config.frame_shape, codec.config.T, c.critic_hidden)
+            self.critics = make_critics(
+                c.plf, codec.config.frame_shape, codec.config.T, c.critic_hidden
+            )
             init_parameters_(self.critics, torch.Generator().manual_seed(3 * c.seed + 2))
             self.critics.to(self.device)
-            self.critic_opt = torch.optim.Adam(self.critics.parameters(), lr=c.critic_lr, betas=(0.5, 0.9))
+            self.critic_opt = torch.optim.Adam(
+                self.critics.parameters(), lr=c.critic_lr, betas=(0.5, 0.9)
+            )
         self.step = 0
         self.history: list[dict[str, Any]] = []
 
@@ -204,7 +228,9 @@ class Trainer:
 
     def load(self, path: str | os.PathLike[str]) -> None:
         """Load a checkpoint written by :meth:`save`."""
-        self.load_state_dict(torch.load(os.fspath(path), map_location=self.device, weights_only=False))
+        self.load_state_dict(
+            torch.load(os.fspath(path), map_location=self.device, weights_only=False)
+        )
 
     # ------------------------------------------------------------------ training
     def train_step(self) -> dict[str, Any]:
@@ -276,7 +302,10 @@ class Trainer:
         end = c.steps if stop_after is None else min(c.steps, self.step + stop_after)
         rate = sum(r for r in self.codec.config.rates() if math.isfinite(r))
         bar = tqdm(
-            total=c.steps, initial=self.step, disable=not progress, leave=False,
+            total=c.steps,
+            initial=self.step,
+            disable=not progress,
+            leave=False,
             desc=f"{c.stage}/{c.plf}",
         )
         try:
@@ -284,12 +313,19 @@ class Trainer:
                 rec = self.train_step()
                 bar.update(1)
                 if self.step % 10 == 0 or self.step == end:
-                    post = {"loss": f"{rec['loss']:.4f}", "D": f"{sum(rec['mse']) / len(rec['mse']):.4f}",
-                            "R": f"{rate:.3g}b"}
+                    post = {
+                        "loss": f"{rec['loss']:.4f}",
+                        "D": f"{sum(rec['mse']) / len(rec['mse']):.4f}",
+                        "R": f"{rate:.3g}b",
+                    }
                     if "critic_loss" in rec:
                         post["critic"] = f"{rec['critic_loss']:.3f}"
                     bar.set_postfix(post)
-                if checkpoint is not None and c.checkpoint_every and self.step % c.checkpoint_every == 0:
+                if (
+                    checkpoint is not None
+                    and c.checkpoint_every
+                    and self.step % c.checkpoint_every == 0
+                ):
                     self.save(checkpoint)
         finally:
             bar.close()

@@ -12,30 +12,70 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from learned.__main__ import main  # noqa: E402
+from learned.__main__ import main
 
 pytestmark = pytest.mark.learned
 
 E1_COLUMNS = [
-    "rate_point", "variant", "plf", "lam", "frame", "rate_bits", "distortion", "distortion_se",
-    "perception_fmd", "perception_jd", "perception_sa", "perception", "critic_w1", "bound_fmd", "bound_plf",
-    "bound_best", "db_to_bound", "below_bound", "train_steps", "bound_plf_source",
+    "rate_point",
+    "variant",
+    "plf",
+    "lam",
+    "frame",
+    "rate_bits",
+    "distortion",
+    "distortion_se",
+    "perception_fmd",
+    "perception_jd",
+    "perception_sa",
+    "perception",
+    "critic_w1",
+    "bound_fmd",
+    "bound_plf",
+    "bound_best",
+    "db_to_bound",
+    "below_bound",
+    "train_steps",
+    "bound_plf_source",
 ]
 
 
 def test_help_runs_in_a_fresh_process() -> None:
-    out = subprocess.run([sys.executable, "-m", "learned", "--help"], capture_output=True, text=True,
-                         timeout=60)
+    out = subprocess.run(
+        [sys.executable, "-m", "learned", "--help"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
     assert out.returncode == 0
     assert all(e in out.stdout for e in ("e1", "e2", "e3"))
-    sub = subprocess.run([sys.executable, "-m", "learned", "e1", "--help"], capture_output=True,
-                         text=True, timeout=60)
+    sub = subprocess.run(
+        [sys.executable, "-m", "learned", "e1", "--help"],
+        capture_output=True,
+        check=False,
+        text=True,
+        timeout=60,
+    )
     assert sub.returncode == 0 and "--resume" in sub.stdout and "--retrain" in sub.stdout
 
 
 def test_e1_smoke_writes_points_and_config(tmp_path: Path) -> None:
-    rc = main(["e1", "--quick", "--out", str(tmp_path), "--mse-steps", "3", "--gan-steps", "2",
-               "--eval-samples", "400", "--no-progress"])
+    rc = main(
+        [
+            "e1",
+            "--quick",
+            "--out",
+            str(tmp_path),
+            "--mse-steps",
+            "3",
+            "--gan-steps",
+            "2",
+            "--eval-samples",
+            "400",
+            "--no-progress",
+        ]
+    )
     assert rc == 0
     with open(tmp_path / "e1_points.csv") as fh:
         rows = list(csv.DictReader(fh))
@@ -52,16 +92,44 @@ def test_e1_smoke_writes_points_and_config(tmp_path: Path) -> None:
     assert not any(r["below_bound"] == "True" for r in rows)
     assert all(float(r["db_to_bound"]) > -0.5 for r in rows)
     # resuming finished stages retrains nothing and reproduces the same numbers
-    main(["e1", "--quick", "--out", str(tmp_path), "--mse-steps", "3", "--gan-steps", "2",
-          "--eval-samples", "400", "--no-progress", "--resume"])
+    main(
+        [
+            "e1",
+            "--quick",
+            "--out",
+            str(tmp_path),
+            "--mse-steps",
+            "3",
+            "--gan-steps",
+            "2",
+            "--eval-samples",
+            "400",
+            "--no-progress",
+            "--resume",
+        ]
+    )
     with open(tmp_path / "e1_points.csv") as fh:
         assert list(csv.DictReader(fh)) == rows
 
 
 def test_e2_and_e3_smoke(tmp_path: Path) -> None:
     """Tiny E2 (conv codec, both scenarios) and E3 runs write their files."""
-    main(["e2", "--out", str(tmp_path / "e2"), "--mse-steps", "2", "--gan-steps", "1",
-          "--eval-samples", "16", "--eval-critic-steps", "1", "--no-progress"])
+    main(
+        [
+            "e2",
+            "--out",
+            str(tmp_path / "e2"),
+            "--mse-steps",
+            "2",
+            "--gan-steps",
+            "1",
+            "--eval-samples",
+            "16",
+            "--eval-critic-steps",
+            "1",
+            "--no-progress",
+        ]
+    )
     with open(tmp_path / "e2" / "e2_frames.csv") as fh:
         rows = list(csv.DictReader(fh))
     assert {r["scenario"] for r in rows} == {"inf_eps_eps", "eps_eps_eps"}
@@ -69,7 +137,19 @@ def test_e2_and_e3_smoke(tmp_path: Path) -> None:
     lossless = [r for r in rows if r["scenario"] == "inf_eps_eps" and r["frame"] == "1"]
     assert all(float(r["mse"]) == 0.0 for r in lossless)  # R1 = inf is coded losslessly
     assert (tmp_path / "e2" / "e2_grid_eps_eps_eps.png").stat().st_size > 0
-    main(["e3", "--out", str(tmp_path / "e3"), "--mse-steps", "2", "--gan-steps", "1",
-          "--eval-samples", "200", "--no-progress"])
+    main(
+        [
+            "e3",
+            "--out",
+            str(tmp_path / "e3"),
+            "--mse-steps",
+            "2",
+            "--gan-steps",
+            "1",
+            "--eval-samples",
+            "200",
+            "--no-progress",
+        ]
+    )
     summary = json.loads((tmp_path / "e3" / "e3_summary.json").read_text())
     assert set(summary["summary"]) == {"rp0_jd", "rp0_fmd"}

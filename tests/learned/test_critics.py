@@ -6,8 +6,8 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from learned.critics import critic_frames, critic_inputs, make_critics  # noqa: E402
-from rdp_theory.exceptions import InvalidParameterError  # noqa: E402
+from learned.critics import critic_frames, critic_inputs, make_critics
+from rdp_theory.exceptions import InvalidParameterError
 
 pytestmark = pytest.mark.learned
 
@@ -16,7 +16,9 @@ T = 4
 
 def _pair(seed: int, frame_shape: tuple[int, ...] = (3,)) -> tuple[torch.Tensor, torch.Tensor]:
     g = torch.Generator().manual_seed(seed)
-    return torch.randn(5, T, *frame_shape, generator=g), torch.randn(5, T, *frame_shape, generator=g)
+    return torch.randn(5, T, *frame_shape, generator=g), torch.randn(
+        5, T, *frame_shape, generator=g
+    )
 
 
 def _perturb(z: torch.Tensor, frame: int) -> torch.Tensor:

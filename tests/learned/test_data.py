@@ -9,15 +9,15 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-import rdp_theory as rt  # noqa: E402
-from learned.data import (  # noqa: E402
+import rdp_theory as rt
+from learned.data import (
     ArrayStream,
     GaussMarkovStream,
     load_kth,
     load_moving_mnist,
     moving_digits,
 )
-from rdp_theory.exceptions import InvalidParameterError  # noqa: E402
+from rdp_theory.exceptions import InvalidParameterError
 
 pytestmark = pytest.mark.learned
 

@@ -9,8 +9,8 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-import rdp_theory as rt  # noqa: E402
-from learned.metrics import (  # noqa: E402
+import rdp_theory as rt
+from learned.metrics import (
     db_above,
     distortion_bounds,
     gaussian_fit_w2_squared,

@@ -8,13 +8,15 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from learned.models import CausalCodec, CodecConfig  # noqa: E402
-from rdp_theory.exceptions import InvalidParameterError  # noqa: E402
+from learned.models import CausalCodec, CodecConfig
+from rdp_theory.exceptions import InvalidParameterError
 
 pytestmark = pytest.mark.learned
 
 
-def _codec(frame_shape: tuple[int, ...], latent: tuple[int | None, ...], seed: int = 0) -> CausalCodec:
+def _codec(
+    frame_shape: tuple[int, ...], latent: tuple[int | None, ...], seed: int = 0
+) -> CausalCodec:
     cfg = CodecConfig(frame_shape, latent, levels=4, hidden=16, noise_dim=2)
     return CausalCodec(cfg, torch.Generator().manual_seed(seed))
 

@@ -8,11 +8,11 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from hypothesis import given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from learned.quantization import UniformDitheredQuantizer, fixed_length_rate  # noqa: E402
-from rdp_theory.exceptions import InvalidParameterError  # noqa: E402
+from learned.quantization import UniformDitheredQuantizer, fixed_length_rate
+from rdp_theory.exceptions import InvalidParameterError
 
 pytestmark = pytest.mark.learned
 
@@ -72,7 +72,9 @@ def test_straight_through_value_and_gradient() -> None:
     assert torch.equal(y.grad, torch.ones(3))
 
 
-@pytest.mark.parametrize("k, levels, n", [(1, 2, 1), (2, 4, 4), (3, 16, 1024), (5, 3, 7), (0, 4, 4)])
+@pytest.mark.parametrize(
+    "k, levels, n", [(1, 2, 1), (2, 4, 4), (3, 16, 1024), (5, 3, 7), (0, 4, 4)]
+)
 def test_fixed_length_rate_is_exact(k: int, levels: int, n: int) -> None:
     """Rate = k * log2(L) / n bits per sample, and total bits reproduce k * log2(L)."""
     r = fixed_length_rate(k, levels, n)
@@ -82,7 +84,11 @@ def test_fixed_length_rate_is_exact(k: int, levels: int, n: int) -> None:
 
 @pytest.mark.parametrize(
     "kwargs, name",
-    [({"levels": 1}, "levels"), ({"levels": 4, "step": 0.0}, "step"), ({"levels": 4, "mode": "x"}, "mode")],
+    [
+        ({"levels": 1}, "levels"),
+        ({"levels": 4, "step": 0.0}, "step"),
+        ({"levels": 4, "mode": "x"}, "mode"),
+    ],
 )
 def test_bad_quantiser_arguments_are_named(kwargs: dict, name: str) -> None:
     with pytest.raises(InvalidParameterError, match=name):

@@ -10,11 +10,11 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-import rdp_theory as rt  # noqa: E402
-from learned.data import GaussMarkovStream  # noqa: E402
-from learned.models import CausalCodec, CodecConfig  # noqa: E402
-from learned.train import Trainer, TrainConfig, TrainingDivergedError  # noqa: E402
-from rdp_theory.exceptions import InvalidParameterError  # noqa: E402
+import rdp_theory as rt
+from learned.data import GaussMarkovStream
+from learned.models import CausalCodec, CodecConfig
+from learned.train import TrainConfig, Trainer, TrainingDivergedError
+from rdp_theory.exceptions import InvalidParameterError
 
 pytestmark = pytest.mark.learned
 
@@ -23,8 +23,9 @@ SRC = rt.GaussMarkovSource.stationary(T=3, sigma=1.0, rho=0.9)
 
 def _setup(cfg: TrainConfig, codec: CausalCodec | None = None) -> Trainer:
     if codec is None:
-        codec = CausalCodec(CodecConfig((4,), (2, 2, 2), hidden=16, noise_dim=4),
-                            torch.Generator().manual_seed(0))
+        codec = CausalCodec(
+            CodecConfig((4,), (2, 2, 2), hidden=16, noise_dim=4), torch.Generator().manual_seed(0)
+        )
     data = GaussMarkovStream(SRC, 4, 64, np.random.default_rng(0))
     return Trainer(codec, data, cfg)
 
@@ -55,7 +56,9 @@ def _flat_state(tr: Trainer) -> dict[str, torch.Tensor]:
 
 
 @pytest.mark.parametrize("stage, plf", [("mse", "mse"), ("universal", "sa"), ("e2e", "jd")])
-def test_resume_reproduces_uninterrupted_run_bit_for_bit(tmp_path: Path, stage: str, plf: str) -> None:
+def test_resume_reproduces_uninterrupted_run_bit_for_bit(
+    tmp_path: Path, stage: str, plf: str
+) -> None:
     K = 12
     cfg = TrainConfig(stage, plf, steps=K, checkpoint_every=5, n_critic=2)
     straight = _setup(cfg)
