@@ -48,6 +48,17 @@ def build_parser() -> argparse.ArgumentParser:
         s.add_argument("--eval-samples", type=int, default=None, help="override evaluation size")
         if name == "e2":
             s.add_argument(
+                "--dataset",
+                choices=("bouncing", "moving_mnist", "kth"),
+                default="bouncing",
+                help="bouncing digits (bundled, default), Moving MNIST file, or KTH .avi folder",
+            )
+            s.add_argument(
+                "--data-path",
+                default=None,
+                help="mnist_test_seq.npy (moving_mnist) or a folder of .avi files (kth)",
+            )
+            s.add_argument(
                 "--eval-critic-steps",
                 type=int,
                 default=None,
@@ -79,6 +90,9 @@ def main(argv: list[str] | None = None) -> int:
         over["gan_steps"] = args.gan_steps
     if args.eval_samples is not None:
         over["eval_samples"] = args.eval_samples
+    if args.experiment == "e2":
+        over["dataset"] = args.dataset
+        over["data_path"] = args.data_path
     if getattr(args, "eval_critic_steps", None) is not None:
         over["eval_critic_steps"] = args.eval_critic_steps
     cfg = replace(cfg, **over)

