@@ -104,14 +104,20 @@ def main(argv: list[str] | None = None) -> int:
         out = args.out if args.out is not None else Path("runs") / args.experiment
         resume = args.resume
         ckpt = out / "checkpoints"
-    meta = run(
-        cfg,
-        out,
-        device=args.device,
-        resume=resume,
-        progress=not args.no_progress,
-        checkpoint_dir=ckpt,
-    )
+    from .train import TrainingDivergedError
+
+    try:
+        meta = run(
+            cfg,
+            out,
+            device=args.device,
+            resume=resume,
+            progress=not args.no_progress,
+            checkpoint_dir=ckpt,
+        )
+    except TrainingDivergedError as exc:
+        print(f"error: {exc} (checkpoints in {ckpt})", file=sys.stderr)
+        return 2
     print(
         json.dumps(
             {
