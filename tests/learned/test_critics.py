@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 torch = pytest.importorskip("torch")
+torch.set_num_threads(1)  # the CI box is small and shared
 
 from learned.critics import critic_frames, critic_inputs, make_critics
 from rdp_theory.exceptions import InvalidParameterError

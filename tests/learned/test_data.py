@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch")
+torch.set_num_threads(1)  # the CI box is small and shared
 
 import rdp_theory as rt
 from learned.data import (

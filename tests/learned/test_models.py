@@ -7,6 +7,7 @@ import math
 import pytest
 
 torch = pytest.importorskip("torch")
+torch.set_num_threads(1)  # the CI box is small and shared
 
 from learned.models import CausalCodec, CodecConfig
 from rdp_theory.exceptions import InvalidParameterError
