@@ -419,7 +419,10 @@ def _run(model: _Model, solver: str, opts: dict[str, Any]) -> _Raw:
     prob = model.problem
     data, chain, inv = prob.get_problem_data(solver, solver_opts=opts)
     raw = chain.solve_via_data(prob, data, warm_start=False, verbose=False, solver_opts=opts)
-    prob.unpack_results(raw, chain, inv)
+    with warnings.catch_warnings():
+        # cvxpy's generic "may be inaccurate" note; the certificate decides and SolverWarning says
+        warnings.filterwarnings("ignore", message="Solution may be inaccurate", category=UserWarning)
+        prob.unpack_results(raw, chain, inv)
     status = str(prob.status)
     if solver == cp.CLARABEL:
         primal, dual, iters = raw.obj_val, raw.obj_val_dual, raw.iterations
@@ -431,11 +434,20 @@ def _run(model: _Model, solver: str, opts: dict[str, Any]) -> _Raw:
     return _Raw(status, solver, float(primal), float(dual), int(iters))
 
 
+# Fallbacks, cheapest and most accurate first. Degenerate instances (e.g. a perception level at
+# exactly the tangency value, where several W2 couplings are tight and singular together) can
+# stall Clarabel under Ruiz equilibration; without it, or with more static regularisation, they
+# solve to ~1e-8. SCS (first order, ~1e-6) is the last resort.
+_NO_EQUILIBRATION: dict[str, Any] = dict(equilibrate_enable=False, max_iter=500)
+_REGULARISED: dict[str, Any] = dict(static_regularization_constant=1e-6, max_iter=500)
 _ATTEMPTS: tuple[tuple[str, dict[str, Any]], ...] = (
     (cp.CLARABEL, _TIGHT),
     (cp.CLARABEL, _DEFAULT),
+    (cp.CLARABEL, _NO_EQUILIBRATION),
+    (cp.CLARABEL, _REGULARISED),
     (cp.SCS, _SCS),
 )
+_LEX_ATTEMPTS = ((cp.CLARABEL, _TIGHT), (cp.CLARABEL, _NO_EQUILIBRATION))
 
 
 class _Infeasible(Exception):
@@ -519,10 +531,15 @@ def _certify(
     lmin = float(np.linalg.eigvalsh(np.block([[shat, H], [H.T, np.diag(q)]])).min())
     psd_res = max(0.0, -lmin, noise_violation)
     used = 0.5 * np.log2(np.divide(p, e, out=np.full(T, np.inf), where=e > 0))
-    rate_res = float(np.max(np.clip(np.where(np.isinf(rates), 0.0, used - rates), 0.0, None)))
+    fin_r = np.isfinite(rates)
+    excess = np.zeros(T)
+    excess[fin_r] = used[fin_r] - rates[fin_r]  # an infinite budget is never exceeded
+    rate_res = float(max(0.0, excess.max()))
     phi = plf.values(sigma_x, shat, cross)
     fin = np.isfinite(perception)
-    perc_res = float(np.max(np.clip(np.where(fin, phi - np.where(fin, perception, 0.0), 0.0), 0.0, None)))
+    over = np.zeros(T)
+    over[fin] = phi[fin] - perception[fin]
+    perc_res = float(max(0.0, over.max()))
     primal_res = max(dist_res, psd_res, perc_res)
     cert = Certificate(
         distortion_residual=dist_res,
@@ -541,11 +558,20 @@ def _certify(
     return _Scheme(primal, raw, p, q, shat, cross, G, noise, used, phi, cert, worst)
 
 
+# Fallbacks, cheapest and most accurate first. Degenerate instances (e.g. a perception level at
+# exactly the tangency value, where several W2 couplings are tight and singular together) can
+# stall Clarabel under Ruiz equilibration; without it, or with more static regularisation, they
+# solve to ~1e-8. SCS (first order, ~1e-6) is the last resort.
+_NO_EQUILIBRATION: dict[str, Any] = dict(equilibrate_enable=False, max_iter=500)
+_REGULARISED: dict[str, Any] = dict(static_regularization_constant=1e-6, max_iter=500)
 _ATTEMPTS: tuple[tuple[str, dict[str, Any]], ...] = (
     (cp.CLARABEL, _TIGHT),
     (cp.CLARABEL, _DEFAULT),
+    (cp.CLARABEL, _NO_EQUILIBRATION),
+    (cp.CLARABEL, _REGULARISED),
     (cp.SCS, _SCS),
 )
+_LEX_ATTEMPTS = ((cp.CLARABEL, _TIGHT), (cp.CLARABEL, _NO_EQUILIBRATION))
 
 
 def _solve_model(
@@ -809,7 +835,7 @@ def _solve_lexicographic(
         w = np.zeros(T)
         w[k] = 1.0
         failures: list[str] = []
-        plan = [(rel, _ATTEMPTS[:1]) for rel in _LEX_SLACKS] if k else []
+        plan = [(rel, _LEX_ATTEMPTS) for rel in _LEX_SLACKS] if k else []
         plan.append((_LEX_SLACKS[-1], _ATTEMPTS))
         tested = False
         i = 0
@@ -886,7 +912,7 @@ def _is_pinned(
     """
     try:
         top = _solve_weighted(
-            source, rates, perception, plf, representation, w, caps, _ATTEMPTS[:1], maximize=True
+            source, rates, perception, plf, representation, w, caps, _LEX_ATTEMPTS, maximize=True
         )
     except (_Infeasible, SolverError):
         return False
