@@ -27,6 +27,12 @@ from .exceptions import (
 from .perception import PLFS, PerceptionLoss
 from .simulate import SimulationResult
 from .source import GaussMarkovSource
+from .universality import (
+    UniversalityResult,
+    UniversalitySweep,
+    universality_gap,
+    universality_sweep,
+)
 from .wasserstein import gaussian_w2_squared
 
 __version__ = "0.1.0"
@@ -38,7 +44,11 @@ __all__ = [
     "PerceptionLoss",
     "RDPSolution",
     "SimulationResult",
+    "UniversalityResult",
+    "UniversalitySweep",
     "gaussian_w2_squared",
+    "universality_gap",
+    "universality_sweep",
     "pareto_sweep",
     "solve_rdp",
     "GaussMarkovSource",

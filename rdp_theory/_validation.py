@@ -78,11 +78,22 @@ def check_perception(
     return _check_length(arr, name, length)
 
 
+#: Largest standard deviation accepted: its square (a variance) and sums of a few such terms
+#: must stay finite in float64.
+SIGMA_MAX = 1e150
+
+
 def check_sigma(value: ArrayLike, name: str = "sigma") -> FloatArray:
-    """Standard deviations: finite and strictly positive."""
-    return _range_check(
+    """Standard deviations in ``(0, 1e150]`` (finite, positive, with a finite square)."""
+    arr = _range_check(
         as_float_array(value, name), name, low=0.0, allow_inf=False, low_inclusive=False
     )
+    if (arr > SIGMA_MAX).any():
+        raise InvalidParameterError(
+            f"{name} must be <= {SIGMA_MAX:g} so that variances stay finite "
+            f"(allowed range (0, {SIGMA_MAX:g}]), got {_describe(arr.tolist())}"
+        )
+    return arr
 
 
 def check_weights(value: ArrayLike, name: str, *, length: int) -> FloatArray:

@@ -364,7 +364,7 @@ def _bind(
     weights: FloatArray,
     caps: FloatArray,
 ) -> None:
-    """Bind parameter values for the *normalised* problem.
+    r"""Bind parameter values for the *normalised* problem.
 
     Frame ``k`` is divided by :math:`\sigma_k` (an exact congruence of the program): the source
     becomes unit-variance with the same correlations (:math:`a'_k = \rho_k`,

@@ -70,7 +70,7 @@ class PerceptionLoss(abc.ABC):
         return j == 0
 
     def zero_expressions(self, model: Any, j: int) -> list[Any]:
-        """Non-redundant affine expressions that vanish exactly when frame ``j`` has
+        r"""Non-redundant affine expressions that vanish exactly when frame ``j`` has
         :math:`\phi_j = 0` (the default: every distinct entry of :math:`K_2 - K_1`)."""
         _, dk = self.pair_expressions(model, j)
         if self.is_scalar(j):
@@ -84,7 +84,7 @@ class PerceptionLoss(abc.ABC):
     def values(
         self, sigma_x: FloatArray, sigma_xhat: FloatArray, cross: FloatArray
     ) -> FloatArray:
-        """Perception value :math:`\\phi_j` (W2^2) of every frame, shape (T,)."""
+        r"""Perception value :math:`\phi_j` (W2^2) of every frame, shape (T,)."""
         T = sigma_x.shape[0]
         return np.array(
             [gaussian_w2_squared(*self.pair_numeric(sigma_x, sigma_xhat, cross, j)) for j in range(T)]

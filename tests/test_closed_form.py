@@ -1,0 +1,115 @@
+"""Closed forms: THEORY.md section 4 formulas, limits, broadcasting and monotonicity."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import rdp_theory as rt
+from rdp_theory.testing import gauss_markov_sources, rate_vectors
+
+# Closed forms against each other / textbook forms: float64 round-off of a handful of operations.
+CF_TOL = 1e-12
+
+
+@given(sigma=st.floats(0.1, 10), rate=st.floats(0, 12))
+def test_zero_perception_single_frame_formula(sigma: float, rate: float) -> None:
+    """P = 0: D = 2 sigma^2 (1 - sqrt(1 - 2^{-2R})) (evaluated stably as 2 sigma^2 x/(1+sqrt(1-x)))."""
+    x = 2.0 ** (-2 * rate)
+    ref = 2 * sigma**2 * x / (1 + math.sqrt(1 - x))
+    assert rt.gaussian_rdp(sigma, rate, 0.0) == pytest.approx(ref, rel=CF_TOL)
+
+
+@given(sigma=st.floats(0.1, 10), rate=st.floats(0, 12), p=st.floats(0, 100))
+def test_single_frame_between_mse_and_zero_perception(sigma: float, rate: float, p: float) -> None:
+    """e <= D(R, P) <= D(R, 0) <= 2 e (the last: 2(1 - sqrt(1-x)) <= 2x)."""
+    e = sigma**2 * 2.0 ** (-2 * rate)
+    d = rt.gaussian_rdp(sigma, rate, p)
+    d0 = rt.gaussian_rdp(sigma, rate, 0.0)
+    assert e * (1 - CF_TOL) <= d <= d0 * (1 + CF_TOL) <= 2 * e * (1 + CF_TOL)
+
+
+@given(sigma=st.floats(0.1, 10), rate=st.floats(0, 8), p=st.floats(1e-6, 100))
+def test_single_frame_matches_textbook_form_where_it_is_accurate(sigma: float, rate: float, p: float) -> None:
+    """The cancellation-free evaluation equals sigma^2 + s^2 - 2 s sqrt(v); the textbook form
+    loses ~|log10 D/sigma^2| digits, so compare with an absolute tolerance on sigma^2."""
+    e = sigma**2 * 2.0 ** (-2 * rate)
+    v = sigma**2 - e
+    s = max(math.sqrt(v), sigma - math.sqrt(p))
+    textbook = sigma**2 + s * s - 2 * s * math.sqrt(v)
+    assert rt.gaussian_rdp(sigma, rate, p) == pytest.approx(textbook, abs=1e-12 * sigma**2)
+
+
+def test_limits_of_single_frame() -> None:
+    assert rt.gaussian_rdp(2.0, 0.0, 0.0) == pytest.approx(8.0)  # independent copy: 2 sigma^2
+    assert rt.gaussian_rdp(2.0, 0.0, math.inf) == pytest.approx(4.0)  # output 0
+    assert rt.gaussian_rdp(2.0, math.inf, 0.0) == 0.0
+    assert rt.gaussian_rdp(2.0, 1.0, math.inf) == pytest.approx(1.0)
+
+
+def test_broadcasting_scalars_in_scalars_out() -> None:
+    assert isinstance(rt.gaussian_rdp(1.0, 1.0, 0.0), float)
+    out = rt.gaussian_rdp(np.array([1.0, 2.0])[:, None], np.linspace(0, 4, 5), 0.0)
+    assert out.shape == (2, 5)
+    src = rt.GaussMarkovSource.stationary(3)
+    grid = np.random.default_rng(0).uniform(0, 4, size=(7, 3))
+    d = rt.fmd_distortions(src, grid, 0.1)
+    assert d.shape == (7, 3)
+    np.testing.assert_allclose(d[2], rt.fmd_distortions(src, grid[2], 0.1), rtol=0)
+    assert rt.mmse_distortions(src, 1.0).shape == (3,)
+    assert isinstance(rt.operational_rates(1.0), float)
+
+
+@given(data=st.data())
+def test_mse_recursion_from_its_definition(data: st.DataObject) -> None:
+    """e_j = p_j 2^{-2R_j}, p_{j+1} = a_j^2 e_j + s_j, and v_j = sigma_j^2 - e_j."""
+    src = data.draw(gauss_markov_sources(max_T=5))
+    r = data.draw(rate_vectors(src.T, max_rate=6))
+    rep = rt.greedy_representation(src, r)
+    p = src.variances[0]
+    for j in range(src.T):
+        e = p * 2.0 ** (-2 * r[j])
+        assert rep.e[j] == pytest.approx(e, rel=1e-12)
+        assert rep.v[j] == pytest.approx(src.variances[j] - e, rel=1e-9, abs=1e-12 * src.variances[j])
+        if j + 1 < src.T:
+            p = src.a[j] ** 2 * e + src.innovation_variances[j]
+
+
+@given(data=st.data())
+def test_jd_closed_form_equals_theory_recursion(data: st.DataObject) -> None:
+    """The stable D_j = e_j + delta_j equals THEORY's D_j = 2 sigma_j^2 - 2 c_j (moderate rates,
+    where the literal form has no cancellation problem)."""
+    src = data.draw(gauss_markov_sources(max_T=5))
+    r = data.draw(rate_vectors(src.T, max_rate=3))
+    q = rt.greedy_representation(src, r).q
+    c = [src.sigma[0] * math.sqrt(q[0])]
+    for j in range(1, src.T):
+        c.append(src.a[j - 1] ** 2 * c[-1] + math.sqrt(src.innovation_variances[j - 1] * q[j]))
+    literal = 2 * src.variances - 2 * np.array(c)
+    np.testing.assert_allclose(rt.jd_zero_perception_distortions(src, r), literal, rtol=1e-9, atol=1e-12 * src.variances.max())
+
+
+@given(data=st.data())
+def test_closed_forms_monotone_in_rates_and_perception(data: st.DataObject) -> None:
+    """More rate or more perception slack never increases an MSE/FMD distortion (theorem: the
+    feasible sets grow and FMD is simultaneously optimal)."""
+    src = data.draw(gauss_markov_sources(max_T=4))
+    r = data.draw(rate_vectors(src.T, max_rate=5))
+    p = np.asarray(data.draw(st.lists(st.floats(0, 5), min_size=src.T, max_size=src.T)))
+    k = data.draw(st.integers(0, src.T - 1))
+    r2, p2 = r.copy(), p.copy()
+    r2[k] += 0.5
+    p2[k] += 0.5
+    for a, b in ((rt.fmd_distortions(src, r, p), rt.fmd_distortions(src, r2, p)),
+                 (rt.fmd_distortions(src, r, p), rt.fmd_distortions(src, r, p2)),
+                 (rt.mmse_distortions(src, r), rt.mmse_distortions(src, r2))):
+        assert np.all(b <= a * (1 + CF_TOL))
+
+
+def test_operational_rates() -> None:
+    np.testing.assert_allclose(rt.operational_rates([0.0, 1.0, 3.0]), [5.0, 7.0, 10.0])
+    assert rt.operational_rates(math.inf) == math.inf
