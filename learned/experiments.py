@@ -34,6 +34,7 @@ from .data import (
 )
 from .losses import critic_loss
 from .metrics import (
+    below_bound,
     db_above,
     distortion_bounds,
     perception_gaussian_fit,
@@ -322,9 +323,9 @@ def _gauss_markov_rows(
             )
             b = distortion_bounds(src, rates, P["fmd"], plf, None if plf == "mse" else P[plf])
             db = db_above(D, b["best"])
-            db_lo = db_above(D - 3 * D_se, b["best"])
+            below_flags = below_bound(D, D_se, b["best"])
             for j in range(cfg.T):
-                below = bool(db_lo[j] < 0)
+                below = bool(below_flags[j])
                 if below:
                     warnings.warn(
                         f"learned point below the bound (rate point {rp}, {variant}/{plf}, frame "

@@ -216,3 +216,17 @@ def db_above(distortion: ArrayLike, bound: ArrayLike) -> NDArray[np.float64]:
     d, b = np.asarray(distortion, float), np.asarray(bound, float)
     with np.errstate(divide="ignore", invalid="ignore"):
         return 10 * np.log10(d / b)
+
+
+def below_bound(
+    distortion: ArrayLike, standard_error: ArrayLike, bound: ArrayLike, z: float = 3.0
+) -> NDArray[np.bool_]:
+    """Whether a measured distortion is *significantly* below its bound (a bug, never a result).
+
+    True where ``distortion + z * standard_error < bound``; a NaN bound gives False.
+    """
+    d, se, b = (np.asarray(v, float) for v in (distortion, standard_error, bound))
+    if (se < 0).any():
+        raise InvalidParameterError(f"standard_error must be >= 0, got {se.tolist()}")
+    with np.errstate(invalid="ignore"):
+        return np.asarray(d + z * se < b)

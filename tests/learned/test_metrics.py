@@ -12,6 +12,7 @@ torch.set_num_threads(1)  # the CI box is small and shared
 
 import rdp_theory as rt
 from learned.metrics import (
+    below_bound,
     db_above,
     distortion_bounds,
     gaussian_fit_w2_squared,
@@ -115,3 +116,11 @@ def test_psnr_and_temporal_consistency() -> None:
     tc = temporal_consistency(x, frozen)
     np.testing.assert_allclose(tc, (np.diff(x, axis=1) ** 2).mean(axis=(0, 2, 3)))
     assert np.all(tc > 0)
+
+
+def test_below_bound_flags_only_significant_violations() -> None:
+    """The bug detector: flagged iff D + 3 se < bound; NaN bounds are never flagged."""
+    bound = np.array([1.0, 1.0, 1.0, np.nan])
+    D = np.array([0.5, 0.95, 1.2, 0.1])
+    se = np.array([0.1, 0.1, 0.1, 0.1])
+    assert below_bound(D, se, bound).tolist() == [True, False, False, False]
