@@ -24,6 +24,9 @@ from hypothesis import strategies as st
 from .source import GaussMarkovSource
 
 __all__ = [
+    "CLOSED_FORM_RTOL",
+    "ORDER_TOL",
+    "MC_SIGMAS",
     "gauss_markov_sources",
     "rate_vectors",
     "perception_vectors",
@@ -32,6 +35,14 @@ __all__ = [
 ]
 
 PLF_NAMES = ("jd", "fmd", "sa")
+
+#: Closed form against the convex program: THEORY.md section 5 demands relative error <= 1e-5.
+CLOSED_FORM_RTOL = 1e-5
+#: Inequalities between two solver outputs (orderings, monotonicity) hold up to the certified
+#: accuracy of each solve (``rdp_theory.convex.ACCURACY`` = 1e-7 relative to max sigma^2), doubled.
+ORDER_TOL = 2e-7
+#: Monte Carlo estimates must lie within this many standard errors of the exact value.
+MC_SIGMAS = 4.0
 
 
 @st.composite

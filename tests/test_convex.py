@@ -8,7 +8,7 @@ import warnings
 import cvxpy as cp
 import numpy as np
 import pytest
-from conftest import ORDER_TOL, REL_TOL
+from rdp_theory.testing import ORDER_TOL, CLOSED_FORM_RTOL as REL_TOL
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import MC_SIGMAS
+from rdp_theory.testing import MC_SIGMAS
 
 import rdp_theory as rt
 from rdp_theory.simulate import joint_model

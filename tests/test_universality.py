@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from conftest import ORDER_TOL, REL_TOL
+from rdp_theory.testing import ORDER_TOL, CLOSED_FORM_RTOL as REL_TOL
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

@@ -1,0 +1,106 @@
+"""Benchmarks of the bound engine (a script, not a timed test).
+
+    python benchmarks/bench_core.py [--repeat 7] [--out bench_core.json]
+
+Reports medians over ``--repeat`` runs (these machines are noisy: compare ratios measured within
+one run, not absolute times across runs):
+
+1. closed-form throughput on a 10^6-point rate grid (T = 3): frame-points per second;
+2. a parametrised T = 3 SDP re-solve (weighted objective, rates changing every call) against
+   rebuilding the problem for each solve: medians and their ratio;
+3. T = 10 solves (weighted, and lexicographic);
+4. a 100-point 0-PLF-JD curve (lexicographic, T = 3, R_2 swept).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import statistics
+import time
+import warnings
+from collections.abc import Callable
+
+import numpy as np
+
+import rdp_theory as rt
+from rdp_theory import convex
+
+
+def median_time(fn: Callable[[], object], repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--repeat", type=int, default=7)
+    ap.add_argument("--out", default=None)
+    args = ap.parse_args()
+    warnings.simplefilter("ignore", rt.SolverWarning)
+    rng = np.random.default_rng(0)
+    src3 = rt.GaussMarkovSource.stationary(3, 1.0, 0.9)
+    res: dict[str, float] = {}
+
+    grid = rng.uniform(0, 8, size=(1_000_000, 3))
+    rt.fmd_distortions(src3, grid, 0.1)  # warm-up
+    t = median_time(lambda: rt.fmd_distortions(src3, grid, 0.1), args.repeat)
+    res["closed_form_fmd_frame_points_per_s"] = grid.size / t
+    t = median_time(lambda: rt.jd_zero_perception_distortions(src3, grid), args.repeat)
+    res["closed_form_jd_frame_points_per_s"] = grid.size / t
+    sig = rng.uniform(0.1, 10, 1_000_000)
+    t = median_time(lambda: rt.gaussian_rdp(sig, grid[:, 0], 0.1), args.repeat)
+    res["closed_form_single_frame_points_per_s"] = sig.size / t
+
+    w = np.array([1.0, 1.0, 1.0])
+    rates = iter(rng.uniform(0.1, 4, size=(10_000, 3)))
+    rt.solve_rdp(src3, next(rates), 0.1, plf="jd", objective=w)  # compile once
+    n = max(args.repeat, 25)
+    t_re = [median_time(lambda: rt.solve_rdp(src3, next(rates), 0.1, plf="jd", objective=w), 1) for _ in range(n)]
+
+    def rebuild() -> None:
+        convex.clear_cache()
+        rt.solve_rdp(src3, next(rates), 0.1, plf="jd", objective=w)
+
+    t_rb = [median_time(rebuild, 1) for _ in range(max(args.repeat, 9))]
+    res["sdp_T3_resolve_median_ms"] = 1e3 * statistics.median(t_re)
+    res["sdp_T3_rebuild_median_ms"] = 1e3 * statistics.median(t_rb)
+    res["sdp_T3_rebuild_over_resolve"] = statistics.median(t_rb) / statistics.median(t_re)
+
+    src10 = rt.GaussMarkovSource.stationary(10, 1.0, 0.9)
+    r10 = iter(rng.uniform(0.1, 4, size=(1_000, 10)))
+    rt.solve_rdp(src10, next(r10), 0.1, plf="jd", objective=np.ones(10))
+    res["sdp_T10_weighted_median_ms"] = 1e3 * median_time(
+        lambda: rt.solve_rdp(src10, next(r10), 0.1, plf="jd", objective=np.ones(10)), args.repeat
+    )
+    rt.solve_rdp(src10, next(r10), 0.0, plf="jd")
+    res["sdp_T10_lexicographic_median_ms"] = 1e3 * median_time(
+        lambda: rt.solve_rdp(src10, next(r10), 0.0, plf="jd"), max(3, args.repeat // 2)
+    )
+
+    r2 = np.linspace(0.05, 5, 100)
+
+    def curve() -> None:
+        for x in r2:
+            rt.solve_rdp(src3, (0.05, x, 3.0), 0.0, plf="jd")
+
+    curve()  # compile
+    res["jd0_curve_100pt_s"] = median_time(curve, 3)
+
+    info = {"python": platform.python_version(), "machine": platform.machine(),
+            "repeat": args.repeat, "results": res}
+    width = max(map(len, res))
+    for k, v in res.items():
+        print(f"{k:<{width}}  {v:,.4g}")
+    if args.out:
+        with open(args.out, "w") as fh:
+            json.dump(info, fh, indent=1)
+
+
+if __name__ == "__main__":
+    main()
