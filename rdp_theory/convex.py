@@ -119,7 +119,8 @@ class Certificate:
         Interior-point (or SCS) iterations of the final (sub)problem.
     lexicographic_slack : tuple of float
         Relative slack ``r`` allowed on the earlier frames' optima at each lexicographic stage
-        ``2..T`` (empty for weighted objectives).
+        ``2..T`` (empty for weighted objectives). If the penalised fallback was needed, instead
+        the measured relative drift of frames ``1..T-1`` from their stage optima.
     attempts : int
         Solver attempts used (fallbacks and lexicographic retries included).
     """
@@ -830,6 +831,7 @@ def _solve_lexicographic(
     slack_used: list[float] = []
     total_attempts = 0
     pinned: set[int] = set()
+    penalised = False
     scheme: _Scheme | None = None
     for k in range(T):
         w = np.zeros(T)
@@ -869,18 +871,65 @@ def _solve_lexicographic(
             total_attempts += scheme.certificate.attempts
             break
         else:
-            raise SolverError(
-                f"lexicographic stage {k + 1} failed: " + " | ".join(failures[-2:])
-            )
+            scheme = _penalised_stage(source, rates, perception, plf, representation, best, k, pinned)
+            if scheme is None:
+                raise SolverError(
+                    f"lexicographic stage {k + 1} failed: " + " | ".join(failures[-2:])
+                )
+            total_attempts += scheme.certificate.attempts
+            rel = math.inf  # marks the penalised fallback; the real drift is reported below
+            penalised = True
         best[k] = scheme.primal.D[k]
         if k > 0:
             slack_used.append(rel)
     if scheme is None:  # pragma: no cover - T >= 1 is validated
         raise SolverError("internal error: empty lexicographic chain")
+    if penalised:
+        # report the measured drift of every earlier frame from its own stage optimum
+        drift = (scheme.primal.D - best) / (np.abs(best) + 1e-3 * source.variances)
+        slack_used = [float(max(0.0, d)) for d in drift[:-1]]
+        scheme = replace(scheme, worst=max(scheme.worst, 10 * ACCURACY))  # forces the warning
+        warnings.warn(
+            "lexicographic chain used its penalised fallback on a degenerate stage; earlier "
+            f"frames drift from their optima by up to {max(slack_used, default=0.0):.1e} "
+            "(relative); see certificate.lexicographic_slack",
+            SolverWarning,
+            stacklevel=3,
+        )
     return _assemble(
         source, rates, perception, plf, "lexicographic", representation, scheme,
         total_attempts, tuple(slack_used), float(scheme.primal.D[-1]),
     )
+
+
+#: weights of earlier frames (relative, scale-normalised) in the penalised lexicographic fallback
+_LEX_PENALTIES = (1e4, 1e2)
+
+
+def _penalised_stage(
+    source: GaussMarkovSource,
+    rates: FloatArray,
+    perception: FloatArray,
+    plf: PerceptionLoss,
+    representation: str,
+    best: FloatArray,
+    k: int,
+    pinned: set[int],
+) -> _Scheme | None:
+    """Last resort for a degenerate stage: min D_k + M sum_{j<k} D_j (each frame in its own
+    scale) with only loose caps (1e-3 relative), a well-posed program. Earlier frames may drift
+    slightly from their optima; the caller reports the drift and flags the result inaccurate."""
+    T = source.T
+    for M in _LEX_PENALTIES:
+        w = np.zeros(T)
+        w[:k] = M * source.variances[k] / source.variances[:k]
+        w[k] = 1.0
+        caps = _stage_caps(best, k, 1e-3, pinned, source.variances)
+        try:
+            return _solve_weighted(source, rates, perception, plf, representation, w, caps)
+        except (_Infeasible, SolverError):
+            continue
+    return None
 
 
 def _stage_caps(
