@@ -38,10 +38,11 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=2000)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", default=None)
+    ap.add_argument("--stop", type=int, default=None, help="only the first STOP draws")
     args = ap.parse_args()
     rng = np.random.default_rng(args.seed)
     failures, inaccurate, errs, times = [], 0, [], []
-    for i in range(args.n):
+    for i in range(args.n if args.stop is None else min(args.n, args.stop)):
         if i and i % 100 == 0:
             print(f"{i} instances, {len(failures)} failures, {inaccurate} inaccurate", flush=True)
         src, r, p, plf = draw(rng)
@@ -54,6 +55,7 @@ def main() -> None:
         except rt.RDPError as exc:
             failures.append({"i": i, "sigmas": src.sigmas, "rhos": src.rhos, "rates": r.tolist(),
                              "perception": p.tolist(), "plf": plf, "error": repr(exc)})
+            print("FAILED", failures[-1], flush=True)
             continue
         finally:
             times.append(time.perf_counter() - t0)
