@@ -42,9 +42,11 @@ with a :class:`Certificate` recomputed from the primal matrices in THEORY.md's o
 
 from __future__ import annotations
 
+import contextlib
 import math
+import os
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any, Literal, Union
@@ -416,10 +418,33 @@ class _Raw:
     iterations: int
 
 
+@contextlib.contextmanager
+def _native_stderr_silenced() -> Iterator[None]:
+    """Silence file descriptor 2 while native code runs.
+
+    A Rust panic inside Clarabel prints its message (and, with RUST_BACKTRACE set, a backtrace)
+    straight to fd 2 before Python sees the PanicException, which we catch and answer with the
+    next fallback; the message is kept in the exception, so nothing is lost.
+    """
+    try:
+        saved = os.dup(2)
+    except OSError:  # pragma: no cover - no usable fd 2
+        yield
+        return
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
 def _run(model: _Model, solver: str, opts: dict[str, Any]) -> _Raw:
     prob = model.problem
     data, chain, inv = prob.get_problem_data(solver, solver_opts=opts)
-    raw = chain.solve_via_data(prob, data, warm_start=False, verbose=False, solver_opts=opts)
+    with _native_stderr_silenced():
+        raw = chain.solve_via_data(prob, data, warm_start=False, verbose=False, solver_opts=opts)
     with warnings.catch_warnings():
         # cvxpy's generic "may be inaccurate" note; the certificate decides and SolverWarning says
         warnings.filterwarnings("ignore", message="Solution may be inaccurate", category=UserWarning)
