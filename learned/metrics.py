@@ -25,6 +25,7 @@ from numpy.typing import ArrayLike, NDArray
 
 import rdp_theory as rt
 from rdp_theory.exceptions import InvalidParameterError
+from rdp_theory.wasserstein import gaussian_w2_squared as centred_w2_squared
 
 from .critics import PLFS, critic_inputs
 
@@ -37,11 +38,6 @@ __all__ = [
     "psnr",
     "temporal_consistency",
 ]
-
-
-def _psd_sqrt(S: NDArray[np.float64]) -> NDArray[np.float64]:
-    w, V = np.linalg.eigh((S + S.T) / 2)
-    return (V * np.sqrt(np.clip(w, 0.0, None))) @ V.T
 
 
 def gaussian_w2_squared(m1: ArrayLike, S1: ArrayLike, m2: ArrayLike, S2: ArrayLike) -> float:
@@ -62,10 +58,8 @@ def gaussian_w2_squared(m1: ArrayLike, S1: ArrayLike, m2: ArrayLike, S2: ArrayLi
             f"means must have shape (d,) and covariances (d, d); got {m1a.shape}, {m2a.shape}, "
             f"{S1a.shape}, {S2a.shape}"
         )
-    r1 = _psd_sqrt(S1a)
-    cross = _psd_sqrt(r1 @ S2a @ r1)
-    val = float(np.sum((m1a - m2a) ** 2) + np.trace(S1a) + np.trace(S2a) - 2 * np.trace(cross))
-    return max(val, 0.0)
+    # the covariance part is the library's Bures formula (one source of truth)
+    return float(np.sum((m1a - m2a) ** 2)) + centred_w2_squared(S1a, S2a)
 
 
 def gaussian_fit_w2_squared(a: ArrayLike, b: ArrayLike) -> float:
@@ -80,7 +74,9 @@ def gaussian_fit_w2_squared(a: ArrayLike, b: ArrayLike) -> float:
         raise InvalidParameterError(
             f"a and b must be (N, d) sample arrays with the same d and N >= 2, got {A.shape}, {B.shape}"
         )
-    cov = lambda M: np.atleast_2d(np.cov(M, rowvar=False))
+    def cov(M: NDArray[np.float64]) -> NDArray[np.float64]:
+        return np.atleast_2d(np.cov(M, rowvar=False))
+
     return gaussian_w2_squared(A.mean(0), cov(A), B.mean(0), cov(B))
 
 

@@ -53,7 +53,6 @@ from typing import Any, Literal, Union
 
 import cvxpy as cp
 import numpy as np
-import scipy.sparse as sp
 from numpy.typing import ArrayLike, NDArray
 
 from ._validation import check_choice, check_perception, check_rates, check_weights
@@ -233,7 +232,7 @@ class RDPSolution:
             self.source.covariance(), self.reconstruction_covariance, self.cross_covariance
         )
 
-    def simulate(self, n: int, rng: RNGLike, *, batches: int = 20) -> "SimulationResult":
+    def simulate(self, n: int, rng: RNGLike, *, batches: int = 20) -> SimulationResult:
         """Monte Carlo run of this scheme; see :func:`rdp_theory.simulate.simulate_solution`."""
         from .simulate import simulate_solution
 
@@ -284,6 +283,9 @@ class _Model:
         # keeping it would leave the LMI without interior). Build it from its free entries only.
         act = [i for i in range(T) if key.active[i]]
         slots = [(k, i) for i in act for k in range(i, T)]
+        Hp: Any
+        e_prev: Any
+        p: Any
         if slots:
             self.hvec = cp.Variable(len(slots), name="h")
             place = np.zeros((T * T, len(slots)))
@@ -291,7 +293,7 @@ class _Model:
                 place[i * T + k, n] = 1.0  # column-major position of entry (k, i)
             Hp = cp.reshape(place @ self.hvec, (T, T), order="F")
         else:
-            self.hvec = None
+            self.hvec = None  # type: ignore[assignment]
             Hp = cp.Constant(np.zeros((T, T)))
         self.Hp = Hp
         e = self.e
@@ -584,20 +586,7 @@ def _certify(
     return _Scheme(primal, raw, p, q, shat, cross, G, noise, used, phi, cert, worst)
 
 
-# Fallbacks, cheapest and most accurate first. Degenerate instances (e.g. a perception level at
-# exactly the tangency value, where several W2 couplings are tight and singular together) can
-# stall Clarabel under Ruiz equilibration; without it, or with more static regularisation, they
-# solve to ~1e-8. SCS (first order, ~1e-6) is the last resort.
-_NO_EQUILIBRATION: dict[str, Any] = dict(equilibrate_enable=False, max_iter=500)
-_REGULARISED: dict[str, Any] = dict(static_regularization_constant=1e-6, max_iter=500)
-_ATTEMPTS: tuple[tuple[str, dict[str, Any]], ...] = (
-    (cp.CLARABEL, _TIGHT),
-    (cp.CLARABEL, _DEFAULT),
-    (cp.CLARABEL, _NO_EQUILIBRATION),
-    (cp.CLARABEL, _REGULARISED),
-    (cp.SCS, _SCS),
-)
-_LEX_ATTEMPTS = ((cp.CLARABEL, _TIGHT), (cp.CLARABEL, _NO_EQUILIBRATION))
+
 
 
 def _solve_model(
@@ -862,6 +851,7 @@ def _solve_lexicographic(
         w = np.zeros(T)
         w[k] = 1.0
         failures: list[str] = []
+        plan: list[tuple[float, Sequence[tuple[str, dict[str, Any]]]]]
         plan = [(rel, _LEX_ATTEMPTS) for rel in _LEX_SLACKS] if k else []
         plan.append((_LEX_SLACKS[-1], _ATTEMPTS))
         tested = False

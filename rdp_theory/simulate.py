@@ -125,7 +125,7 @@ def _residual_var(y: FloatArray, z: FloatArray) -> float:
 
 
 def simulate_solution(
-    solution: "RDPSolution", n: int, rng: RNGLike, *, batches: int = 20
+    solution: RDPSolution, n: int, rng: RNGLike, *, batches: int = 20
 ) -> SimulationResult:
     """Simulate ``n`` sequences through the scheme of ``solution``.
 

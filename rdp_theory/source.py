@@ -22,7 +22,7 @@ from functools import cached_property
 from typing import Union
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import NDArray
 
 from ._validation import as_float_array, check_positive_int, check_sigma
 from .exceptions import InvalidParameterError
@@ -92,7 +92,7 @@ class GaussMarkovSource:
         object.__setattr__(self, "rhos", tuple(float(r) for r in rho))
 
     @classmethod
-    def stationary(cls, T: int, sigma: float = 1.0, rho: float = 0.9) -> "GaussMarkovSource":
+    def stationary(cls, T: int, sigma: float = 1.0, rho: float = 0.9) -> GaussMarkovSource:
         """A source with equal variances ``sigma**2`` and equal correlations ``rho``."""
         T = check_positive_int(T, "T")
         return cls(sigmas=(float(sigma),) * T, rhos=(float(rho),) * (T - 1))
@@ -168,7 +168,7 @@ class GaussMarkovSource:
             x[:, j + 1] = self.a[j] * x[:, j] + np.sqrt(self.innovation_variances[j]) * z[:, j + 1]
         return x
 
-    def scaled(self, factor: float) -> "GaussMarkovSource":
+    def scaled(self, factor: float) -> GaussMarkovSource:
         """The same source with every frame multiplied by ``factor > 0``."""
         f = float(check_sigma(factor, "factor"))
         return GaussMarkovSource(tuple(s * f for s in self.sigmas), self.rhos)

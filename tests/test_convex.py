@@ -8,13 +8,13 @@ import warnings
 import cvxpy as cp
 import numpy as np
 import pytest
-from rdp_theory.testing import ORDER_TOL, CLOSED_FORM_RTOL as REL_TOL
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import rdp_theory as rt
 from rdp_theory import convex
-from rdp_theory.testing import gauss_markov_sources, perception_vectors, rate_vectors
+from rdp_theory.testing import CLOSED_FORM_RTOL as REL_TOL
+from rdp_theory.testing import ORDER_TOL, gauss_markov_sources, perception_vectors, rate_vectors
 
 
 def rel_err(a: np.ndarray, b: np.ndarray) -> float:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from rdp_theory.testing import MC_SIGMAS
 
 import rdp_theory as rt
 from rdp_theory.simulate import joint_model
+from rdp_theory.testing import MC_SIGMAS
 
 CASES = [
     ("jd", (1.0, 0.5, 2.0), 0.0, "lexicographic"),

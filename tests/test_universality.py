@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
-from rdp_theory.testing import ORDER_TOL, CLOSED_FORM_RTOL as REL_TOL
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import rdp_theory as rt
-from rdp_theory.testing import gauss_markov_sources, perception_vectors, rate_vectors
+from rdp_theory.testing import CLOSED_FORM_RTOL as REL_TOL
+from rdp_theory.testing import ORDER_TOL, gauss_markov_sources, perception_vectors, rate_vectors
 
 
 @settings(max_examples=15)
