@@ -43,6 +43,7 @@ with a :class:`Certificate` recomputed from the primal matrices in THEORY.md's o
 from __future__ import annotations
 
 import contextlib
+import itertools
 import math
 import os
 import warnings
@@ -918,7 +919,10 @@ def _solve_lexicographic(
 
 
 #: weights of earlier frames (relative, scale-normalised) in the penalised lexicographic fallback
-_LEX_PENALTIES = (1e4, 1e2)
+_LEX_PENALTIES = (1e3, 1e2)
+#: largest relative drift of an earlier frame accepted from the penalised fallback; beyond it the
+#: chain raises SolverError rather than call the result lexicographic
+_LEX_MAX_DRIFT = 1e-2
 
 
 def _penalised_stage(
@@ -932,18 +936,24 @@ def _penalised_stage(
     pinned: set[int],
 ) -> _Scheme | None:
     """Last resort for a degenerate stage: min D_k + M sum_{j<k} D_j (each frame in its own
-    scale) with only loose caps (1e-3 relative), a well-posed program. Earlier frames may drift
-    slightly from their optima; the caller reports the drift and flags the result inaccurate."""
+    scale) with only loose caps (1e-3 relative), then with none: well-posed programs. Earlier
+    frames may drift from their optima: a result is accepted only if every drift is at most
+    ``_LEX_MAX_DRIFT``, and the caller reports the drift and flags the result."""
     T = source.T
-    for M in _LEX_PENALTIES:
+    loose = _stage_caps(best, k, 1e-3, pinned, source.variances)
+    uncapped = np.full(T, np.inf)
+    for caps, M in itertools.product((loose, uncapped), _LEX_PENALTIES):
+        # geometric weights keep the order among earlier frames too: frame j weighs M^(k-j)
         w = np.zeros(T)
-        w[:k] = M * source.variances[k] / source.variances[:k]
+        w[:k] = M ** (k - np.arange(k)) * source.variances[k] / source.variances[:k]
         w[k] = 1.0
-        caps = _stage_caps(best, k, 1e-3, pinned, source.variances)
         try:
-            return _solve_weighted(source, rates, perception, plf, representation, w, caps)
+            scheme = _solve_weighted(source, rates, perception, plf, representation, w, caps)
         except (_Infeasible, SolverError):
             continue
+        drift = (scheme.primal.D[:k] - best[:k]) / (np.abs(best[:k]) + 1e-3 * source.variances[:k])
+        if np.all(drift <= _LEX_MAX_DRIFT):
+            return scheme
     return None
 
 
