@@ -50,7 +50,7 @@ import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
-from typing import Any, Literal, Union
+from typing import TYPE_CHECKING, Any, Literal, Union
 
 import cvxpy as cp
 import numpy as np
@@ -60,6 +60,9 @@ from ._validation import check_choice, check_perception, check_rates, check_weig
 from .exceptions import InfeasibleError, InvalidParameterError, SolverError, SolverWarning
 from .perception import PerceptionLoss, get_plf
 from .source import GaussMarkovSource, RNGLike
+
+if TYPE_CHECKING:
+    from .simulate import SimulationResult
 
 __all__ = [
     "Certificate",
@@ -517,7 +520,6 @@ class _Scheme:
     phi: FloatArray
     certificate: Certificate
     worst: float  # worst certified residual, relative (variance units / max sigma^2, or bits)
-    model: Any = None  # the solved _Model (its duals describe the optimal face)
 
 
 def _certify(
@@ -615,7 +617,7 @@ def _solve_model(
             continue
         scheme = certify(raw, n)
         if scheme.worst <= ACCURACY * 1e3:
-            return replace(scheme, model=model)
+            return scheme
         statuses.append(f"{solver}: {raw.status} but certificate fails ({scheme.worst:.1e})")
     if statuses and "infeasible" in statuses[0] and "inaccurate" not in statuses[0]:
         raise _Infeasible("; ".join(statuses))
@@ -1023,6 +1025,3 @@ def clear_cache() -> None:
     """Forget every compiled problem (they are rebuilt on demand)."""
     _model.cache_clear()
 
-
-if False:  # pragma: no cover - typing only
-    from .simulate import SimulationResult  # noqa: F401
