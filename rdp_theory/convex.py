@@ -50,10 +50,12 @@ import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, Literal, Union
 
 import cvxpy as cp
 import numpy as np
+import scipy.sparse as sp
 from numpy.typing import ArrayLike, NDArray
 
 from ._validation import check_choice, check_perception, check_rates, check_weights
@@ -446,11 +448,41 @@ def _native_stderr_silenced() -> Iterator[None]:
         os.close(saved)
 
 
+def _clarabel_primal_only(data: dict[str, Any], opts: dict[str, Any]) -> SimpleNamespace:
+    """Clarabel on cvxpy's canonical data, returning a solution without duals.
+
+    The certificate is recomputed from the primal, so cvxpy's dual recovery (a dense
+    triangle-to-full conversion per PSD cone) would be wasted work on every re-solve. With
+    ``z=None`` cvxpy's Clarabel interface unpacks the primal only.
+    """
+    import clarabel
+    from cvxpy.reductions.solvers.conic_solvers.clarabel_conif import dims_to_solver_cones
+
+    settings = clarabel.DefaultSettings()
+    settings.verbose = False
+    for name, value in opts.items():
+        setattr(settings, name, value)
+    A = data["A"].tocsc() if hasattr(data["A"], "tocsc") else data["A"]
+    n = A.shape[1]
+    solver = clarabel.DefaultSolver(
+        sp.csc_matrix((n, n)), np.asarray(data["c"], dtype=np.float64), A,
+        np.asarray(data["b"], dtype=np.float64), dims_to_solver_cones(data["dims"]), settings,
+    )
+    sol = solver.solve()
+    return SimpleNamespace(
+        x=sol.x, z=None, s=None, status=sol.status, obj_val=sol.obj_val,
+        obj_val_dual=sol.obj_val_dual, solve_time=sol.solve_time, iterations=sol.iterations,
+    )
+
+
 def _run(model: _Model, solver: str, opts: dict[str, Any]) -> _Raw:
     prob = model.problem
     data, chain, inv = prob.get_problem_data(solver, solver_opts=opts)
     with _native_stderr_silenced():
-        raw = chain.solve_via_data(prob, data, warm_start=False, verbose=False, solver_opts=opts)
+        if solver == cp.CLARABEL:
+            raw = _clarabel_primal_only(data, opts)
+        else:
+            raw = chain.solve_via_data(prob, data, warm_start=False, verbose=False, solver_opts=opts)
     with warnings.catch_warnings():
         # cvxpy's generic "may be inaccurate" note; the certificate decides and SolverWarning says
         warnings.filterwarnings("ignore", message="Solution may be inaccurate", category=UserWarning)
