@@ -478,6 +478,7 @@ def _clarabel_primal_only(data: dict[str, Any], opts: dict[str, Any]) -> SimpleN
 def _run(model: _Model, solver: str, opts: dict[str, Any]) -> _Raw:
     prob = model.problem
     data, chain, inv = prob.get_problem_data(solver, solver_opts=opts)
+    raw: Any
     with _native_stderr_silenced():
         if solver == cp.CLARABEL:
             raw = _clarabel_primal_only(data, opts)
