@@ -839,7 +839,22 @@ def solve_rdp(
             raise InvalidParameterError(
                 "targets cannot be combined with objective='lexicographic'; pass weights"
             )
-        return _solve_lexicographic(source, r, p, plf_obj, representation)
+        try:
+            return _solve_lexicographic(source, r, p, plf_obj, representation)
+        except SolverError:
+            if representation != "optimal":
+                raise
+            # The greedy representation is optimal for every objective (docs/theory.md, 6e:
+            # every feasible representation is a causal garbling of it), and fixing it removes
+            # the representation variables, which can rescue a degenerate chain.
+            sol = _solve_lexicographic(source, r, p, plf_obj, "mse")
+            warnings.warn(
+                "lexicographic chain solved with the greedy (MSE) representation, which is "
+                "optimal for every objective (docs/theory.md, section 6e)",
+                SolverWarning,
+                stacklevel=2,
+            )
+            return replace(sol, representation="optimal")
     weights = check_weights(objective, "objective", length=T)
     wn = weights / weights.max()
     try:
