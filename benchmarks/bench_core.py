@@ -15,7 +15,6 @@ one run, not absolute times across runs):
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import statistics
 import time
@@ -23,6 +22,7 @@ import warnings
 from collections.abc import Callable
 
 import numpy as np
+from bench_io import write_json_atomic  # benchmarks/ is on sys.path when run as a script
 
 import rdp_theory as rt
 from rdp_theory import convex
@@ -98,8 +98,7 @@ def main() -> None:
     for k, v in res.items():
         print(f"{k:<{width}}  {v:,.4g}")
     if args.out:
-        with open(args.out, "w") as fh:
-            json.dump(info, fh, indent=1)
+        write_json_atomic(args.out, info)
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ import time
 import warnings
 
 import numpy as np
+from bench_io import write_json_atomic  # benchmarks/ is on sys.path when run as a script
 
 import rdp_theory as rt
 
@@ -78,8 +79,7 @@ def main() -> None:
     for f in failures[:5]:
         print(f)
     if args.out:
-        with open(args.out, "w") as fh:
-            json.dump(report, fh, indent=1)
+        write_json_atomic(args.out, report)
 
 
 if __name__ == "__main__":

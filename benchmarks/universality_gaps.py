@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import json
 import warnings
 
 import numpy as np
+from bench_io import write_json_atomic  # benchmarks/ is on sys.path when run as a script
 
 import rdp_theory as rt
 
@@ -48,8 +48,7 @@ def main() -> None:
         report[f"{plf}/{oname}"] = dict(points=n, failed=failed, max_relative_gap=worst, at=worst_at)
         print(f"{plf:>3} {oname:>13}: {n} points, {failed} failed, max relative gap {worst:.2e} at {worst_at}", flush=True)
     if args.out:
-        with open(args.out, "w") as fh:
-            json.dump(report, fh, indent=1)
+        write_json_atomic(args.out, report)
 
 
 if __name__ == "__main__":
