@@ -75,9 +75,15 @@ def main() -> None:
     src10 = rt.GaussMarkovSource.stationary(10, 1.0, 0.9)
     r10 = iter(rng.uniform(0.1, 4, size=(1_000, 10)))
     rt.solve_rdp(src10, next(r10), 0.1, plf="jd", objective=np.ones(10))
-    res["sdp_T10_weighted_median_ms"] = 1e3 * median_time(
+    res["sdp_T10_weighted_jd_P0.1_median_ms"] = 1e3 * median_time(
         lambda: rt.solve_rdp(src10, next(r10), 0.1, plf="jd", objective=np.ones(10)), args.repeat
     )
+    for plf, level in (("fmd", 0.1), ("jd", 0.0)):
+        rt.solve_rdp(src10, next(r10), level, plf=plf, objective=np.ones(10))
+        res[f"sdp_T10_weighted_{plf}_P{level:g}_median_ms"] = 1e3 * median_time(
+            lambda: rt.solve_rdp(src10, next(r10), level, plf=plf, objective=np.ones(10)),  # noqa: B023
+            args.repeat,
+        )
     rt.solve_rdp(src10, next(r10), 0.0, plf="jd")
     res["sdp_T10_lexicographic_median_ms"] = 1e3 * median_time(
         lambda: rt.solve_rdp(src10, next(r10), 0.0, plf="jd"), max(3, args.repeat // 2)
