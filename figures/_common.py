@@ -234,6 +234,7 @@ class SolvedPoint(NamedTuple):
     distortions: FloatArray
     perception_values: FloatArray
     reconstruction_covariance: FloatArray
+    reconstruction_correlations: FloatArray  # corr(Xhat_j, Xhat_{j+1}), from the library
     warnings: int
     failed: bool
 
@@ -277,12 +278,15 @@ def _solve_one(spec: PointSpec) -> SolvedPoint:
             )
         except rt.SolverError:
             nan = np.full(T, np.nan)
-            return SolvedPoint(nan, nan.copy(), np.full((T, T), np.nan), len(caught), True)
+            return SolvedPoint(
+                nan, nan.copy(), np.full((T, T), np.nan), np.full(T - 1, np.nan), len(caught), True
+            )
     n_warn = sum(issubclass(w.category, rt.SolverWarning) for w in caught)
     return SolvedPoint(
         np.array(sol.distortions, dtype=float),
         np.array(sol.perception_values, dtype=float),
         np.array(sol.reconstruction_covariance, dtype=float),
+        np.array(sol.reconstruction_correlations(), dtype=float),
         int(n_warn),
         False,
     )

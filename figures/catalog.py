@@ -248,11 +248,7 @@ def temporal_correlation(cfg: RunConfig) -> FigureData:
         specs = [PointSpec(src, r, P, _solve_plf(plf), LEXICOGRAPHIC, "optimal")
                  for r in rate_rows]
         sols = c.solve_points(specs, cfg.jobs)
-        corr = []
-        for s in sols:
-            cov = s.reconstruction_covariance
-            d = np.sqrt(np.diag(cov))
-            corr.append(np.diag(cov, 1) / (d[:-1] * d[1:]))
+        corr = [s.reconstruction_correlations for s in sols]
         _add_curve(table, panel="a", series=plf, plf=plf, method="sdp", objective=LEXICOGRAPHIC,
                    representation="optimal", rate_rows=rate_rows, level=0.0, xs=grid,
                    values=np.asarray(corr), frames=list(range(1, src.T)), quantity="corr")
