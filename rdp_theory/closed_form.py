@@ -260,7 +260,11 @@ def jd_zero_perception_distortions(source: GaussMarkovSource, rates: ArrayLike) 
 
 def error_permanence_limit(source: GaussMarkovSource, frame: int = 2) -> float:
     r"""Limit of the 0-PLF-JD distortion of ``frame`` as :math:`R_1 \to 0` and :math:`R_{frame} \to \infty`
-    (intermediate rates 0): :math:`2\sigma_j^2 (1 - \sqrt{1 - \rho^2_{\text{eff}}})`.
+    (intermediate rates 0): :math:`2\sigma_j^2 (1 - \sqrt{1 - \rho_{j-1}^2})`, with :math:`j` = ``frame``.
+
+    Only the last correlation enters: with no information before frame ``j`` the decoder's
+    earlier outputs are pure noise (every :math:`\delta_i = \sigma_i^2`), so frame ``j`` can use
+    only the fresh innovation, of variance :math:`\sigma_j^2(1-\rho_{j-1}^2)`.
 
     For ``frame = 2`` this is :math:`2\sigma_2^2 (1 - \sqrt{1 - \rho_1^2})`, which is positive while
     0-PLF-FMD reaches zero: the JD decoder cannot correct the first frame's error (error permanence).

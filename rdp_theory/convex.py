@@ -639,9 +639,6 @@ def _certify(
     return _Scheme(primal, raw, p, q, shat, cross, G, noise, used, phi, cert, worst)
 
 
-
-
-
 def _solve_model(
     model: _Model,
     certify: Callable[[_Raw, int], _Scheme],
