@@ -77,8 +77,12 @@ class PerceptionLoss(abc.ABC):
             return [dk]
         return [cp.upper_tri(dk), cp.diag(dk)]
 
-    def implied(self, zero_frames: frozenset[int], T: int) -> frozenset[int]:
-        """Frames whose constraint is implied by the zero-perception constraints of others."""
+    def implied(self, perception: FloatArray) -> frozenset[int]:
+        r"""Frames whose constraint :math:`\phi_j \le P_j` is implied by other frames'
+        constraints (so a solver may leave it out; certificates still check every frame).
+
+        ``perception`` holds the levels, shape (T,), ``inf`` = unconstrained. Default: none.
+        """
         return frozenset()
 
     def values(
@@ -121,13 +125,20 @@ class JointPLF(PerceptionLoss):
     def pair_numeric(self, sigma_x, sigma_xhat, cross, j):  # type: ignore[no-untyped-def]
         return sigma_x[: j + 1, : j + 1], sigma_xhat[: j + 1, : j + 1]
 
-    def implied(self, zero_frames: frozenset[int], T: int) -> frozenset[int]:
-        # W2 between marginals never exceeds W2 between joints, so P_J = 0 (law of the first J+1
-        # frames matched exactly) implies every earlier JD constraint.
-        if not zero_frames:
-            return frozenset()
-        last = max(zero_frames)
-        return frozenset(range(last))
+    def implied(self, perception: FloatArray) -> frozenset[int]:
+        r"""Frame ``j``'s constraint is implied when a later frame ``J`` has :math:`P_J \le P_j`.
+
+        Restricting a coupling of the laws of the first ``J + 1`` frames to the first ``j + 1``
+        gives a coupling of those laws whose cost is a partial sum of the original one, so
+        :math:`\phi_j \le \phi_J \le P_J \le P_j`. (With :math:`P_J = 0` this is the familiar
+        "matching the joint law matches every earlier one".) A constant level therefore needs
+        only the last frame's coupling: one LMI of size 2T instead of T - 1 of them.
+        """
+        p = np.asarray(perception, dtype=np.float64)
+        later_min = np.minimum.accumulate(p[::-1])[::-1]  # later_min[j] = min(p[j:])
+        return frozenset(
+            j for j in range(p.size - 1) if np.isfinite(p[j]) and later_min[j + 1] <= p[j]
+        )
 
 
 class SelfAdaptivePLF(PerceptionLoss):

@@ -286,14 +286,84 @@ def test_parametrised_problem_is_dpp_and_reused() -> None:
         rt.solve_rdp(src, (r, r, r), 0.1, plf="jd", objective=(1, 1, 1))
     info = convex._model.cache_info()
     assert info.misses == 1 and info.hits == 2
-    model = convex._model(next(iter(_cached_keys())))
+    # a constant JD level needs only the last frame's coupling (see JointPLF.implied)
+    model = convex._model(convex._Key(3, "jd", "optimal", ("i", "i", "p"), (False,) * 3, (True,) * 3))
     assert model.problem.is_dpp()
+    assert convex._model.cache_info().misses == 1  # the key above is the one the sweep used
+    assert model.fast, "the fast path should have passed its self-check"
 
 
-def _cached_keys():  # type: ignore[no-untyped-def]
-    # lru_cache does not expose keys; rebuild the one used above
-    return [convex._Key(3, "jd", "optimal", ("p", "p", "p"), (False,) * 3, (True,) * 3)]
+def test_fast_path_reproduces_cvxpys_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The cached parameter -> data map gives the same solution as cvxpy's own data path, and a
+    fast path that fails its self-check is simply not used."""
+    src = rt.GaussMarkovSource((1.0, 2.0, 0.5), (0.8, -0.6))
+    args = dict(rates=(0.7, 1.3, 2.0), perception=(0.3, 0.9, 0.2), plf="sa", objective=(1, 2, 1))
+    convex.clear_cache()
+    first = rt.solve_rdp(src, **args)  # compiles and self-checks the fast path
+    fast = rt.solve_rdp(src, **args)  # re-solve on the fast path
+    convex.clear_cache()
 
+    def refuse(*_a: object) -> None:
+        raise ValueError("simulated layout change in cvxpy")
+
+    monkeypatch.setattr(convex._FastPath, "__init__", refuse)
+    slow = rt.solve_rdp(src, **args)
+    slow2 = rt.solve_rdp(src, **args)  # still cvxpy's path: the failed check is remembered
+    for a in (fast, slow, slow2):
+        np.testing.assert_array_equal(a.distortions, first.distortions)
+        np.testing.assert_array_equal(a.reconstruction_covariance, first.reconstruction_covariance)
+    convex.clear_cache()
+
+
+@pytest.mark.parametrize("plf", ["jd", "sa"])
+def test_coupling_formulations_agree(plf: str) -> None:
+    """E substituted (first attempt) and E as a variable (fallbacks) are the same program."""
+    src = rt.GaussMarkovSource((1.0, 1.5, 0.7, 1.2), (0.9, 0.5, -0.7))
+    r, p = np.array([1.0, 0.4, 2.0, 0.8]), np.array([0.2, 0.5, 0.1, 0.3])
+    w = np.array([1.0, 0.5, 2.0, 1.0])
+    out = {}
+    for eliminate in (True, False):
+        attempts = ((cp.CLARABEL, convex._TIGHT, eliminate),)
+        scheme = convex._solve_weighted(src, r, p, convex.get_plf(plf), "optimal", w, np.full(4, np.inf), attempts)
+        assert scheme.worst <= convex.ACCURACY
+        out[eliminate] = scheme.primal.D
+    np.testing.assert_allclose(out[True], out[False], rtol=REL_TOL)
+
+
+def test_implied_jd_constraints() -> None:
+    """phi_j <= phi_J for j < J under JD, so a later level at most P_j makes frame j's redundant."""
+    jd, inf = convex.get_plf("jd"), math.inf
+    assert jd.implied(np.array([0.1, 0.1, 0.1])) == {0, 1}
+    assert jd.implied(np.array([0.05, 0.1, 0.2])) == set()
+    assert jd.implied(np.array([0.3, 0.1, 0.2])) == {0}
+    assert jd.implied(np.array([0.2, inf, 0.2, inf])) == {0}
+    assert jd.implied(np.array([0.5, 0.0, 0.3])) == {0}
+    assert convex.get_plf("fmd").implied(np.array([0.1, 0.1])) == set()
+    assert convex.get_plf("sa").implied(np.array([0.1, 0.1])) == set()
+
+
+@settings(max_examples=12, deadline=None)
+@given(data=st.data())
+def test_pruned_jd_program_equals_the_full_one(data: st.DataObject) -> None:
+    """Dropping implied JD couplings leaves the optimum unchanged: compare with a PLF that
+    keeps every coupling (two independent programs)."""
+
+    class KeepAll(type(convex.get_plf("jd"))):  # type: ignore[misc]
+        def implied(self, perception):  # type: ignore[no-untyped-def]
+            return frozenset()
+
+    src = data.draw(gauss_markov_sources(max_T=3))
+    rates = data.draw(rate_vectors(src.T, max_rate=4.0))
+    level = data.draw(st.floats(1e-2, 1.0)) * float(src.variances.min())
+    perc = np.full(src.T, level)
+    w = np.ones(src.T)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", rt.SolverWarning)
+        a = rt.solve_rdp(src, rates, perc, plf="jd", objective=w)
+        b = rt.solve_rdp(src, rates, perc, plf=KeepAll(), objective=w)
+    scale = float(src.variances.max())
+    assert abs(a.objective_value - b.objective_value) <= 1e3 * convex.ACCURACY * scale
+    assert np.all(a.perception_values <= perc + 1e3 * convex.ACCURACY * scale)
 
 
 def test_failed_solve_raises_and_never_returns_a_number(monkeypatch: pytest.MonkeyPatch) -> None:
