@@ -8,7 +8,8 @@ one run, not absolute times across runs):
 1. closed-form throughput on a 10^6-point rate grid (T = 3): frame-points per second;
 2. a parametrised T = 3 SDP re-solve (weighted objective, rates changing every call) against
    rebuilding the problem for each solve: medians and their ratio;
-3. T = 10 solves (weighted, and lexicographic);
+3. T = 10 solves: weighted (FMD, 0-PLF-JD, JD and SA at a constant level, JD at strictly rising
+   levels, where no coupling is implied by a later one), and lexicographic 0-PLF-JD;
 4. a 100-point 0-PLF-JD curve (lexicographic, T = 3, R_2 swept).
 """
 
@@ -78,12 +79,18 @@ def main() -> None:
     res["sdp_T10_weighted_jd_P0.1_median_ms"] = 1e3 * median_time(
         lambda: rt.solve_rdp(src10, next(r10), 0.1, plf="jd", objective=np.ones(10)), args.repeat
     )
-    for plf, level in (("fmd", 0.1), ("jd", 0.0)):
+    for plf, level in (("fmd", 0.1), ("jd", 0.0), ("sa", 0.1)):
         rt.solve_rdp(src10, next(r10), level, plf=plf, objective=np.ones(10))
         res[f"sdp_T10_weighted_{plf}_P{level:g}_median_ms"] = 1e3 * median_time(
             lambda: rt.solve_rdp(src10, next(r10), level, plf=plf, objective=np.ones(10)),  # noqa: B023
             args.repeat,
         )
+    # strictly increasing JD levels: no frame's coupling is implied by a later one (the worst case)
+    rising = np.linspace(0.05, 0.2, 10)
+    rt.solve_rdp(src10, next(r10), rising, plf="jd", objective=np.ones(10))
+    res["sdp_T10_weighted_jd_P_rising_median_ms"] = 1e3 * median_time(
+        lambda: rt.solve_rdp(src10, next(r10), rising, plf="jd", objective=np.ones(10)), args.repeat
+    )
     rt.solve_rdp(src10, next(r10), 0.0, plf="jd")
     res["sdp_T10_lexicographic_median_ms"] = 1e3 * median_time(
         lambda: rt.solve_rdp(src10, next(r10), 0.0, plf="jd"), max(3, args.repeat // 2)

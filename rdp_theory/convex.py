@@ -100,6 +100,9 @@ _SCS = dict(eps_abs=1e-9, eps_rel=1e-9, max_iters=20_000)
 # too loose lets later frames gain about sqrt(slack) (the caps' multipliers can be unbounded).
 # So each stage tries Clarabel with growing slack first, and the full fallback list last.
 _LEX_SLACKS = (1e-11, 1e-10, 1e-9, 1e-8, 1e-7, 1e-6)
+#: relative undershoot of an earlier frame below its stage optimum (see
+#: Certificate.lexicographic_undershoot) above which a lexicographic result is flagged
+LEX_UNDERSHOOT_WARN = 1e-6
 
 
 # ---------------------------------------------------------------------------- result types
@@ -130,6 +133,13 @@ class Certificate:
         the measured relative drift of frames ``1..T-1`` from their stage optima.
     attempts : int
         Solver attempts used (fallbacks and lexicographic retries included).
+    lexicographic_undershoot : float
+        Largest relative amount, :math:`\max_{j<T} (D_j^\star - D_j)/(D_j^\star + 10^{-3}\sigma_j^2)`,
+        by which an earlier frame of the returned scheme lies *below* its own stage optimum
+        :math:`D_j^\star` (0 for weighted objectives). An exact lexicographic point has none, so
+        a positive value measures how far the later stages used the solver's feasibility
+        tolerance; above ``LEX_UNDERSHOOT_WARN`` the result carries a SolverWarning, because at
+        such degenerate optima later frames can be off by about its square root.
     """
 
     distortion_residual: float
@@ -141,6 +151,7 @@ class Certificate:
     iterations: int
     lexicographic_slack: tuple[float, ...] = ()
     attempts: int = 1
+    lexicographic_undershoot: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -900,6 +911,7 @@ def _assemble(
     attempts: int,
     lex_slack: tuple[float, ...],
     objective_value: float,
+    lex_undershoot: float = 0.0,
 ) -> RDPSolution:
     status = scheme.raw.status
     if scheme.worst > ACCURACY or status == cp.OPTIMAL_INACCURATE:
@@ -910,7 +922,10 @@ def _assemble(
             SolverWarning,
             stacklevel=3,
         )
-    cert = replace(scheme.certificate, lexicographic_slack=lex_slack, attempts=attempts)
+    cert = replace(
+        scheme.certificate, lexicographic_slack=lex_slack, attempts=attempts,
+        lexicographic_undershoot=lex_undershoot,
+    )
     return RDPSolution(
         source=source,
         rates=rates,
@@ -1205,9 +1220,21 @@ def _solve_lexicographic(
             SolverWarning,
             stacklevel=3,
         )
+    rel = (best - scheme.primal.D) / (np.abs(best) + 1e-3 * source.variances)
+    undershoot = float(max(0.0, rel[:-1].max(initial=0.0)))
+    if undershoot > LEX_UNDERSHOOT_WARN and not penalised:
+        scheme = replace(scheme, worst=max(scheme.worst, 10 * ACCURACY))  # forces the warning
+        warnings.warn(
+            f"lexicographic chain: an earlier frame ended {undershoot:.1e} (relative) below its own "
+            "stage optimum, so later stages used the solver's feasibility tolerance at a "
+            f"degenerate optimum; later frames may be off by up to about {math.sqrt(undershoot):.0e} "
+            "(see certificate.lexicographic_undershoot)",
+            SolverWarning,
+            stacklevel=3,
+        )
     return _assemble(
         source, rates, perception, plf, "lexicographic", representation, scheme,
-        total_attempts, tuple(slack_used), float(scheme.primal.D[-1]),
+        total_attempts, tuple(slack_used), float(scheme.primal.D[-1]), undershoot,
     )
 
 

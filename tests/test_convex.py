@@ -71,6 +71,38 @@ def test_zero_perception_jd_lexicographic_with_zero_rates(rates: tuple[float, ..
     assert rel_err(sol.distortions, rt.jd_zero_perception_distortions(src, rates)) <= REL_TOL
 
 
+@settings(max_examples=15)
+@given(data=st.data())
+def test_zero_rate_lexicographic_is_accurate_or_says_so(data: st.DataObject) -> None:
+    """With zero-rate frames the chain can lose accuracy at degenerate optima; then it must say
+    so. Any result off the closed form by more than REL_TOL carries a SolverWarning (typically
+    through Certificate.lexicographic_undershoot: an earlier frame below its own optimum)."""
+    src = data.draw(gauss_markov_sources(min_T=4, max_T=6, sigma_range=(0.3, 3.0), max_abs_rho=0.95))
+    rates = np.asarray(data.draw(rate_vectors(src.T, max_rate=4.0)))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", rt.SolverWarning)
+        sol = rt.solve_rdp(src, rates, 0.0, plf="jd")
+    warned = any(issubclass(w.category, rt.SolverWarning) for w in caught)
+    err = rel_err(sol.distortions, rt.jd_zero_perception_distortions(src, rates))
+    assert err <= REL_TOL or (warned and sol.status == cp.OPTIMAL_INACCURATE), err
+    if sol.certificate.lexicographic_undershoot > convex.LEX_UNDERSHOOT_WARN:
+        assert warned
+
+
+def test_undershoot_flags_a_degenerate_zero_rate_chain() -> None:
+    """A 6-frame 0-PLF-JD instance with alternating zero rates (found by a random search) where
+    the chain ends 2.7e-3 below the closed form: the undershoot diagnostic must flag it."""
+    src = rt.GaussMarkovSource(
+        (1.9278003, 0.98275852, 0.57932549, 0.33966591, 0.725254, 0.76841257),
+        (-0.86397713, -0.85736035, 0.94843462, 0.28950131, -0.50443062),
+    )
+    rates = (1.8528007, 0.0, 3.61117491, 0.0, 1.69113772, 0.0)
+    with pytest.warns(rt.SolverWarning, match="below its own stage optimum"):
+        sol = rt.solve_rdp(src, rates, 0.0, plf="jd")
+    assert sol.status == cp.OPTIMAL_INACCURATE
+    assert sol.certificate.lexicographic_undershoot > convex.LEX_UNDERSHOOT_WARN
+
+
 @given(
     sigma=st.floats(0.1, 10),
     rate=st.one_of(st.just(0.0), st.floats(1e-3, 8)),
