@@ -1220,8 +1220,8 @@ def _solve_lexicographic(
             SolverWarning,
             stacklevel=3,
         )
-    rel = (best - scheme.primal.D) / (np.abs(best) + 1e-3 * source.variances)
-    undershoot = float(max(0.0, rel[:-1].max(initial=0.0)))
+    under = (best - scheme.primal.D) / (np.abs(best) + 1e-3 * source.variances)
+    undershoot = float(max(0.0, under[:-1].max(initial=0.0)))
     if undershoot > LEX_UNDERSHOOT_WARN and not penalised:
         scheme = replace(scheme, worst=max(scheme.worst, 10 * ACCURACY))  # forces the warning
         warnings.warn(
