@@ -1,7 +1,7 @@
 """Command line: ``python -m learned {e1,e2,e3} [--quick] [--out DIR] [--resume] [--retrain] ...``.
 
-``--retrain`` regenerates the committed result files in ``learned/results/`` (quick configs
-unless ``--full``). Checkpoints go to ``<out>/checkpoints/`` and are never committed.
+``--retrain`` regenerates the committed result files in ``learned/results/`` (quick configs for
+E1/E3 and the medium one for E2 unless ``--quick``/``--full``). Checkpoints go to ``<out>/checkpoints/`` and are never committed.
 """
 
 from __future__ import annotations
@@ -30,7 +30,18 @@ def build_parser() -> argparse.ArgumentParser:
     for name, text in helps.items():
         s = sub.add_parser(name, help=text, description=text)
         size = s.add_mutually_exclusive_group()
-        size.add_argument("--quick", action="store_true", help="small CPU configuration (default)")
+        size.add_argument(
+            "--quick",
+            action="store_true",
+            help="small CPU configuration (default, except for e2: --medium)",
+        )
+        if name == "e2":
+            size.add_argument(
+                "--medium",
+                action="store_true",
+                help="default for e2: about 15 min on one CPU thread, sharp motion-compensated "
+                "P-frames",
+            )
         size.add_argument("--full", action="store_true", help="full-size configuration")
         s.add_argument(
             "--out", type=Path, default=None, help="output directory (default: runs/<experiment>)"
@@ -83,6 +94,8 @@ def main(argv: list[str] | None = None) -> int:
     }
     quick, full, run = table[args.experiment]
     cfg = full if args.full else quick
+    if args.experiment == "e2" and not (args.full or args.quick):
+        cfg = ex.E2_MEDIUM
     over: dict[str, Any] = {"seed": args.seed}
     if args.mse_steps is not None:
         over["mse_steps"] = args.mse_steps

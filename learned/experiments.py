@@ -37,6 +37,7 @@ from .metrics import (
     below_bound,
     db_above,
     distortion_bounds,
+    identity_drift,
     perception_gaussian_fit,
     psnr,
     temporal_consistency,
@@ -48,6 +49,7 @@ __all__ = [
     "E1_FULL",
     "E1_QUICK",
     "E2_FULL",
+    "E2_MEDIUM",
     "E2_QUICK",
     "E3_FULL",
     "E3_QUICK",
@@ -103,29 +105,35 @@ class DigitsConfig:
     """Configuration of E2 (bouncing MNIST digits, conv codec).
 
     ``eps_symbols`` symbols of ``levels`` values per low-rate frame, i.e.
-    ``eps_symbols * log2(levels)`` bits per frame ("eps").
+    ``eps_symbols * log2(levels)`` bits per frame ("eps"); the default 2 x 16 levels = 8 bits is
+    one symbol per axis, enough for a displacement within the ``motion_kernel`` window or the
+    digit's position. ``motion_kernel`` is the side of the P-frames' motion kernel
+    (:class:`~learned.models.CodecConfig`); ``drift_window`` the side of the displacement search
+    of :func:`~learned.metrics.identity_drift`.
     """
 
     T: int = 3
     size: int = 32
-    eps_symbols: int = 4
-    levels: int = 4
+    eps_symbols: int = 2
+    levels: int = 16
     hidden: int = 128
     noise_dim: int = 16
+    motion_kernel: int = 11
     batch_size: int = 32
     mse_steps: int = 400
     gan_steps: int = 120
-    mse_lr: float = 1e-3
+    mse_lr: float = 3e-3
     gan_lr: float = 1e-4
     gan_betas: tuple[float, float] = (0.5, 0.9)
     critic_lr: float = 2e-4
     n_critic: int = 2
     gp_weight: float = 10.0
-    lam: float = 0.01
+    lam: float = 0.5
     plfs: tuple[str, ...] = ("jd", "fmd")
     eval_samples: int = 512
     eval_critic_steps: int = 60
     grid_samples: int = 4
+    drift_window: int = 21
     seed: int = 0
     checkpoint_every: int = 200
     dataset: str = "bouncing"
@@ -179,6 +187,7 @@ E1_FULL = GaussMarkovConfig(
 E3_QUICK = GaussMarkovConfig(lams=(0.3, 1.0, 3.0), plfs=("jd", "fmd"))
 E3_FULL = replace(E1_FULL, rate_points=((1, 1, 1),), lams=(0.1, 0.3, 1.0, 3.0))
 E2_QUICK = DigitsConfig()
+E2_MEDIUM = DigitsConfig(mse_steps=1000, gan_steps=150)
 E2_FULL = DigitsConfig(mse_steps=5000, gan_steps=3000, eval_samples=2000, eval_critic_steps=1000)
 
 
@@ -553,8 +562,10 @@ def run_e2(
 
     For each scenario: an MSE codec, then (frozen encoder) one decoder per PLF in ``cfg.plfs``.
     Writes ``e2_frames.csv`` (per scenario x decoder x frame: rate, MSE, PSNR, joint and marginal
-    critic W1 from freshly trained evaluation critics, temporal consistency), ``e2_config.json``
-    and one ``e2_grid_<scenario>.png`` per scenario (sources and reconstructions).
+    critic W1 from freshly trained evaluation critics, temporal consistency, identity drift of
+    the reconstruction and of the source, see :func:`~learned.metrics.identity_drift`),
+    ``e2_config.json`` and one ``e2_grid_<scenario>.png`` per scenario (sources and
+    reconstructions).
     """
     out = Path(out_dir)
     dev = torch.device(device)
@@ -566,7 +577,15 @@ def run_e2(
     x_np = x_eval.numpy()
     rows: list[dict[str, Any]] = []
     for name, latent in scenarios.items():
-        ccfg = CodecConfig((cfg.size, cfg.size), latent, cfg.levels, 1.0, cfg.hidden, cfg.noise_dim)
+        ccfg = CodecConfig(
+            (cfg.size, cfg.size),
+            latent,
+            cfg.levels,
+            1.0,
+            cfg.hidden,
+            cfg.noise_dim,
+            cfg.motion_kernel,
+        )
         rates = ccfg.rates()
         data, _ = cfg.streams(cfg.seed)
         base = CausalCodec(ccfg, _gen(cfg.seed))
@@ -607,12 +626,14 @@ def run_e2(
             _train(codec, data_g, tc, ckpt, f"e2_{name}_universal_{plf}", resume, progress, dev)
             decoders[plf] = codec
         panels = {"source": x_np[: cfg.grid_samples]}
+        drift_src = identity_drift(x_np, cfg.drift_window)
         for dname, codec in decoders.items():
             xh = reconstruct(codec, x_eval, cfg.seed + 7, dev)
             mse = ((x_np - xh) ** 2).mean(axis=(0, 2, 3))
             w1_joint = _eval_critic_w1("jd", x_np, xh, cfg, dev, cfg.seed + 100)
             w1_marg = _eval_critic_w1("fmd", x_np, xh, cfg, dev, cfg.seed + 200)
             tc_ = np.concatenate([[math.nan], temporal_consistency(x_np, xh)])
+            drift = identity_drift(xh, cfg.drift_window)
             panels[dname] = xh[: cfg.grid_samples]
             for j in range(cfg.T):
                 rows.append(
@@ -627,6 +648,9 @@ def run_e2(
                         "critic_w1_joint": w1_joint[j],
                         "critic_w1_marginal": w1_marg[j],
                         "temporal_consistency": tc_[j],
+                        "identity_drift": drift[:, j].mean(),
+                        "identity_drift_se": drift[:, j].std(ddof=1) / math.sqrt(len(drift)),
+                        "identity_drift_source": drift_src[:, j].mean(),
                     }
                 )
         _save_grid(

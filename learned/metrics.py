@@ -34,6 +34,7 @@ __all__ = [
     "distortion_bounds",
     "gaussian_fit_w2_squared",
     "gaussian_w2_squared",
+    "identity_drift",
     "perception_gaussian_fit",
     "psnr",
     "temporal_consistency",
@@ -226,3 +227,50 @@ def below_bound(
         raise InvalidParameterError(f"standard_error must be >= 0, got {se.tolist()}")
     with np.errstate(invalid="ignore"):
         return np.asarray(d + z * se < b)
+
+
+def identity_drift(
+    x_hat: NDArray[np.floating[Any]] | torch.Tensor, window: int = 21, chunk: int = 64
+) -> NDArray[np.float64]:
+    r"""Per-sample distance of each frame to the best-aligned first frame of the same sequence.
+
+    .. math::
+
+        \delta_j = \min_{|d_y|, |d_x| \le w/2} \tfrac{1}{HW}
+                   \lVert \hat X_j - \tau_d \hat X_1 \rVert^2
+
+    with :math:`\tau_d` the integer translation by :math:`d` (zero fill). For bouncing digits
+    the source has :math:`\delta_j = 0` (a digit only moves), so :math:`\delta_j` of a decoder
+    measures how far frame ``j`` departs from "its own frame 1, moved": small under JD (error
+    permanence: the digit of frame 1 is kept), larger when later frames change the digit (FMD
+    recovery, or mere inconsistency; read it together with the MSE to the source).
+
+    Parameters
+    ----------
+    x_hat : array, shape (N, T, H, W)
+    window : int
+        Odd side of the search window of displacements.
+    chunk : int
+        Sequences per batch (memory).
+
+    Returns
+    -------
+    ndarray, shape (N, T)
+        :math:`\delta_j` per sequence; column 0 is 0.
+    """
+    from .models import translates
+
+    X = torch.as_tensor(np.asarray(x_hat), dtype=torch.float32)
+    if X.ndim != 4:
+        raise InvalidParameterError(f"x_hat must have shape (N, T, H, W), got {tuple(X.shape)}")
+    if window < 1 or window % 2 == 0:
+        raise InvalidParameterError(f"window must be an odd integer >= 1, got {window!r}")
+    out = np.zeros(X.shape[:2])
+    with torch.no_grad():
+        for i in range(0, len(X), chunk):
+            xb = X[i : i + chunk]
+            moved = translates(xb[:, 0], window)  # (b, K*K, H, W)
+            for j in range(1, X.shape[1]):
+                err = ((moved - xb[:, j : j + 1]) ** 2).mean(dim=(2, 3))
+                out[i : i + chunk, j] = err.min(dim=1).values.double().numpy()
+    return out

@@ -15,22 +15,57 @@ Structure (one network per frame, :math:`j = 1..T`):
 
 A frame with ``latent_dims[j] = None`` is sent losslessly (rate ``inf``): its representation is the
 frame itself and the decoder returns it unchanged (the seed's ``R_1 = inf`` scenario).
+
+Image codecs (motion-compensated P-frames)
+------------------------------------------
+For ``(H, W)`` frames the P-frames are motion compensated, kept thin:
+
+* **Reference (local) decoder.** The encoder carries its own deterministic decoder
+  ``encoder.reference`` (a :class:`CausalDecoder` without noise, trained for MSE next to the
+  codec), the local decoding loop of hybrid video coding. Its reconstruction
+  :math:`\bar X_j = r_j(\hat Y_{1..j})` is a function of the *representations only* (a lossless
+  frame is passed through, so with ``R_1 = inf`` the context of frame 2 is ``X_1`` itself).
+* **Encoder** :math:`j` sees :math:`X_j`, the context image :math:`\bar X_{j-1}`, the global
+  correlation of :math:`X_j` with every translate of :math:`\bar X_{j-1}` within the motion window
+  (block matching, :func:`translation_correlation`) and :math:`\hat Y_{<j}`.
+* **Decoder** :math:`j` predicts from its inputs a per-sample softmax kernel of side
+  ``motion_kernel`` and applies it to its *own* previous reconstruction :math:`\hat X_{j-1}`
+  (:func:`motion_compensate`: a one-hot kernel is an exact integer translation, a spread kernel a
+  soft one), and adds a residual computed from the representations, the noise :math:`Z_j`, the
+  prediction and :math:`\bar X_j` (which every decoder can compute from :math:`\hat Y_{1..j}`).
+
+Theory constraint (universality): in stage 2 the encoder, reference decoder included, is frozen and
+shared by all PLF decoders, so the context the encoder conditions on may depend only on the
+representations, never on a particular PLF decoder's output or its private noise. That is why the
+context is the reference decoder's :math:`\bar X_{j-1}` and not :math:`\hat X_{j-1}`; swapping the
+decoder or its noise cannot change the code (tested). The vector (Gauss-Markov) path has no
+reference decoder and is unchanged.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 import torch
 from torch import Tensor, nn
+from torch.nn import functional as F
 
 from rdp_theory.exceptions import InvalidParameterError
 
 from .quantization import UniformDitheredQuantizer, fixed_length_rate
 
-__all__ = ["CausalCodec", "CausalDecoder", "CausalEncoder", "CodecConfig", "init_parameters_"]
+__all__ = [
+    "CausalCodec",
+    "CausalDecoder",
+    "CausalEncoder",
+    "CodecConfig",
+    "init_parameters_",
+    "motion_compensate",
+    "translates",
+    "translation_correlation",
+]
 
 
 @dataclass(frozen=True)
@@ -52,6 +87,9 @@ class CodecConfig:
         Hidden width.
     noise_dim : int
         Dimension of the decoder's private noise per frame (0 = deterministic decoder).
+    motion_kernel : int
+        Odd side ``K`` of the motion-compensation kernel of image codecs (translations up to
+        ``K // 2`` pixels per frame and axis); unused for vector frames.
     """
 
     frame_shape: tuple[int, ...]
@@ -60,6 +98,7 @@ class CodecConfig:
     step: float = 1.0
     hidden: int = 64
     noise_dim: int = 0
+    motion_kernel: int = 11
 
     def __post_init__(self) -> None:
         if len(self.frame_shape) not in (1, 2) or any(
@@ -89,6 +128,9 @@ class CodecConfig:
             )
         if isinstance(self.hidden, bool) or not isinstance(self.hidden, int) or self.hidden < 1:
             raise InvalidParameterError(f"hidden must be an integer >= 1, got {self.hidden!r}")
+        k = self.motion_kernel
+        if isinstance(k, bool) or not isinstance(k, int) or k < 1 or k % 2 == 0:
+            raise InvalidParameterError(f"motion_kernel must be an odd integer >= 1, got {k!r}")
         UniformDitheredQuantizer(self.levels, self.step)  # validates levels and step
 
     @property
@@ -154,6 +196,76 @@ def _mlp(d_in: int, hidden: int, d_out: int) -> nn.Sequential:
     )
 
 
+def translates(img: Tensor, kernel: int) -> Tensor:
+    """Every integer translate of ``img`` within a ``kernel x kernel`` window (zero fill).
+
+    Parameters
+    ----------
+    img : Tensor, shape (B, H, W)
+    kernel : int
+        Odd window side ``K``; shifts ``(dy, dx)`` range over ``[-K//2, K//2]^2``.
+
+    Returns
+    -------
+    Tensor, shape (B, K * K, H, W)
+        Entry ``(K//2 + dy) * K + (K//2 + dx)`` is ``img`` moved by ``(dy, dx)`` pixels
+        (down, right): ``out[y, x] = img[y - dy, x - dx]``, zero where that leaves the frame.
+    """
+    B, H, W = img.shape
+    cols = F.unfold(img.unsqueeze(1), kernel, padding=kernel // 2)  # row u*K+v: img[y+u-r, x+v-r]
+    return cols.flip(1).reshape(B, kernel * kernel, H, W)
+
+
+def motion_compensate(prev: Tensor, kernel: Tensor) -> Tensor:
+    """Apply a per-sample motion kernel to the previous frame (a soft translation).
+
+    Parameters
+    ----------
+    prev : Tensor, shape (B, H, W)
+        Previous reconstruction.
+    kernel : Tensor, shape (B, K, K)
+        Weights of the translates (:func:`translates`): ``kernel[b, K//2 + dy, K//2 + dx]`` is the
+        weight of ``prev[b]`` moved by ``(dy, dx)``. A one-hot kernel is an exact integer
+        translation; the decoders use a softmax (non-negative, summing to one).
+
+    Returns
+    -------
+    Tensor, shape (B, H, W)
+    """
+    B, H, W = prev.shape
+    K = kernel.shape[-1]
+    # grouped convolution (one group per sample); conv2d correlates, so the kernel is flipped
+    out = F.conv2d(
+        prev.reshape(1, B, H, W), kernel.flip(-2, -1).unsqueeze(1), padding=K // 2, groups=B
+    )
+    return out.reshape(B, H, W)
+
+
+def translation_correlation(x: Tensor, ref: Tensor, kernel: int) -> Tensor:
+    """Block matching: cosine similarity of ``x`` with every translate of ``ref``.
+
+    Parameters
+    ----------
+    x, ref : Tensor, shape (B, H, W)
+    kernel : int
+        Odd window side (see :func:`translates`).
+
+    Returns
+    -------
+    Tensor, shape (B, kernel * kernel)
+        Standardised per sample (zero mean, unit spread; all zeros for a blank ``ref``), so that
+        the peak (the displacement of ``x`` relative to ``ref``) stands out for the encoder.
+    """
+    B, H, W = ref.shape
+    r = kernel // 2
+    # out[u, v] = sum_p x[p] ref[p + (u - r, v - r)]: the translate by d = (r - u, r - v)
+    dot = F.conv2d(ref.reshape(1, B, H, W), x.unsqueeze(1), padding=r, groups=B)
+    dot = dot.reshape(B, kernel, kernel).flip(-2, -1).reshape(B, kernel * kernel)
+    norm = x.flatten(1).norm(dim=1, keepdim=True) * ref.flatten(1).norm(dim=1, keepdim=True)
+    cos = dot / (norm + 1e-6)
+    return (cos - cos.mean(1, keepdim=True)) / (cos.std(1, keepdim=True) + 1e-3)
+
+
 class _ConvFeatures(nn.Module):
     """Image ``(B, C, H, W)`` -> feature vector ``(B, hidden)``."""
 
@@ -175,13 +287,20 @@ class _ConvFeatures(nn.Module):
 
 
 class CausalEncoder(nn.Module):
-    """Per-frame encoders :math:`Y_j = f_j(X_j, \\hat Y_{<j})`, squashed into the quantiser range."""
+    """Per-frame encoders :math:`Y_j = f_j(X_j, \\hat Y_{<j})`, squashed into the quantiser range.
+
+    For image frames the encoder also owns the deterministic reference decoder ``reference`` whose
+    reconstruction :math:`\\bar X_{j-1} = r_{j-1}(\\hat Y_{<j})` is encoder ``j``'s context image
+    (see the module docstring): a function of the representations only, so the code does not
+    depend on which decoder is attached.
+    """
 
     def __init__(self, config: CodecConfig) -> None:
         super().__init__()
         self.config = config
         self.quantizer = UniformDitheredQuantizer(config.levels, config.step)
         h = config.hidden
+        K2 = config.motion_kernel**2
         self.features = nn.ModuleList()
         self.heads = nn.ModuleList()
         for j, k in enumerate(config.latent_dims):
@@ -191,23 +310,52 @@ class CausalEncoder(nn.Module):
                 continue
             ctx = sum(config.rep_dim(i) for i in range(j))
             if config.is_image:
-                self.features.append(_ConvFeatures(1, config.frame_shape, h))
+                # frame j > 0 sees (X_j, context image) and the block-matching correlation
+                self.features.append(_ConvFeatures(1 if j == 0 else 2, config.frame_shape, h))
+                self.heads.append(_mlp(h + ctx + (K2 if j else 0), h, k))
             else:
                 self.features.append(
                     nn.Sequential(nn.Linear(config.samples_per_frame, h), nn.ReLU())
                 )
-            self.heads.append(_mlp(h + ctx, h, k))
+                self.heads.append(_mlp(h + ctx, h, k))
+        self.reference: CausalDecoder | None = (
+            CausalDecoder(replace(config, noise_dim=0)) if config.is_image else None
+        )
 
-    def latent(self, j: int, x_j: Tensor, reps: list[Tensor]) -> Tensor:
-        """Unquantised latent of frame ``j`` (index from 0) in ``[0, (L-1) step]``."""
-        feat_in = x_j.unsqueeze(1) if self.config.is_image else x_j
-        feat = self.features[j](feat_in)
-        h = torch.cat([feat, *reps], dim=1) if reps else feat
+    def latent(
+        self, j: int, x_j: Tensor, reps: list[Tensor], context: Tensor | None = None
+    ) -> Tensor:
+        """Unquantised latent of frame ``j`` (index from 0) in ``[0, (L-1) step]``.
+
+        ``context`` is the reference reconstruction of frame ``j - 1`` (image codecs, ``j > 0``).
+        """
+        c = self.config
+        if not c.is_image:
+            feat = self.features[j](x_j)
+            extra: list[Tensor] = []
+        elif j == 0:
+            feat = self.features[j](x_j.unsqueeze(1))
+            extra = []
+        else:
+            if context is None:
+                raise InvalidParameterError("image P-frames need the context image")
+            feat = self.features[j](torch.stack([x_j, context], dim=1))
+            extra = [translation_correlation(x_j, context, c.motion_kernel)]
+        h = torch.cat([feat, *extra, *reps], dim=1) if reps or extra else feat
         return self.quantizer.squash(self.heads[j](h))
+
+    def context(self, reps: list[Tensor]) -> Tensor:
+        """Reference reconstructions :math:`\\bar X_{1..T}` from the representations alone.
+
+        Any decoder can compute them; ``forward`` returns the same tensor as ``"x_ref"``.
+        """
+        if self.reference is None:
+            raise InvalidParameterError("only image codecs have a reference decoder")
+        return self.reference(reps, None)
 
     def forward(
         self, x: Tensor, dither: torch.Generator, training: bool
-    ) -> dict[str, list[Tensor]]:
+    ) -> dict[str, list[Tensor] | Tensor]:
         """Encode and quantise every frame.
 
         Parameters
@@ -222,45 +370,60 @@ class CausalEncoder(nn.Module):
         -------
         dict
             ``"y"``: unquantised latents, ``"y_hat"``: representations (quantised latents, or the
-            flattened frame when lossless), one entry per frame.
+            flattened frame when lossless), one entry per frame; for image codecs also
+            ``"x_ref"`` (B, T, H, W), the reference decoder's reconstructions.
         """
         reps: list[Tensor] = []
         ys: list[Tensor] = []
+        refs: list[Tensor] = []
         for j, k in enumerate(self.config.latent_dims):
             x_j = x[:, j]
             if k is None:
                 r = x_j.reshape(x.shape[0], -1)
                 ys.append(r)
                 reps.append(r)
-                continue
-            y = self.latent(j, x_j, reps)
-            ys.append(y)
-            reps.append(self.quantizer(y, dither, training))
-        return {"y": ys, "y_hat": reps}
+            else:
+                y = self.latent(j, x_j, reps, refs[-1] if refs else None)
+                ys.append(y)
+                reps.append(self.quantizer(y, dither, training))
+            if self.reference is not None:
+                refs.append(self.reference.step(j, reps, refs, None))
+        out: dict[str, list[Tensor] | Tensor] = {"y": ys, "y_hat": reps}
+        if refs:
+            out["x_ref"] = torch.stack(refs, dim=1)
+        return out
 
 
 class CausalDecoder(nn.Module):
-    """Per-frame decoders :math:`\\hat X_j = g_j(\\hat Y_{1..j}, \\hat X_{<j}, Z_j)`."""
+    """Per-frame decoders :math:`\\hat X_j = g_j(\\hat Y_{1..j}, \\hat X_{<j}, Z_j)`.
 
-    def __init__(self, config: CodecConfig) -> None:
+    Image P-frames: ``motion_compensate(Xhat_{j-1}, softmax kernel) + residual`` (see the module
+    docstring). With ``context=True`` the residual also sees the reference reconstruction
+    :math:`\\bar X_j` of the current frame (a function of :math:`\\hat Y_{1..j}`).
+    """
+
+    def __init__(self, config: CodecConfig, context: bool = False) -> None:
         super().__init__()
         self.config = config
+        self.use_context = context and config.is_image
         c = config
         h = c.hidden
+        K2 = c.motion_kernel**2
         self.nets = nn.ModuleList()
+        self.ups = nn.ModuleList()
+        self.kernels = nn.ModuleList()
         self.refine = nn.ModuleList()
         for j in range(c.T):
             if c.latent_dims[j] is None:
-                self.nets.append(nn.Identity())
-                self.refine.append(nn.Identity())
+                for m in (self.nets, self.ups, self.kernels, self.refine):
+                    m.append(nn.Identity())
                 continue
             reps = sum(c.rep_dim(i) for i in range(j + 1))
             if c.is_image:
                 hh, ww = c.frame_shape
-                self.nets.append(
+                self.nets.append(nn.Sequential(nn.Linear(reps + c.noise_dim, h), nn.ReLU()))
+                self.ups.append(
                     nn.Sequential(
-                        nn.Linear(reps + c.noise_dim, h),
-                        nn.ReLU(),
                         nn.Linear(h, 32 * (hh // 4) * (ww // 4)),
                         nn.ReLU(),
                         nn.Unflatten(1, (32, hh // 4, ww // 4)),
@@ -270,10 +433,13 @@ class CausalDecoder(nn.Module):
                         nn.ReLU(),
                     )
                 )
-                # the previous reconstruction enters as an extra channel (motion-compensation-free P-frame)
+                # P-frame: logits of the motion kernel applied to the previous reconstruction
+                # (free logits, displacement mean (2), log precision (1)), see ``_kernel``
+                self.kernels.append(nn.Linear(h, K2 + 3) if j else nn.Identity())
+                # residual from (features, motion-compensated prediction[, reference frame])
                 self.refine.append(
                     nn.Sequential(
-                        nn.Conv2d(17, 16, 3, 1, 1),
+                        nn.Conv2d(17 + int(self.use_context), 16, 3, 1, 1),
                         nn.ReLU(),
                         nn.Conv2d(16, 1, 3, 1, 1),
                     )
@@ -281,39 +447,88 @@ class CausalDecoder(nn.Module):
             else:
                 n = c.samples_per_frame
                 self.nets.append(_mlp(reps + c.noise_dim + j * n, h, n))
-                self.refine.append(nn.Identity())
+                for m in (self.ups, self.kernels, self.refine):
+                    m.append(nn.Identity())
 
-    def forward(self, reps: list[Tensor], noise: torch.Generator) -> Tensor:
+    def _kernel(self, params: Tensor) -> Tensor:
+        """Softmax motion kernel ``(B, K, K)`` from ``(B, K*K + 3)`` predicted parameters.
+
+        The logits are free logits plus a Gaussian bump ``-prec/2 |d - mu|^2`` with displacement
+        ``mu = (K//2) tanh(.)`` (two entries) and precision ``prec = softplus(.)``: the bump makes
+        the displacement a smooth regression target (fast to learn), the free logits keep the
+        kernel a general softmax kernel.
+        """
+        K = self.config.motion_kernel
+        r = K // 2
+        free, mu, log_prec = params[:, : K * K], params[:, K * K : K * K + 2], params[:, -1:]
+        mu = r * torch.tanh(mu)
+        prec = F.softplus(log_prec).unsqueeze(-1)
+        d = torch.arange(-r, r + 1, device=params.device, dtype=params.dtype)
+        dy = (d.view(1, K, 1) - mu[:, 0].view(-1, 1, 1)) ** 2
+        dx = (d.view(1, 1, K) - mu[:, 1].view(-1, 1, 1)) ** 2
+        logits = free.reshape(-1, K, K) - 0.5 * prec * (dy + dx)
+        return torch.softmax(logits.flatten(1), dim=1).reshape(-1, K, K)
+
+    def step(
+        self,
+        j: int,
+        reps: list[Tensor],
+        outs: list[Tensor],
+        noise: torch.Generator | None,
+        context: Tensor | None = None,
+    ) -> Tensor:
+        """Reconstruction of frame ``j`` (0-based) from ``reps[:j+1]`` and ``outs[:j]``.
+
+        ``noise`` may be ``None`` only when ``noise_dim == 0``; ``context`` is the reference
+        reconstruction of frame ``j`` (required when the decoder was built with ``context``).
+        """
+        c = self.config
+        B = reps[0].shape[0]
+        if c.latent_dims[j] is None:
+            return reps[j].reshape(B, *c.frame_shape)
+        parts = list(reps[: j + 1])
+        if c.noise_dim:
+            if noise is None:
+                raise InvalidParameterError("a decoder with noise_dim > 0 needs a noise generator")
+            parts.append(torch.randn((B, c.noise_dim), generator=noise, device=noise.device))
+        if not c.is_image:
+            parts.extend(o.reshape(B, -1) for o in outs)
+            return self.nets[j](torch.cat(parts, dim=1))
+        hid = self.nets[j](torch.cat(parts, dim=1))
+        feat = self.ups[j](hid)
+        if j:
+            pred = motion_compensate(outs[j - 1], self._kernel(self.kernels[j](hid)))
+        else:
+            pred = torch.zeros_like(feat[:, 0])
+        chans = [feat, pred.unsqueeze(1)]
+        if self.use_context:
+            if context is None:
+                raise InvalidParameterError("this decoder needs the reference reconstruction")
+            chans.append(context.unsqueeze(1))
+        return pred + self.refine[j](torch.cat(chans, dim=1)).squeeze(1)
+
+    def forward(
+        self, reps: list[Tensor], noise: torch.Generator | None, context: Tensor | None = None
+    ) -> Tensor:
         """Decode every frame causally.
 
         Parameters
         ----------
         reps : list of Tensor
             Representations ``y_hat`` from :meth:`CausalEncoder.forward`.
-        noise : torch.Generator
-            Generator of the decoder's private noise.
+        noise : torch.Generator or None
+            Generator of the decoder's private noise (``None`` only if ``noise_dim == 0``).
+        context : Tensor, shape (B, T, H, W), optional
+            Reference reconstructions (``"x_ref"``), for a decoder built with ``context=True``.
 
         Returns
         -------
         Tensor, shape (B, T, *frame_shape)
         """
-        c = self.config
-        B = reps[0].shape[0]
         outs: list[Tensor] = []
-        for j in range(c.T):
-            if c.latent_dims[j] is None:
-                outs.append(reps[j].reshape(B, *c.frame_shape))
-                continue
-            parts = list(reps[: j + 1])
-            if c.noise_dim:
-                parts.append(torch.randn((B, c.noise_dim), generator=noise, device=noise.device))
-            if c.is_image:
-                feat = self.nets[j](torch.cat(parts, dim=1))
-                prev = outs[-1].unsqueeze(1) if outs else torch.zeros_like(feat[:, :1])
-                outs.append(self.refine[j](torch.cat([feat, prev], dim=1)).squeeze(1))
-            else:
-                parts.extend(o.reshape(B, -1) for o in outs)
-                outs.append(self.nets[j](torch.cat(parts, dim=1)))
+        for j in range(self.config.T):
+            ctx = None if context is None else context[:, j]
+            outs.append(self.step(j, reps, outs, noise, ctx))
         return torch.stack(outs, dim=1)
 
 
@@ -322,15 +537,17 @@ class CausalCodec(nn.Module):
 
     ``forward`` returns a dict with ``"x_hat"`` (B, T, *frame_shape), ``"y"`` and ``"y_hat"``
     (per-frame latents and representations) and ``"rate_bits"`` (T,), the achievable
-    fixed-length rate of each frame in bits per sample (``inf`` for a lossless frame).
-    Weights are initialised from ``generator`` (see :func:`init_parameters_`).
+    fixed-length rate of each frame in bits per sample (``inf`` for a lossless frame); image
+    codecs add ``"x_ref"``, the encoder's reference reconstructions (trained for MSE next to
+    ``x_hat`` whenever the encoder is trained). Weights are initialised from ``generator`` (see
+    :func:`init_parameters_`).
     """
 
     def __init__(self, config: CodecConfig, generator: torch.Generator) -> None:
         super().__init__()
         self.config = config
         self.encoder = CausalEncoder(config)
-        self.decoder = CausalDecoder(config)
+        self.decoder = CausalDecoder(config, context=config.is_image)
         init_parameters_(self, generator)
 
     def forward(
@@ -343,10 +560,15 @@ class CausalCodec(nn.Module):
                 f"got {tuple(x.shape)}"
             )
         enc = self.encoder(x, dither, training)
-        x_hat = self.decoder(enc["y_hat"], noise)
-        return {
+        x_ref = enc.get("x_ref")
+        assert x_ref is None or isinstance(x_ref, Tensor)
+        x_hat = self.decoder(enc["y_hat"], noise, x_ref)
+        out: dict[str, Any] = {
             "x_hat": x_hat,
             "y": enc["y"],
             "y_hat": enc["y_hat"],
             "rate_bits": torch.tensor(c.rates(), dtype=torch.float64),
         }
+        if x_ref is not None:
+            out["x_ref"] = x_ref
+        return out

@@ -7,6 +7,10 @@ Stages (``TrainConfig.stage``):
   MSE + ``lam`` x critic loss for ``plf``;
 * ``"e2e"``: the same objective, encoder included.
 
+Image codecs also return the encoder's reference reconstructions ``"x_ref"``; their MSE is added
+to the loss whenever the encoder trains (stages ``"mse"`` and ``"e2e"``) and is logged as
+``"ref_mse"``. In ``"universal"`` the reference is frozen with the rest of the encoder.
+
 Every random draw (data, shared dither, decoder noise, gradient-penalty interpolation) comes from a
 generator owned by the :class:`Trainer`; checkpoints hold the states of all of them, of the models
 and of the optimisers, so on CPU ``--resume`` reproduces the uninterrupted run bit for bit.
@@ -28,7 +32,7 @@ from rdp_theory.exceptions import InvalidParameterError, RDPError
 
 from ._io import atomic_write
 from .critics import make_critics
-from .losses import codec_loss, critic_loss
+from .losses import codec_loss, critic_loss, distortion_terms
 from .models import CausalCodec, init_parameters_
 
 __all__ = ["DataStream", "TrainConfig", "Trainer", "TrainingDivergedError"]
@@ -252,10 +256,16 @@ class Trainer:
             rec["critic_loss"] = float(cl["loss"].detach())
         self.opt.zero_grad(set_to_none=True)
         terms = codec_loss(self.critics, c.plf, x, x_hat, c.lam)
-        self._check_finite(terms["loss"], "codec loss")
-        terms["loss"].backward()
+        loss = terms["loss"]
+        if "x_ref" in out and c.stage != "universal":
+            # image codecs: the encoder's reference (local) decoder is trained for MSE with it
+            ref_mse = distortion_terms(x, out["x_ref"])["loss"]
+            loss = loss + ref_mse
+            rec["ref_mse"] = float(ref_mse.detach())
+        self._check_finite(loss, "codec loss")
+        loss.backward()
         self.opt.step()
-        rec["loss"] = float(terms["loss"].detach())
+        rec["loss"] = float(loss.detach())
         rec["mse"] = [float(v) for v in terms["mse"]]
         rec["w1"] = [float(v) for v in terms["w1"]]
         self.step += 1
