@@ -997,9 +997,48 @@ def _solve_weighted(
     caps: FloatArray,
     attempts: Sequence[_Attempt] = _ATTEMPTS,
     maximize: bool = False,
+    screen: bool = False,
 ) -> _Scheme:
-    """min sum_k weights_k D_k (s.t. D_k <= caps_k) on the normalised program, certified."""
+    """min sum_k weights_k D_k (s.t. D_k <= caps_k) on the normalised program, certified.
+
+    ``screen``: first solve the relaxation without the coupling LMIs (JD/SA frames with
+    0 < P < inf). Its optimum bounds the real one from below, so if its solution meets every
+    perception level (the certificate evaluates them with the Bures formula) it is optimal for
+    the real program too, and is returned at once; otherwise the full program is solved.
+    Inactive perception constraints are common in sweeps and cost 5-10x less this way.
+    """
     pattern = _pattern(perception, plf)
+    couplings = [j for j, c in enumerate(pattern) if c == "p" and not plf.is_scalar(j)]
+    if screen and couplings:
+        relaxed = tuple("i" if j in couplings else c for j, c in enumerate(pattern))
+        try:
+            scheme = _solve_pattern(
+                source, rates, perception, plf, representation, weights, caps, relaxed,
+                ((cp.CLARABEL, _TIGHT, False),), maximize,
+            )
+        except (_Infeasible, SolverError):
+            pass
+        else:
+            if scheme.worst <= ACCURACY:  # perception levels met: optimal for the full program
+                return scheme
+    return _solve_pattern(
+        source, rates, perception, plf, representation, weights, caps, pattern, attempts, maximize
+    )
+
+
+def _solve_pattern(
+    source: GaussMarkovSource,
+    rates: FloatArray,
+    perception: FloatArray,
+    plf: PerceptionLoss,
+    representation: str,
+    weights: FloatArray,
+    caps: FloatArray,
+    pattern: tuple[str, ...],
+    attempts: Sequence[_Attempt],
+    maximize: bool,
+) -> _Scheme:
+    """:func:`_solve_weighted` for a given constraint pattern; certified against ``perception``."""
     key = _Key(
         T=source.T,
         plf=plf.name,
@@ -1116,7 +1155,7 @@ def solve_rdp(
     weights = check_weights(objective, "objective", length=T)
     wn = weights / weights.max()
     try:
-        scheme = _solve_weighted(source, r, p, plf_obj, representation, wn, caps)
+        scheme = _solve_weighted(source, r, p, plf_obj, representation, wn, caps, screen=True)
     except _Infeasible as exc:
         if np.isfinite(caps).any():
             raise InfeasibleError(

@@ -314,14 +314,14 @@ def test_parametrised_problem_is_dpp_and_reused() -> None:
     """Sweeps re-bind parameters of one compiled problem instead of rebuilding it."""
     convex.clear_cache()
     src = rt.GaussMarkovSource.stationary(3)
-    for r in (0.5, 1.0, 2.0):
-        rt.solve_rdp(src, (r, r, r), 0.1, plf="jd", objective=(1, 1, 1))
+    for r in (0.5, 1.0, 2.0):  # an active level: the screening relaxation, then the full program
+        rt.solve_rdp(src, (r, r, r), 1e-3, plf="jd", objective=(1, 1, 1))
     info = convex._model.cache_info()
-    assert info.misses == 1 and info.hits == 2
+    assert info.misses == 2 and info.hits == 4
     # a constant JD level needs only the last frame's coupling (see JointPLF.implied)
     model = convex._model(convex._Key(3, "jd", "optimal", ("i", "i", "p"), (False,) * 3, (True,) * 3))
     assert model.problem.is_dpp()
-    assert convex._model.cache_info().misses == 1  # the key above is the one the sweep used
+    assert convex._model.cache_info().misses == 2  # the key above is the one the sweep used
     assert model.fast, "the fast path should have passed its self-check"
 
 
@@ -360,6 +360,45 @@ def test_coupling_formulations_agree(plf: str) -> None:
         assert scheme.worst <= convex.ACCURACY
         out[eliminate] = scheme.primal.D
     np.testing.assert_allclose(out[True], out[False], rtol=REL_TOL)
+
+
+@settings(max_examples=12)
+@given(data=st.data(), plf=st.sampled_from(["jd", "sa"]))
+def test_screening_returns_the_full_programs_optimum(data: st.DataObject, plf: str) -> None:
+    """Solving the relaxation first (couplings dropped) and keeping it only when it meets every
+    level gives the full program's optimum, whether the constraints are active or not."""
+    src = data.draw(gauss_markov_sources(min_T=2, max_T=4, sigma_range=(0.3, 3.0)))
+    rates = np.asarray(data.draw(rate_vectors(src.T, max_rate=4.0, allow_zero=False)))
+    perc = np.asarray(data.draw(perception_vectors(src, allow_zero=False, allow_inf=False)))
+    w = np.asarray(data.draw(st.lists(st.floats(0.1, 10), min_size=src.T, max_size=src.T)))
+    pl, caps = convex.get_plf(plf), np.full(src.T, np.inf)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", rt.SolverWarning)
+        a = convex._solve_weighted(src, rates, perc, pl, "optimal", w, caps, screen=True)
+        b = convex._solve_weighted(src, rates, perc, pl, "optimal", w, caps, screen=False)
+    scale = float((w * src.variances).max())
+    tol = 1e3 * convex.ACCURACY * scale
+    assert abs(w @ a.primal.D - w @ b.primal.D) <= tol
+    assert np.all(a.phi <= perc + tol)
+
+
+def test_screening_skips_the_coupling_only_when_it_is_inactive() -> None:
+    """Inactive level: only the relaxed program is compiled. Active level: the full one too,
+    and the level binds."""
+    src = rt.GaussMarkovSource.stationary(3, 1.0, 0.9)
+    rates = (1.0, 1.0, 1.0)
+    mse = rt.solve_rdp(src, rates, math.inf, plf="jd", objective=(1, 1, 1))
+    loose = 2.0 * mse.perception_values.max()
+    convex.clear_cache()
+    sol = rt.solve_rdp(src, rates, loose, plf="jd", objective=(1, 1, 1))
+    assert convex._model.cache_info().currsize == 1
+    np.testing.assert_allclose(sol.distortions, mse.distortions, rtol=REL_TOL)
+    tight = 0.25 * mse.perception_values.max()
+    sol = rt.solve_rdp(src, rates, tight, plf="jd", objective=(1, 1, 1))
+    assert convex._model.cache_info().currsize >= 2  # the relaxed and the full program
+    assert sol.perception_values[-1] == pytest.approx(tight, rel=1e-5)
+    assert sol.objective_value > mse.objective_value * (1 + 1e-3)
+    convex.clear_cache()
 
 
 def test_implied_jd_constraints() -> None:
