@@ -146,3 +146,16 @@ def test_fast_paths_match_the_explicit_translates() -> None:
     cos = dot / (x.flatten(1).norm(dim=1) * prev.flatten(1).norm(dim=1))[:, None]
     std = (cos - cos.mean(1, keepdim=True)) / (cos.std(1, keepdim=True) + 1e-3)
     assert torch.allclose(translation_correlation(x, prev, K), std, atol=1e-4)
+
+
+def test_identity_drift_is_zero_for_moving_digits_and_positive_for_a_new_digit() -> None:
+    from learned.metrics import identity_drift
+
+    x = moving_digits(8, 3, np.random.default_rng(7), size=32)
+    assert np.all(identity_drift(x) == 0.0)  # a bouncing digit only moves
+    swapped = x.copy()
+    swapped[:, 2] = x[::-1, 2]  # frame 3 shows another sequence's digit
+    d = identity_drift(swapped)
+    assert np.all(d[:, :2] == 0.0) and np.all(d[:, 2] > 0.0)
+    with pytest.raises(InvalidParameterError, match="window"):
+        identity_drift(x, window=4)
