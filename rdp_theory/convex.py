@@ -59,6 +59,7 @@ import scipy.sparse as sp
 from numpy.typing import ArrayLike, NDArray
 
 from ._validation import check_choice, check_perception, check_rates, check_weights
+from .closed_form import mmse_distortions
 from .exceptions import InfeasibleError, InvalidParameterError, SolverError, SolverWarning
 from .perception import PerceptionLoss, get_plf
 from .source import GaussMarkovSource, RNGLike
@@ -82,6 +83,10 @@ Objective = Union[Literal["lexicographic"], ArrayLike]
 #: Relative accuracy that a certified solution must reach (residuals relative to max sigma^2);
 #: worse is returned with a :class:`SolverWarning`, and 1e3 times worse raises SolverError.
 ACCURACY = 1e-7
+#: Duality gap relative to the objective itself that a solve aims for (further attempts run while
+#: it is not met); a result whose relative gap stays above ``REL_GAP_WARN`` carries a warning.
+REL_GAP = 1e-6
+REL_GAP_WARN = 1e-5
 
 # First attempt: tolerances 1e-12. Clarabel then reports "AlmostSolved" (cvxpy:
 # optimal_inaccurate) when it stops between 1e-12 and its *reduced* tolerances, which we set to
@@ -100,6 +105,8 @@ _SCS = dict(eps_abs=1e-9, eps_rel=1e-9, max_iters=20_000)
 # too loose lets later frames gain about sqrt(slack) (the caps' multipliers can be unbounded).
 # So each stage tries Clarabel with growing slack first, and the full fallback list last.
 _LEX_SLACKS = (1e-11, 1e-10, 1e-9, 1e-8, 1e-7, 1e-6)
+#: further slack levels tried when a stage is acceptable but not accurate (see _solve_lexicographic)
+_LEX_RETRIES = 2
 #: relative undershoot of an earlier frame below its stage optimum (see
 #: Certificate.lexicographic_undershoot) above which a lexicographic result is flagged
 LEX_UNDERSHOOT_WARN = 1e-6
@@ -125,6 +132,12 @@ class Certificate:
         The largest of the distortion, PSD and perception residuals (variance units).
     duality_gap : float
         :math:`|p^\star - d^\star|` reported by the solver for the final (sub)problem (variance units).
+    relative_gap : float
+        The same gap relative to the (sub)problem's objective, :math:`|p^\star - d^\star| /
+        |p^\star|`: how many digits of the objective itself are certified (it matters when the
+        objective is a tiny distortion, e.g. at high rates). Lexicographic: the largest over the
+        stages, since stage ``k`` certifies :math:`D_k`. Above ``REL_GAP_WARN`` the result is
+        ``optimal_inaccurate`` with a SolverWarning.
     iterations : int
         Interior-point (or SCS) iterations of the final (sub)problem.
     lexicographic_slack : tuple of float
@@ -152,6 +165,7 @@ class Certificate:
     lexicographic_slack: tuple[float, ...] = ()
     attempts: int = 1
     lexicographic_undershoot: float = 0.0
+    relative_gap: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -721,22 +735,29 @@ def _run(model: _Model, solver: str, opts: dict[str, Any]) -> _Raw:
 # solve to ~1e-8. SCS (first order, ~1e-6) is the last resort.
 _NO_EQUILIBRATION: dict[str, Any] = dict(equilibrate_enable=False, max_iter=500)
 _REGULARISED: dict[str, Any] = dict(static_regularization_constant=1e-6, max_iter=500)
-# The third entry selects the coupling formulation (see _Model): E substituted (True) is faster,
-# E kept as a variable (False) more robust, so only the first attempt substitutes.
-_Attempt = tuple[str, dict[str, Any], bool]
+# The third entry selects the formulation (see _Model and _solve_pattern):
+#   "fast":     couplings with E substituted -- fewer KKT rows, tried first;
+#   "robust":   E kept as a variable with its equalities -- more robust at degenerate optima;
+#   "rescaled": "robust" with the objective divided by a lower bound of its value (the MSE-only
+#               distortions), so that the gap tolerances act relative to a tiny objective (high
+#               rates). Only run when no earlier attempt met REL_GAP: at degenerate lexicographic
+#               stages the large objective coefficients can hurt.
+_Attempt = tuple[str, dict[str, Any], str]
 _ATTEMPTS: tuple[_Attempt, ...] = (
-    (cp.CLARABEL, _TIGHT, True),
-    (cp.CLARABEL, _TIGHT, False),
-    (cp.CLARABEL, _DEFAULT, False),
-    (cp.CLARABEL, _NO_EQUILIBRATION, False),
-    (cp.CLARABEL, _REGULARISED, False),
-    (cp.SCS, _SCS, False),
+    (cp.CLARABEL, _TIGHT, "fast"),
+    (cp.CLARABEL, _TIGHT, "robust"),
+    (cp.CLARABEL, _DEFAULT, "robust"),
+    (cp.CLARABEL, _NO_EQUILIBRATION, "robust"),
+    (cp.CLARABEL, _REGULARISED, "robust"),
+    (cp.CLARABEL, _TIGHT, "rescaled"),
+    (cp.SCS, _SCS, "robust"),
 )
 # Lexicographic stages meet degenerate faces (caps at a frame's exact optimum) far more often,
-# so they use the robust formulation only.
+# so they skip the substituted formulation.
 _LEX_ATTEMPTS: tuple[_Attempt, ...] = (
-    (cp.CLARABEL, _TIGHT, False),
-    (cp.CLARABEL, _NO_EQUILIBRATION, False),
+    (cp.CLARABEL, _TIGHT, "robust"),
+    (cp.CLARABEL, _NO_EQUILIBRATION, "robust"),
+    (cp.CLARABEL, _TIGHT, "rescaled"),
 )
 
 
@@ -786,6 +807,12 @@ class _Scheme:
     phi: FloatArray
     certificate: Certificate
     worst: float  # worst certified residual, relative (variance units / max sigma^2, or bits)
+    rel_gap: float  # duality gap relative to the objective
+
+    @property
+    def score(self) -> float:
+        """One number to rank attempts: at most ACCURACY iff both criteria are met."""
+        return max(self.worst, self.rel_gap * (ACCURACY / REL_GAP))
 
 
 def _certify(
@@ -797,8 +824,14 @@ def _certify(
     raw: _Raw,
     gap_scale: float,
     attempts: int,
+    objective: float,
+    objective_scale: float,
 ) -> _Scheme:
-    """Recompute everything from the primal matrices in THEORY.md's variables and certify it."""
+    """Recompute everything from the primal matrices in THEORY.md's variables and certify it.
+
+    ``objective`` is the objective's value at ``primal`` in variance units (for the relative gap),
+    ``objective_scale`` its value with every distortion equal to its frame variance.
+    """
     from .simulate import joint_model
 
     T = source.T
@@ -838,31 +871,39 @@ def _certify(
     over[fin] = phi[fin] - perception[fin]
     perc_res = float(max(0.0, over.max()))
     primal_res = max(dist_res, psd_res, perc_res)
+    gap = abs(raw.primal - raw.dual) * gap_scale
+    # relative to the objective's certified value (the solver's own values omit cvxpy's offset)
+    # floored at 1e-5 of the objective's scale (D = sigma^2 2^(-16), i.e. 8 bits): below that,
+    # e.g. D = 0 exactly for R = inf, an absolute gap is all that can be asked for
+    rel_gap = gap / max(abs(objective), 1e-5 * objective_scale)
+    if not math.isfinite(rel_gap):
+        rel_gap = math.inf
     cert = Certificate(
         distortion_residual=dist_res,
         psd_residual=psd_res,
         rate_residual=rate_res,
         perception_residual=perc_res,
         primal_residual=primal_res,
-        duality_gap=abs(raw.primal - raw.dual) * gap_scale,
+        duality_gap=gap,
         iterations=raw.iterations,
         attempts=attempts,
+        relative_gap=rel_gap,
     )
     scale = float(np.max(source.variances))
     worst = max(primal_res / scale, cert.duality_gap / scale, rate_res)
     if not np.isfinite(worst) or not np.all(np.isfinite(primal.D)):
         worst = math.inf
-    return _Scheme(primal, raw, p, q, shat, cross, G, noise, used, phi, cert, worst)
+    return _Scheme(primal, raw, p, q, shat, cross, G, noise, used, phi, cert, worst, rel_gap)
 
 
 def _solve_model(
-    prepare: Callable[[bool], _Model],
-    certify: Callable[[_Model, _Raw, int], _Scheme],
+    prepare: Callable[[str], _Model],
+    certify: Callable[[_Model, _Raw, int, str], _Scheme],
     attempts: Sequence[_Attempt] = _ATTEMPTS,
 ) -> _Scheme:
     """Solve with fallbacks and return a result whose certificate passes.
 
-    ``prepare(eliminate)`` returns the bound model of the requested coupling formulation. A
+    ``prepare(form)`` returns the bound model of the requested formulation (see _ATTEMPTS). A
     result certified to ``ACCURACY`` is returned at once. One certified only to
     ``1e3 * ACCURACY`` is kept while the remaining Clarabel attempts (other formulation, other
     settings) try to do better; the best is returned. Raises ``_Infeasible`` when the first
@@ -870,10 +911,12 @@ def _solve_model(
     """
     statuses: list[str] = []
     best: _Scheme | None = None
-    for n, (solver, opts, eliminate) in enumerate(attempts, start=1):
+    for n, (solver, opts, form) in enumerate(attempts, start=1):
         if best is not None and solver != cp.CLARABEL:
             continue  # a first-order fallback will not beat an acceptable interior-point result
-        model = prepare(eliminate)
+        if form == "rescaled" and (best is None or best.rel_gap <= REL_GAP):
+            continue  # only to recover relative accuracy of an otherwise acceptable result
+        model = prepare(form)
         try:
             raw = _run(model, solver, opts)
         except (KeyboardInterrupt, SystemExit, GeneratorExit):
@@ -884,11 +927,11 @@ def _solve_model(
         if raw.status not in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE) or model.values is None:
             statuses.append(f"{solver}: {raw.status}")
             continue
-        scheme = certify(model, raw, n)
-        if scheme.worst <= ACCURACY:
+        scheme = certify(model, raw, n, form)
+        if scheme.score <= ACCURACY:
             return scheme
         if scheme.worst <= ACCURACY * 1e3:
-            if best is None or scheme.worst < best.worst:
+            if best is None or scheme.score < best.score:
                 best = scheme
             continue
         statuses.append(f"{solver}: {raw.status} but certificate fails ({scheme.worst:.1e})")
@@ -914,17 +957,19 @@ def _assemble(
     lex_undershoot: float = 0.0,
 ) -> RDPSolution:
     status = scheme.raw.status
-    if scheme.worst > ACCURACY or status == cp.OPTIMAL_INACCURATE:
+    if scheme.worst > ACCURACY or status == cp.OPTIMAL_INACCURATE or scheme.rel_gap > REL_GAP_WARN:
         status = cp.OPTIMAL_INACCURATE
         warnings.warn(
-            f"inaccurate solution (worst certified residual {scheme.worst:.2e} relative, solver "
-            f"{scheme.raw.solver}); see RDPSolution.certificate",
+            f"inaccurate solution (worst certified residual {scheme.worst:.2e} relative to the "
+            f"largest frame variance, duality gap {scheme.rel_gap:.1e} of the objective; for a "
+            f"lexicographic objective the worst over its stages; solver {scheme.raw.solver}); "
+            "see RDPSolution.certificate",
             SolverWarning,
             stacklevel=3,
         )
     cert = replace(
         scheme.certificate, lexicographic_slack=lex_slack, attempts=attempts,
-        lexicographic_undershoot=lex_undershoot,
+        lexicographic_undershoot=lex_undershoot, relative_gap=scheme.rel_gap,
     )
     return RDPSolution(
         source=source,
@@ -1014,12 +1059,12 @@ def _solve_weighted(
         try:
             scheme = _solve_pattern(
                 source, rates, perception, plf, representation, weights, caps, relaxed,
-                ((cp.CLARABEL, _TIGHT, False),), maximize,
+                ((cp.CLARABEL, _TIGHT, "robust"),), maximize,
             )
         except (_Infeasible, SolverError):
             pass
         else:
-            if scheme.worst <= ACCURACY:  # perception levels met: optimal for the full program
+            if scheme.score <= ACCURACY:  # perception levels met: optimal for the full program
                 return scheme
     return _solve_pattern(
         source, rates, perception, plf, representation, weights, caps, pattern, attempts, maximize
@@ -1050,23 +1095,30 @@ def _solve_pattern(
         eliminate=False,
     )
     if not any(c == "p" and not plf.is_scalar(j) for j, c in enumerate(pattern)):
-        # no coupling, so both formulations are the same program: run each setting once
+        # no coupling, so "fast" and "robust" are the same program: run each setting once
         unique: list[_Attempt] = []
-        for solver, opts, _ in attempts:
-            if not any(s == solver and o is opts for s, o, _ in unique):
-                unique.append((solver, opts, False))
+        for solver, opts, form in attempts:
+            form = "robust" if form == "fast" else form
+            if not any(s == solver and o is opts and f == form for s, o, f in unique):
+                unique.append((solver, opts, form))
         attempts = unique
     wn = weights * source.variances  # D_k = sigma_k^2 D'_k
-    gap_scale = float(wn.max())
+    scales = {"fast": float(wn.max()), "robust": float(wn.max())}
+    # a lower bound of the objective: the MSE-only distortions e_k <= D_k
+    lower = float(weights @ mmse_distortions(source, rates))
+    scales["rescaled"] = lower if math.isfinite(lower) and lower > 0 else scales["robust"]
 
-    def prepare(eliminate: bool) -> _Model:
-        model = _model(replace(key, eliminate=eliminate))
-        _bind(model, source, rates, perception, wn / gap_scale, caps)
+    def prepare(form: str) -> _Model:
+        model = _model(replace(key, eliminate=form == "fast"))
+        _bind(model, source, rates, perception, wn / scales[form], caps)
         return model
 
-    def certify(model: _Model, raw: _Raw, attempts: int) -> _Scheme:
+    def certify(model: _Model, raw: _Raw, attempts: int, form: str) -> _Scheme:
         primal = _extract(model, source)
-        return _certify(source, rates, perception, plf, primal, raw, gap_scale, attempts)
+        return _certify(
+            source, rates, perception, plf, primal, raw, scales[form], attempts,
+            float(weights @ primal.D), float(weights @ source.variances),
+        )
 
     return _solve_model(prepare, certify, attempts)
 
@@ -1194,6 +1246,7 @@ def _solve_lexicographic(
     total_attempts = 0
     pinned: set[int] = set()
     penalised = False
+    stage_gap = stage_worst = 0.0
     scheme: _Scheme | None = None
     for k in range(T):
         w = np.zeros(T)
@@ -1203,6 +1256,8 @@ def _solve_lexicographic(
         plan = [(rel, _LEX_ATTEMPTS) for rel in _LEX_SLACKS] if k else []
         plan.append((_LEX_SLACKS[-1], _ATTEMPTS))
         tested = False
+        kept: tuple[_Scheme, float] | None = None
+        retries = 0
         i = 0
         while i < len(plan):
             rel, attempts = plan[i]
@@ -1232,17 +1287,35 @@ def _solve_lexicographic(
                 i += 1
                 continue
             total_attempts += scheme.certificate.attempts
+            if scheme.score > ACCURACY and k and retries < _LEX_RETRIES and i + 2 < len(plan):
+                # acceptable but not accurate (often a stalled gap at a tiny objective): a
+                # slightly larger slack usually certifies; keep the best either way
+                if kept is None or scheme.score < kept[0].score:
+                    kept = (scheme, rel)
+                retries += 1
+                i += 1
+                continue
+            if kept is not None and kept[0].score < scheme.score:
+                scheme, rel = kept
             break
         else:
-            scheme = _penalised_stage(source, rates, perception, plf, representation, best, k, pinned)
-            if scheme is None:
-                raise SolverError(
-                    f"lexicographic stage {k + 1} failed: " + " | ".join(failures[-2:])
+            if kept is not None:
+                scheme, rel = kept
+            else:
+                scheme = _penalised_stage(
+                    source, rates, perception, plf, representation, best, k, pinned
                 )
-            total_attempts += scheme.certificate.attempts
-            rel = math.inf  # marks the penalised fallback; the real drift is reported below
-            penalised = True
+                if scheme is None:
+                    raise SolverError(
+                        f"lexicographic stage {k + 1} failed: " + " | ".join(failures[-2:])
+                    )
+                total_attempts += scheme.certificate.attempts
+                rel = math.inf  # marks the penalised fallback; the real drift is reported below
+                penalised = True
         best[k] = scheme.primal.D[k]
+        # frame k's optimality is certified by its own stage: keep the worst over the stages
+        stage_gap = max(stage_gap, scheme.rel_gap)
+        stage_worst = max(stage_worst, scheme.worst)
         if k > 0:
             slack_used.append(rel)
     if scheme is None:  # pragma: no cover - T >= 1 is validated
@@ -1259,6 +1332,7 @@ def _solve_lexicographic(
             SolverWarning,
             stacklevel=3,
         )
+    scheme = replace(scheme, rel_gap=stage_gap, worst=max(scheme.worst, stage_worst))
     under = (best - scheme.primal.D) / (np.abs(best) + 1e-3 * source.variances)
     undershoot = float(max(0.0, under[:-1].max(initial=0.0)))
     if undershoot > LEX_UNDERSHOOT_WARN and not penalised:
