@@ -110,6 +110,9 @@ _LEX_RETRIES = 2
 #: relative undershoot of an earlier frame below its stage optimum (see
 #: Certificate.lexicographic_undershoot) above which a lexicographic result is flagged
 LEX_UNDERSHOOT_WARN = 1e-6
+#: estimated relative error of the last frame from the cap slack (see
+#: Certificate.lexicographic_sensitivity) above which a lexicographic result is flagged
+LEX_SENSITIVITY_WARN = 1e-6
 
 
 # ---------------------------------------------------------------------------- result types
@@ -153,6 +156,11 @@ class Certificate:
         a positive value measures how far the later stages used the solver's feasibility
         tolerance; above ``LEX_UNDERSHOOT_WARN`` the result carries a SolverWarning, because at
         such degenerate optima later frames can be off by about its square root.
+    lexicographic_sensitivity : float
+        Estimated relative error of the last frame due to the cap slack: its stage is re-solved
+        with a 10x larger slack and, the value moving like :math:`c\sqrt{\text{slack}}` at
+        degenerate optima, the change divided by :math:`\sqrt{10}-1`. Above
+        ``LEX_SENSITIVITY_WARN`` the result carries a SolverWarning.
     """
 
     distortion_residual: float
@@ -166,6 +174,7 @@ class Certificate:
     attempts: int = 1
     lexicographic_undershoot: float = 0.0
     relative_gap: float = 0.0
+    lexicographic_sensitivity: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -959,6 +968,7 @@ def _assemble(
     lex_slack: tuple[float, ...],
     objective_value: float,
     lex_undershoot: float = 0.0,
+    lex_sensitivity: float = 0.0,
 ) -> RDPSolution:
     status = scheme.raw.status
     if scheme.worst > ACCURACY or status == cp.OPTIMAL_INACCURATE or scheme.rel_gap > REL_GAP_WARN:
@@ -974,6 +984,7 @@ def _assemble(
     cert = replace(
         scheme.certificate, lexicographic_slack=lex_slack, attempts=attempts,
         lexicographic_undershoot=lex_undershoot, relative_gap=scheme.rel_gap,
+        lexicographic_sensitivity=lex_sensitivity,
     )
     return RDPSolution(
         source=source,
@@ -1336,6 +1347,30 @@ def _solve_lexicographic(
             SolverWarning,
             stacklevel=3,
         )
+    sensitivity = 0.0
+    if not penalised and T > 1 and math.isfinite(slack_used[-1]):
+        # Sensitivity check of the last stage: at degenerate optima a frame's lexicographic value
+        # moves like c sqrt(slack), so re-solve with a 10x larger slack (an easier program): the
+        # change is c sqrt(slack) (sqrt(10) - 1), which estimates the returned value's error.
+        w = np.zeros(T)
+        w[-1] = 1.0
+        caps = _stage_caps(best, T - 1, 10 * slack_used[-1], pinned, source.variances)
+        try:
+            loose = _solve_weighted(source, rates, perception, plf, representation, w, caps, _LEX_ATTEMPTS)
+        except (_Infeasible, SolverError):
+            loose = None
+        if loose is not None and loose.score <= ACCURACY:
+            total_attempts += loose.certificate.attempts
+            diff = abs(scheme.primal.D[-1] - loose.primal.D[-1])
+            sensitivity = diff / (math.sqrt(10.0) - 1.0) / (abs(scheme.primal.D[-1]) + 1e-3 * source.variances[-1])
+    if sensitivity > LEX_SENSITIVITY_WARN:
+        scheme = replace(scheme, worst=max(scheme.worst, 10 * ACCURACY))  # forces the warning
+        warnings.warn(
+            f"lexicographic chain: the last frame's value moves with the cap slack (estimated "
+            f"error {sensitivity:.1e} relative, see certificate.lexicographic_sensitivity)",
+            SolverWarning,
+            stacklevel=3,
+        )
     scheme = replace(scheme, rel_gap=stage_gap, worst=max(scheme.worst, stage_worst))
     under = (best - scheme.primal.D) / (np.abs(best) + 1e-3 * source.variances)
     undershoot = float(max(0.0, under[:-1].max(initial=0.0)))
@@ -1351,7 +1386,7 @@ def _solve_lexicographic(
         )
     return _assemble(
         source, rates, perception, plf, "lexicographic", representation, scheme,
-        total_attempts, tuple(slack_used), float(scheme.primal.D[-1]), undershoot,
+        total_attempts, tuple(slack_used), float(scheme.primal.D[-1]), undershoot, sensitivity,
     )
 
 

@@ -117,6 +117,23 @@ def test_high_rate_lexicographic_fmd_is_accurate_or_says_so(
         assert sol.certificate.relative_gap <= convex.REL_GAP_WARN
 
 
+def test_slack_sensitivity_flags_a_jd_chain_that_two_routes_disagree_on() -> None:
+    """JD, 0 < P: the optimal and the greedy representation must give the same lexicographic
+    point (docs/theory.md 6e), yet their chains differ by 7e-5 on D_3 here. That is the
+    O(sqrt(slack)) effect of the caps; the sensitivity check must see it and say so."""
+    src = rt.GaussMarkovSource.stationary(3, 1.0, 0.9)
+    sols = []
+    for rep in ("optimal", "mse"):
+        with pytest.warns(rt.SolverWarning, match="moves with the cap slack"):
+            sols.append(rt.solve_rdp(src, (0.05, 3.0, 3.0), 0.2, plf="jd", representation=rep))
+    a, b = sols
+    diff = abs(a.distortions[-1] - b.distortions[-1]) / a.distortions[-1]
+    for sol in sols:
+        assert sol.status == cp.OPTIMAL_INACCURATE
+        # the estimate is of the right order: within 10x of the disagreement it explains
+        assert diff / 10 <= sol.certificate.lexicographic_sensitivity <= 10 * diff
+
+
 def test_undershoot_flags_a_degenerate_zero_rate_chain() -> None:
     """A 6-frame 0-PLF-JD instance with alternating zero rates (found by a random search) where
     the chain ends 2.7e-3 below the closed form: the undershoot diagnostic must flag it."""
