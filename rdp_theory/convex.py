@@ -1339,13 +1339,11 @@ def _solve_lexicographic(
         # report the measured drift of every earlier frame from its own stage optimum
         drift = (scheme.primal.D - best) / (np.abs(best) + 1e-3 * source.variances)
         slack_used = [float(max(0.0, d)) for d in drift[:-1]]
-        scheme = replace(scheme, worst=max(scheme.worst, 10 * ACCURACY))  # forces the warning
-        warnings.warn(
+        scheme = _flag_lexicographic(
+            scheme,
             "lexicographic chain used its penalised fallback on a degenerate stage; earlier "
             f"frames drift from their optima by up to {max(slack_used, default=0.0):.1e} "
             "(relative); see certificate.lexicographic_slack",
-            SolverWarning,
-            stacklevel=3,
         )
     sensitivity = 0.0
     if not penalised and T > 1 and math.isfinite(slack_used[-1]):
@@ -1364,30 +1362,32 @@ def _solve_lexicographic(
             diff = abs(scheme.primal.D[-1] - loose.primal.D[-1])
             sensitivity = diff / (math.sqrt(10.0) - 1.0) / (abs(scheme.primal.D[-1]) + 1e-3 * source.variances[-1])
     if sensitivity > LEX_SENSITIVITY_WARN:
-        scheme = replace(scheme, worst=max(scheme.worst, 10 * ACCURACY))  # forces the warning
-        warnings.warn(
+        scheme = _flag_lexicographic(
+            scheme,
             f"lexicographic chain: the last frame's value moves with the cap slack (estimated "
             f"error {sensitivity:.1e} relative, see certificate.lexicographic_sensitivity)",
-            SolverWarning,
-            stacklevel=3,
         )
     scheme = replace(scheme, rel_gap=stage_gap, worst=max(scheme.worst, stage_worst))
     under = (best - scheme.primal.D) / (np.abs(best) + 1e-3 * source.variances)
     undershoot = float(max(0.0, under[:-1].max(initial=0.0)))
     if undershoot > LEX_UNDERSHOOT_WARN and not penalised:
-        scheme = replace(scheme, worst=max(scheme.worst, 10 * ACCURACY))  # forces the warning
-        warnings.warn(
+        scheme = _flag_lexicographic(
+            scheme,
             f"lexicographic chain: an earlier frame ended {undershoot:.1e} (relative) below its own "
             "stage optimum, so later stages used the solver's feasibility tolerance at a "
             f"degenerate optimum; later frames may be off by up to about {math.sqrt(undershoot):.0e} "
             "(see certificate.lexicographic_undershoot)",
-            SolverWarning,
-            stacklevel=3,
         )
     return _assemble(
         source, rates, perception, plf, "lexicographic", representation, scheme,
         total_attempts, tuple(slack_used), float(scheme.primal.D[-1]), undershoot, sensitivity,
     )
+
+
+def _flag_lexicographic(scheme: _Scheme, message: str) -> _Scheme:
+    """Warn about a lexicographic result (for solve_rdp's caller) and mark it inaccurate."""
+    warnings.warn(message, SolverWarning, stacklevel=4)
+    return replace(scheme, worst=max(scheme.worst, 10 * ACCURACY))  # status optimal_inaccurate
 
 
 #: weights of earlier frames (relative, scale-normalised) in the penalised lexicographic fallback
