@@ -76,8 +76,9 @@ def main() -> None:
 
     src10 = rt.GaussMarkovSource.stationary(10, 1.0, 0.9)
     r10 = iter(rng.uniform(0.1, 4, size=(1_000, 10)))
-    # P = 0.1: the JD/SA constraints are inactive at most of these rates (screened: the
-    # relaxation's solution already meets them); P = 0.005: active at every draw
+    # P = 0.1: the JD/SA constraints are inactive at most of these rates (the relaxation's
+    # solution already meets them); P = 0.005: active at every draw (JD: the last frame's
+    # coupling; SA: typically one or two of nine, found by coupling generation)
     cases = (("fmd", 0.1), ("jd", 0.0), ("jd", 0.1), ("sa", 0.1), ("jd", 0.005), ("sa", 0.005))
     for plf, level in cases:
         rt.solve_rdp(src10, next(r10), level, plf=plf, objective=np.ones(10))
