@@ -1091,7 +1091,9 @@ def _assemble(
     objective_value: float,
     lex_undershoot: float = 0.0,
     lex_sensitivity: float = 0.0,
+    stacklevel: int = 3,
 ) -> RDPSolution:
+    """The public result; ``stacklevel`` makes a warning point at the caller of solve_rdp."""
     status = scheme.raw.status
     if scheme.worst > ACCURACY or status == cp.OPTIMAL_INACCURATE or scheme.rel_gap > REL_GAP_WARN:
         status = cp.OPTIMAL_INACCURATE
@@ -1101,7 +1103,7 @@ def _assemble(
             f"lexicographic objective the worst over its stages; solver {scheme.raw.solver}); "
             "see RDPSolution.certificate",
             SolverWarning,
-            stacklevel=3,
+            stacklevel=stacklevel,
         )
     cert = replace(
         scheme.certificate, lexicographic_slack=lex_slack, attempts=attempts,
@@ -1555,6 +1557,7 @@ def _solve_lexicographic(
     return _assemble(
         source, rates, perception, plf, "lexicographic", representation, scheme,
         total_attempts, tuple(slack_used), float(scheme.primal.D[-1]), undershoot, sensitivity,
+        stacklevel=4,  # solve_rdp -> _solve_lexicographic -> _assemble
     )
 
 

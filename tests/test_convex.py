@@ -124,8 +124,11 @@ def test_slack_sensitivity_flags_a_jd_chain_that_two_routes_disagree_on() -> Non
     src = rt.GaussMarkovSource.stationary(3, 1.0, 0.9)
     sols = []
     for rep in ("optimal", "mse"):
-        with pytest.warns(rt.SolverWarning, match="moves with the cap slack"):
+        with pytest.warns(rt.SolverWarning, match="moves with the cap slack") as record:
             sols.append(rt.solve_rdp(src, (0.05, 3.0, 3.0), 0.2, plf="jd", representation=rep))
+        # every warning (the flag and the generic "inaccurate") points at the caller's line
+        assert {w.filename for w in record} == {__file__}
+        assert any("inaccurate solution" in str(w.message) for w in record)
     a, b = sols
     diff = abs(a.distortions[-1] - b.distortions[-1]) / a.distortions[-1]
     for sol in sols:
