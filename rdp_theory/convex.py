@@ -887,6 +887,10 @@ _LEX_ATTEMPTS: tuple[_Attempt, ...] = (
 )
 
 
+# A lexicographic chain is only as accurate as its stages' caps, so its stages (the first, and
+# the last resort of the others) skip the unrefined attempt.
+_LEX_FALLBACKS: tuple[_Attempt, ...] = tuple(a for a in _ATTEMPTS if a[1] is not _UNREFINED)
+
 # Rounds of coupling generation (see _solve_weighted): one attempt each; any trouble ends the
 # rounds and the full program gets every fallback.
 _ROUND_ATTEMPTS: tuple[_Attempt, ...] = ((cp.CLARABEL, _UNREFINED, "fast"),)
@@ -1445,7 +1449,7 @@ def _solve_lexicographic(
         failures: list[str] = []
         plan: list[tuple[float, Sequence[_Attempt]]]
         plan = [(rel, _LEX_ATTEMPTS) for rel in _LEX_SLACKS] if k else []
-        plan.append((_LEX_SLACKS[-1], _ATTEMPTS))
+        plan.append((_LEX_SLACKS[-1], _LEX_FALLBACKS))
         tested = False
         kept: tuple[_Scheme, float] | None = None
         retries = 0
