@@ -75,6 +75,20 @@ def build_parser() -> argparse.ArgumentParser:
                 default=None,
                 help="override the evaluation critics' training steps",
             )
+            s.add_argument(
+                "--scenarios",
+                nargs="+",
+                choices=("inf_eps_eps", "eps_eps_eps"),
+                default=None,
+                help="run only these rate scenarios (default: both)",
+            )
+            s.add_argument("--gan-lr", type=float, default=None, help="override the PLF decoder lr")
+            s.add_argument(
+                "--critic-lr", type=float, default=None, help="override the PLF critics' lr"
+            )
+            s.add_argument(
+                "--lam", type=float, default=None, help="override the perception weight lambda"
+            )
         s.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
         s.add_argument("--no-progress", action="store_true", help="hide progress bars")
     return p
@@ -108,6 +122,11 @@ def main(argv: list[str] | None = None) -> int:
         over["data_path"] = args.data_path
     if getattr(args, "eval_critic_steps", None) is not None:
         over["eval_critic_steps"] = args.eval_critic_steps
+    if getattr(args, "scenarios", None) is not None:
+        over["scenarios"] = tuple(dict.fromkeys(args.scenarios))
+    for name in ("gan_lr", "critic_lr", "lam"):
+        if getattr(args, name, None) is not None:
+            over[name] = getattr(args, name)
     cfg = replace(cfg, **over)
     if args.retrain:
         out = RESULTS_DIR if args.out is None else args.out

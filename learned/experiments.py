@@ -51,6 +51,7 @@ __all__ = [
     "E2_FULL",
     "E2_MEDIUM",
     "E2_QUICK",
+    "E2_SCENARIOS",
     "E3_FULL",
     "E3_QUICK",
     "DigitsConfig",
@@ -61,6 +62,7 @@ __all__ = [
 ]
 
 PLFS = ("jd", "fmd", "sa")
+E2_SCENARIOS = ("inf_eps_eps", "eps_eps_eps")
 
 
 # ---------------------------------------------------------------------------------------- configs
@@ -109,7 +111,8 @@ class DigitsConfig:
     one symbol per axis, enough for a displacement within the ``motion_kernel`` window or the
     digit's position. ``motion_kernel`` is the side of the P-frames' motion kernel
     (:class:`~learned.models.CodecConfig`); ``drift_window`` the side of the displacement search
-    of :func:`~learned.metrics.identity_drift`.
+    of :func:`~learned.metrics.identity_drift`. ``scenarios`` selects which of
+    :data:`E2_SCENARIOS` are trained and evaluated (both by default).
     """
 
     T: int = 3
@@ -138,6 +141,7 @@ class DigitsConfig:
     checkpoint_every: int = 200
     dataset: str = "bouncing"
     data_path: str | None = None
+    scenarios: tuple[str, ...] = ("inf_eps_eps", "eps_eps_eps")
 
     def streams(self, seed: int) -> tuple[Any, torch.Tensor]:
         """(training stream, held-out evaluation clips) for ``dataset``.
@@ -561,18 +565,25 @@ def run_e2(
     """E2: the seed's two scenarios on bouncing digits, (R1, R2, R3) = (inf, eps, eps), (eps, eps, eps).
 
     For each scenario: an MSE codec, then (frozen encoder) one decoder per PLF in ``cfg.plfs``.
-    Writes ``e2_frames.csv`` (per scenario x decoder x frame: rate, MSE, PSNR, joint and marginal
-    critic W1 from freshly trained evaluation critics, temporal consistency, identity drift of
-    the reconstruction and of the source, see :func:`~learned.metrics.identity_drift`),
-    ``e2_config.json`` and one ``e2_grid_<scenario>.png`` per scenario (sources and
-    reconstructions).
+    Writes ``e2_frames.csv`` (per scenario x decoder x frame: rate, MSE and its standard error over
+    sequences, PSNR, joint and marginal critic W1 from freshly trained evaluation critics,
+    temporal consistency, identity drift of the reconstruction and of the source, see
+    :func:`~learned.metrics.identity_drift`), ``e2_config.json`` and one
+    ``e2_grid_<scenario>.png`` per scenario (sources and reconstructions). Only the scenarios in
+    ``cfg.scenarios`` are run.
     """
     out = Path(out_dir)
     dev = torch.device(device)
     t0 = time.perf_counter()
     ckpt = out / "checkpoints" if checkpoint_dir is None else Path(checkpoint_dir)
     k = cfg.eps_symbols
-    scenarios = {"inf_eps_eps": (None,) + (k,) * (cfg.T - 1), "eps_eps_eps": (k,) * cfg.T}
+    unknown = [s for s in cfg.scenarios if s not in E2_SCENARIOS]
+    if not cfg.scenarios or unknown:
+        raise InvalidParameterError(
+            f"scenarios must be a non-empty subset of {E2_SCENARIOS}, got {cfg.scenarios!r}"
+        )
+    all_scenarios = {"inf_eps_eps": (None,) + (k,) * (cfg.T - 1), "eps_eps_eps": (k,) * cfg.T}
+    scenarios = {s: all_scenarios[s] for s in E2_SCENARIOS if s in cfg.scenarios}
     _, x_eval = cfg.streams(cfg.seed)
     x_np = x_eval.numpy()
     rows: list[dict[str, Any]] = []
@@ -629,7 +640,9 @@ def run_e2(
         drift_src = identity_drift(x_np, cfg.drift_window)
         for dname, codec in decoders.items():
             xh = reconstruct(codec, x_eval, cfg.seed + 7, dev)
-            mse = ((x_np - xh) ** 2).mean(axis=(0, 2, 3))
+            err = ((x_np - xh) ** 2).mean(axis=(2, 3))  # (N, T): per-sequence, per-frame MSE
+            mse = err.mean(0)
+            mse_se = err.std(0, ddof=1) / math.sqrt(len(err))
             w1_joint = _eval_critic_w1("jd", x_np, xh, cfg, dev, cfg.seed + 100)
             w1_marg = _eval_critic_w1("fmd", x_np, xh, cfg, dev, cfg.seed + 200)
             tc_ = np.concatenate([[math.nan], temporal_consistency(x_np, xh)])
@@ -644,6 +657,7 @@ def run_e2(
                         "rate_bits_per_frame": rates[j] * cfg.size**2,
                         "rate_bits": rates[j],
                         "mse": mse[j],
+                        "mse_se": mse_se[j],
                         "psnr_db": psnr(mse[j]),
                         "critic_w1_joint": w1_joint[j],
                         "critic_w1_marginal": w1_marg[j],

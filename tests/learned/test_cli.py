@@ -156,6 +156,37 @@ def test_e2_and_e3_smoke(tmp_path: Path) -> None:
     assert set(summary["summary"]) == {"rp0_jd", "rp0_fmd"}
 
 
+def test_e2_scenario_selection_and_overrides(tmp_path: Path) -> None:
+    """--scenarios runs only the named scenario; the lr/lam overrides reach the config."""
+    main(
+        [
+            "e2", "--out", str(tmp_path / "e2"), "--scenarios", "eps_eps_eps", "--mse-steps", "1",
+            "--gan-steps", "1", "--eval-samples", "8", "--eval-critic-steps", "1",
+            "--gan-lr", "5e-4", "--critic-lr", "4e-4", "--lam", "2", "--no-progress",
+        ]
+    )  # fmt: skip
+    meta = json.loads((tmp_path / "e2" / "e2_config.json").read_text())
+    assert meta["config"]["scenarios"] == ["eps_eps_eps"]
+    assert (meta["config"]["gan_lr"], meta["config"]["critic_lr"], meta["config"]["lam"]) == (
+        5e-4,
+        4e-4,
+        2.0,
+    )
+    assert set(meta["scenarios"]) == {"eps_eps_eps"}
+    with open(tmp_path / "e2" / "e2_frames.csv") as fh:
+        rows = list(csv.DictReader(fh))
+    assert {r["scenario"] for r in rows} == {"eps_eps_eps"}
+    assert all(float(r["mse_se"]) >= 0.0 for r in rows)
+    assert not (tmp_path / "e2" / "e2_grid_inf_eps_eps.png").exists()
+    from dataclasses import replace
+
+    from learned.experiments import E2_QUICK, run_e2
+    from rdp_theory.exceptions import InvalidParameterError
+
+    with pytest.raises(InvalidParameterError, match="scenarios"):
+        run_e2(replace(E2_QUICK, scenarios=("eps_inf_eps",)), tmp_path / "bad", progress=False)
+
+
 def test_e2_runs_on_a_user_supplied_moving_mnist_file(tmp_path: Path) -> None:
     """--dataset moving_mnist trains and evaluates on clips of the given file (synthetic here)."""
     import numpy as np
