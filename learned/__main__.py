@@ -24,7 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="experiment", required=True)
     helps = {
         "e1": "Gauss-Markov: learned (R, D, P) points of MSE/JD/FMD/SA decoders vs the bounds",
-        "e2": "moving digits: scenarios (inf, eps, eps) and (eps, eps, eps), image grids",
+        "e2": "moving digits: scenarios (inf, eps, eps) and (eps, eps, eps) [and (eps, high, high)], image grids",
         "e3": "universality: frozen-MSE-encoder decoders vs end-to-end at matched perception",
     }
     for name, text in helps.items():
@@ -78,9 +78,9 @@ def build_parser() -> argparse.ArgumentParser:
             s.add_argument(
                 "--scenarios",
                 nargs="+",
-                choices=("inf_eps_eps", "eps_eps_eps"),
+                choices=("inf_eps_eps", "eps_eps_eps", "eps_high_high"),  # = E2_SCENARIOS
                 default=None,
-                help="run only these rate scenarios (default: both)",
+                help="run only these rate scenarios (default: inf_eps_eps eps_eps_eps)",
             )
             s.add_argument("--gan-lr", type=float, default=None, help="override the PLF decoder lr")
             s.add_argument(

@@ -62,7 +62,10 @@ __all__ = [
 ]
 
 PLFS = ("jd", "fmd", "sa")
-E2_SCENARIOS = ("inf_eps_eps", "eps_eps_eps")
+#: E2's rate scenarios: the issue's two, and (eps, high, high), whose P-frames carry
+#: ``high_symbols`` symbols -- enough for the digit's shape, so that a decoder *can* correct a
+#: wrong frame-1 guess (the learned analogue of THEORY.md's permanence limit R_1 -> 0, R_2 -> inf)
+E2_SCENARIOS = ("inf_eps_eps", "eps_eps_eps", "eps_high_high")
 
 
 # ---------------------------------------------------------------------------------------- configs
@@ -112,7 +115,8 @@ class DigitsConfig:
     digit's position. ``motion_kernel`` is the side of the P-frames' motion kernel
     (:class:`~learned.models.CodecConfig`); ``drift_window`` the side of the displacement search
     of :func:`~learned.metrics.identity_drift`. ``scenarios`` selects which of
-    :data:`E2_SCENARIOS` are trained and evaluated (both by default).
+    :data:`E2_SCENARIOS` are trained and evaluated (the issue's two by default);
+    ``high_symbols`` is the P-frames' symbol count in ``"eps_high_high"``.
     """
 
     T: int = 3
@@ -142,6 +146,7 @@ class DigitsConfig:
     dataset: str = "bouncing"
     data_path: str | None = None
     scenarios: tuple[str, ...] = ("inf_eps_eps", "eps_eps_eps")
+    high_symbols: int = 16
 
     def streams(self, seed: int) -> tuple[Any, torch.Tensor]:
         """(training stream, held-out evaluation clips) for ``dataset``.
@@ -582,7 +587,11 @@ def run_e2(
         raise InvalidParameterError(
             f"scenarios must be a non-empty subset of {E2_SCENARIOS}, got {cfg.scenarios!r}"
         )
-    all_scenarios = {"inf_eps_eps": (None,) + (k,) * (cfg.T - 1), "eps_eps_eps": (k,) * cfg.T}
+    all_scenarios = {
+        "inf_eps_eps": (None,) + (k,) * (cfg.T - 1),
+        "eps_eps_eps": (k,) * cfg.T,
+        "eps_high_high": (k,) + (cfg.high_symbols,) * (cfg.T - 1),
+    }
     scenarios = {s: all_scenarios[s] for s in E2_SCENARIOS if s in cfg.scenarios}
     _, x_eval = cfg.streams(cfg.seed)
     x_np = x_eval.numpy()

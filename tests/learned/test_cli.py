@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import subprocess
 import sys
 from pathlib import Path
@@ -185,6 +186,32 @@ def test_e2_scenario_selection_and_overrides(tmp_path: Path) -> None:
 
     with pytest.raises(InvalidParameterError, match="scenarios"):
         run_e2(replace(E2_QUICK, scenarios=("eps_inf_eps",)), tmp_path / "bad", progress=False)
+
+
+def test_e2_high_rate_p_frames_scenario(tmp_path: Path) -> None:
+    """(eps, high, high): frame 1 at eps bits, the P-frames at high_symbols * log2(levels) bits;
+    the CLI accepts every scenario of the library and nothing else."""
+    from learned.__main__ import build_parser
+    from learned.experiments import E2_QUICK, E2_SCENARIOS
+
+    parser = build_parser()
+    for scenario in E2_SCENARIOS:
+        assert parser.parse_args(["e2", "--scenarios", scenario]).scenarios == [scenario]
+    with pytest.raises(SystemExit):
+        parser.parse_args(["e2", "--scenarios", "eps_inf_eps"])
+    main(
+        [
+            "e2", "--out", str(tmp_path / "e2"), "--scenarios", "eps_high_high", "--mse-steps", "1",
+            "--gan-steps", "1", "--eval-samples", "8", "--eval-critic-steps", "1", "--no-progress",
+        ]
+    )  # fmt: skip
+    with open(tmp_path / "e2" / "e2_frames.csv") as fh:
+        rows = list(csv.DictReader(fh))
+    assert {r["scenario"] for r in rows} == {"eps_high_high"}
+    bits = {int(r["frame"]): float(r["rate_bits_per_frame"]) for r in rows}
+    per_symbol = math.log2(E2_QUICK.levels)
+    assert bits == {1: E2_QUICK.eps_symbols * per_symbol, 2: E2_QUICK.high_symbols * per_symbol,
+                    3: E2_QUICK.high_symbols * per_symbol}
 
 
 def test_e2_runs_on_a_user_supplied_moving_mnist_file(tmp_path: Path) -> None:
