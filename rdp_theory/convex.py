@@ -1005,10 +1005,7 @@ def _certify(
     excess[fin_r] = used[fin_r] - rates[fin_r]  # an infinite budget is never exceeded
     rate_res = float(max(0.0, excess.max()))
     phi = plf.values(sigma_x, shat, cross)
-    fin = np.isfinite(perception)
-    over = np.zeros(T)
-    over[fin] = phi[fin] - perception[fin]
-    perc_res = float(max(0.0, over.max()))
+    perc_res = _perception_residual(phi, perception)
     primal_res = max(dist_res, psd_res, perc_res)
     gap = abs(raw.primal - raw.dual) * gap_scale
     # relative to the objective's certified value (the solver's own values omit cvxpy's offset)
@@ -1033,6 +1030,12 @@ def _certify(
     if not np.isfinite(worst) or not np.all(np.isfinite(primal.D)):
         worst = math.inf
     return _Scheme(primal, raw, p, q, shat, cross, G, noise, used, phi, cert, worst, rel_gap)
+
+
+def _perception_residual(phi: FloatArray, perception: FloatArray) -> float:
+    """Largest excess of a perception value over its level (0 when every level is met)."""
+    fin = np.isfinite(perception)
+    return float(max(0.0, float((phi[fin] - perception[fin]).max(initial=0.0))))
 
 
 def _solve_model(
@@ -1241,10 +1244,7 @@ def _solve_weighted(
 def _with_levels(scheme: _Scheme, perception: FloatArray, source: GaussMarkovSource) -> _Scheme:
     """``scheme`` with its perception residual recomputed against every level in ``perception``
     (a relaxation is certified against the levels it enforced only)."""
-    fin = np.isfinite(perception)
-    over = np.zeros_like(scheme.phi)
-    over[fin] = scheme.phi[fin] - perception[fin]
-    perc = float(max(0.0, over.max()))
+    perc = _perception_residual(scheme.phi, perception)
     cert = replace(
         scheme.certificate,
         perception_residual=perc,
