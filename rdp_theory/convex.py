@@ -1219,11 +1219,11 @@ def _solve_weighted(
         keep = frozenset(j for j in enforced if relaxed[j] == "p")
         args = (source, rates, levels, plf, representation, weights, caps)
         try:
-            try:
-                if not keep:
-                    raise _NoView
-                scheme = _solve_pattern(*args, universe, _ROUND_ATTEMPTS, maximize, keep)
-            except _NoView:
+            scheme: _Scheme | None = None
+            if keep:
+                with contextlib.suppress(_NoView):  # no view: compile the relaxed program
+                    scheme = _solve_pattern(*args, universe, _ROUND_ATTEMPTS, maximize, keep)
+            if scheme is None:
                 scheme = _solve_pattern(*args, relaxed, _ROUND_ATTEMPTS, maximize)
         except (_Infeasible, SolverError):
             break
