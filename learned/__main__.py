@@ -78,7 +78,12 @@ def build_parser() -> argparse.ArgumentParser:
             s.add_argument(
                 "--scenarios",
                 nargs="+",
-                choices=("inf_eps_eps", "eps_eps_eps", "eps_high_high"),  # = E2_SCENARIOS
+                choices=(
+                    "inf_eps_eps",
+                    "eps_eps_eps",
+                    "eps_high_high",
+                    "eps_inf_inf",
+                ),  # E2_SCENARIOS
                 default=None,
                 help="run only these rate scenarios (default: inf_eps_eps eps_eps_eps)",
             )
@@ -88,6 +93,18 @@ def build_parser() -> argparse.ArgumentParser:
             )
             s.add_argument(
                 "--lam", type=float, default=None, help="override the perception weight lambda"
+            )
+            s.add_argument(
+                "--high-symbols",
+                type=int,
+                default=None,
+                help="P-frame symbols of the eps_high_high scenario (default 16 = 64 bits)",
+            )
+            s.add_argument(
+                "--classifier-steps",
+                type=int,
+                default=None,
+                help="training steps of the digit classifier (default 600; 0 disables it)",
             )
         s.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
         s.add_argument("--no-progress", action="store_true", help="hide progress bars")
@@ -124,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
         over["eval_critic_steps"] = args.eval_critic_steps
     if getattr(args, "scenarios", None) is not None:
         over["scenarios"] = tuple(dict.fromkeys(args.scenarios))
-    for name in ("gan_lr", "critic_lr", "lam"):
+    for name in ("gan_lr", "critic_lr", "lam", "high_symbols", "classifier_steps"):
         if getattr(args, name, None) is not None:
             over[name] = getattr(args, name)
     cfg = replace(cfg, **over)

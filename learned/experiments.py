@@ -24,6 +24,7 @@ import rdp_theory as rt
 from rdp_theory.exceptions import InvalidParameterError
 
 from ._io import write_csv, write_json
+from .classifier import classify, digit_agreement, train_digit_classifier
 from .critics import make_critics
 from .data import (
     ArrayStream,
@@ -62,10 +63,12 @@ __all__ = [
 ]
 
 PLFS = ("jd", "fmd", "sa")
-#: E2's rate scenarios: the issue's two, and (eps, high, high), whose P-frames carry
-#: ``high_symbols`` symbols -- enough for the digit's shape, so that a decoder *can* correct a
-#: wrong frame-1 guess (the learned analogue of THEORY.md's permanence limit R_1 -> 0, R_2 -> inf)
-E2_SCENARIOS = ("inf_eps_eps", "eps_eps_eps", "eps_high_high")
+#: E2's rate scenarios: the issue's two; (eps, high, high), whose P-frames carry ``high_symbols``
+#: symbols, meant to carry some of the digit's shape; and (eps, inf, inf), THEORY.md's permanence
+#: limit R_1 -> 0, R_2 -> inf itself: the P-frames are sent losslessly and decoded by learned
+#: networks that see the exact frame (``CodecConfig.decode_lossless``), so a decoder *can* output
+#: the true digit from frame 2 on, and PLF-JD's consistency with a wrong frame 1 is a free choice.
+E2_SCENARIOS = ("inf_eps_eps", "eps_eps_eps", "eps_high_high", "eps_inf_inf")
 
 
 # ---------------------------------------------------------------------------------------- configs
@@ -116,7 +119,9 @@ class DigitsConfig:
     (:class:`~learned.models.CodecConfig`); ``drift_window`` the side of the displacement search
     of :func:`~learned.metrics.identity_drift`. ``scenarios`` selects which of
     :data:`E2_SCENARIOS` are trained and evaluated (the issue's two by default);
-    ``high_symbols`` is the P-frames' symbol count in ``"eps_high_high"``.
+    ``high_symbols`` is the P-frames' symbol count in ``"eps_high_high"``. ``classifier_steps``
+    trains the digit classifier of :mod:`learned.classifier` that measures which digit each
+    reconstruction shows (0 disables it; it is never used for ``dataset="kth"``).
     """
 
     T: int = 3
@@ -147,6 +152,7 @@ class DigitsConfig:
     data_path: str | None = None
     scenarios: tuple[str, ...] = ("inf_eps_eps", "eps_eps_eps")
     high_symbols: int = 16
+    classifier_steps: int = 600
 
     def streams(self, seed: int) -> tuple[Any, torch.Tensor]:
         """(training stream, held-out evaluation clips) for ``dataset``.
@@ -587,14 +593,27 @@ def run_e2(
         raise InvalidParameterError(
             f"scenarios must be a non-empty subset of {E2_SCENARIOS}, got {cfg.scenarios!r}"
         )
+    for name, value, low in (
+        ("high_symbols", cfg.high_symbols, 1),
+        ("classifier_steps", cfg.classifier_steps, 0),
+    ):
+        if isinstance(value, bool) or not isinstance(value, int) or value < low:
+            raise InvalidParameterError(f"{name} must be an integer >= {low}, got {value!r}")
     all_scenarios = {
         "inf_eps_eps": (None,) + (k,) * (cfg.T - 1),
         "eps_eps_eps": (k,) * cfg.T,
         "eps_high_high": (k,) + (cfg.high_symbols,) * (cfg.T - 1),
+        "eps_inf_inf": (k,) + (None,) * (cfg.T - 1),
     }
     scenarios = {s: all_scenarios[s] for s in E2_SCENARIOS if s in cfg.scenarios}
     _, x_eval = cfg.streams(cfg.seed)
     x_np = x_eval.numpy()
+    clf = None
+    if cfg.classifier_steps and cfg.dataset != "kth":
+        clf = train_digit_classifier(
+            cfg.size, np.random.default_rng(cfg.seed + 300), cfg.classifier_steps, device=dev
+        )
+        src_classes = classify(clf.model, x_np, device=dev)
     rows: list[dict[str, Any]] = []
     for name, latent in scenarios.items():
         ccfg = CodecConfig(
@@ -605,6 +624,7 @@ def run_e2(
             cfg.hidden,
             cfg.noise_dim,
             cfg.motion_kernel,
+            decode_lossless=name == "eps_inf_inf",
         )
         rates = ccfg.rates()
         data, _ = cfg.streams(cfg.seed)
@@ -656,6 +676,12 @@ def run_e2(
             w1_marg = _eval_critic_w1("fmd", x_np, xh, cfg, dev, cfg.seed + 200)
             tc_ = np.concatenate([[math.nan], temporal_consistency(x_np, xh)])
             drift = identity_drift(xh, cfg.drift_window)
+            nan = np.full(cfg.T, math.nan)
+            agree = (
+                digit_agreement(src_classes, classify(clf.model, xh, device=dev))
+                if clf is not None
+                else {"match": nan, "match_se": nan, "kept": nan, "kept_se": nan}
+            )
             panels[dname] = xh[: cfg.grid_samples]
             for j in range(cfg.T):
                 rows.append(
@@ -674,6 +700,10 @@ def run_e2(
                         "identity_drift": drift[:, j].mean(),
                         "identity_drift_se": drift[:, j].std(ddof=1) / math.sqrt(len(drift)),
                         "identity_drift_source": drift_src[:, j].mean(),
+                        "digit_match": agree["match"][j],
+                        "digit_match_se": agree["match_se"][j],
+                        "digit_kept": agree["kept"][j],
+                        "digit_kept_se": agree["kept_se"][j],
                     }
                 )
         _save_grid(
@@ -690,6 +720,14 @@ def run_e2(
         "environment": _environment(),
         "scenarios": {k_: [None if v is None else v for v in lat] for k_, lat in scenarios.items()},
         "files": ["e2_frames.csv"] + [f"e2_grid_{n}.png" for n in scenarios],
+        "classifier": None
+        if clf is None
+        else {
+            "steps": clf.steps,
+            "test_accuracy": clf.test_accuracy,
+            "test_samples": clf.test_samples,
+            "size": clf.size,
+        },
     }
     write_json(out / "e2_config.json", meta)
     return meta

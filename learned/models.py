@@ -14,7 +14,12 @@ Structure (one network per frame, :math:`j = 1..T`):
   :math:`W` of the Gaussian schemes, needed to reach low perception at low rate).
 
 A frame with ``latent_dims[j] = None`` is sent losslessly (rate ``inf``): its representation is the
-frame itself and the decoder returns it unchanged (the seed's ``R_1 = inf`` scenario).
+frame itself and the decoder returns it unchanged (the seed's ``R_1 = inf`` scenario). With
+``decode_lossless=True`` (image codecs) a lossless *P-frame* is instead decoded by a learned
+network that sees the exact frame next to everything a coded P-frame sees. ``R_j = inf`` lets the
+encoder send ``X_j``; it does not oblige the decoder to output it, and under PLF-JD a decoder whose
+earlier frames are wrong must not (THEORY.md, error permanence). Frame 1 is always passed through:
+with no past, ``Xhat_1 = X_1`` is optimal under every PLF.
 
 Image codecs (motion-compensated P-frames)
 ------------------------------------------
@@ -90,6 +95,10 @@ class CodecConfig:
     motion_kernel : int
         Odd side ``K`` of the motion-compensation kernel of image codecs (translations up to
         ``K // 2`` pixels per frame and axis); unused for vector frames.
+    decode_lossless : bool
+        Image codecs only: decode lossless P-frames (``latent_dims[j] = None``, ``j > 0``) with a
+        learned network that sees the exact frame, instead of passing them through (see the
+        module docstring). The encoder's reference decoder always passes them through.
     """
 
     frame_shape: tuple[int, ...]
@@ -99,6 +108,7 @@ class CodecConfig:
     hidden: int = 64
     noise_dim: int = 0
     motion_kernel: int = 11
+    decode_lossless: bool = False
 
     def __post_init__(self) -> None:
         if len(self.frame_shape) not in (1, 2) or any(
@@ -131,6 +141,15 @@ class CodecConfig:
         k = self.motion_kernel
         if isinstance(k, bool) or not isinstance(k, int) or k < 1 or k % 2 == 0:
             raise InvalidParameterError(f"motion_kernel must be an odd integer >= 1, got {k!r}")
+        if not isinstance(self.decode_lossless, bool):
+            raise InvalidParameterError(
+                f"decode_lossless must be a bool, got {self.decode_lossless!r}"
+            )
+        if self.decode_lossless and not self.is_image:
+            raise InvalidParameterError(
+                "decode_lossless=True needs image frames (H, W); vector codecs pass lossless "
+                "frames through"
+            )
         UniformDitheredQuantizer(self.levels, self.step)  # validates levels and step
 
     @property
@@ -147,6 +166,10 @@ class CodecConfig:
     def is_image(self) -> bool:
         """Whether the conv backbone is used."""
         return len(self.frame_shape) == 2
+
+    def decoded(self, j: int) -> bool:
+        """Whether the decoder computes frame ``j`` (0-based) rather than passing it through."""
+        return self.latent_dims[j] is not None or (self.decode_lossless and j > 0)
 
     def rep_dim(self, j: int) -> int:
         """Width of frame ``j``'s representation (latent dim, or the frame size if lossless)."""
@@ -319,7 +342,9 @@ class CausalEncoder(nn.Module):
                 )
                 self.heads.append(_mlp(h + ctx, h, k))
         self.reference: CausalDecoder | None = (
-            CausalDecoder(replace(config, noise_dim=0)) if config.is_image else None
+            CausalDecoder(replace(config, noise_dim=0, decode_lossless=False))
+            if config.is_image
+            else None
         )
 
     def latent(
@@ -414,7 +439,7 @@ class CausalDecoder(nn.Module):
         self.kernels = nn.ModuleList()
         self.refine = nn.ModuleList()
         for j in range(c.T):
-            if c.latent_dims[j] is None:
+            if not c.decoded(j):
                 for m in (self.nets, self.ups, self.kernels, self.refine):
                     m.append(nn.Identity())
                 continue
@@ -435,11 +460,15 @@ class CausalDecoder(nn.Module):
                 )
                 # P-frame: logits of the motion kernel applied to the previous reconstruction
                 # (free logits, displacement mean (2), log precision (1)), see ``_kernel``
-                self.kernels.append(nn.Linear(h, K2 + 3) if j else nn.Identity())
-                # residual from (features, motion-compensated prediction[, reference frame])
+                # (a decoded lossless P-frame also sees the block matching of the exact frame
+                # against the decoder's own previous reconstruction)
+                exact = int(c.latent_dims[j] is None)
+                self.kernels.append(nn.Linear(h + exact * K2, K2 + 3) if j else nn.Identity())
+                # residual from (features, motion-compensated prediction[, reference frame]
+                # [, the exact frame of a decoded lossless P-frame])
                 self.refine.append(
                     nn.Sequential(
-                        nn.Conv2d(17 + int(self.use_context), 16, 3, 1, 1),
+                        nn.Conv2d(17 + int(self.use_context) + exact, 16, 3, 1, 1),
                         nn.ReLU(),
                         nn.Conv2d(16, 1, 3, 1, 1),
                     )
@@ -484,7 +513,7 @@ class CausalDecoder(nn.Module):
         """
         c = self.config
         B = reps[0].shape[0]
-        if c.latent_dims[j] is None:
+        if not c.decoded(j):
             return reps[j].reshape(B, *c.frame_shape)
         parts = list(reps[: j + 1])
         if c.noise_dim:
@@ -496,8 +525,13 @@ class CausalDecoder(nn.Module):
             return self.nets[j](torch.cat(parts, dim=1))
         hid = self.nets[j](torch.cat(parts, dim=1))
         feat = self.ups[j](hid)
+        exact = reps[j].reshape(B, *c.frame_shape) if c.latent_dims[j] is None else None
         if j:
-            pred = motion_compensate(outs[j - 1], self._kernel(self.kernels[j](hid)))
+            k_in = hid
+            if exact is not None:
+                corr = translation_correlation(exact, outs[j - 1], c.motion_kernel)
+                k_in = torch.cat([hid, corr], dim=1)
+            pred = motion_compensate(outs[j - 1], self._kernel(self.kernels[j](k_in)))
         else:
             pred = torch.zeros_like(feat[:, 0])
         chans = [feat, pred.unsqueeze(1)]
@@ -505,6 +539,8 @@ class CausalDecoder(nn.Module):
             if context is None:
                 raise InvalidParameterError("this decoder needs the reference reconstruction")
             chans.append(context.unsqueeze(1))
+        if exact is not None:  # a decoded lossless P-frame: the exact frame as a channel
+            chans.append(exact.unsqueeze(1))
         return pred + self.refine[j](torch.cat(chans, dim=1)).squeeze(1)
 
     def forward(

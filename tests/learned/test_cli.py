@@ -129,6 +129,8 @@ def test_e2_and_e3_smoke(tmp_path: Path) -> None:
             "16",
             "--eval-critic-steps",
             "1",
+            "--classifier-steps",
+            "1",
             "--no-progress",
         ]
     )
@@ -139,6 +141,12 @@ def test_e2_and_e3_smoke(tmp_path: Path) -> None:
     lossless = [r for r in rows if r["scenario"] == "inf_eps_eps" and r["frame"] == "1"]
     assert all(float(r["mse"]) == 0.0 for r in lossless)  # R1 = inf is coded losslessly
     assert (tmp_path / "e2" / "e2_grid_eps_eps_eps.png").stat().st_size > 0
+    for r in rows:  # the digit classifier's identity columns are fractions of sequences
+        assert 0.0 <= float(r["digit_match"]) <= 1.0 and 0.0 <= float(r["digit_kept"]) <= 1.0
+        if r["frame"] == "1":
+            assert float(r["digit_kept"]) == 1.0
+    meta = json.loads((tmp_path / "e2" / "e2_config.json").read_text())
+    assert meta["classifier"]["steps"] == 1 and 0.0 <= meta["classifier"]["test_accuracy"] <= 1.0
     main(
         [
             "e3",
@@ -163,7 +171,8 @@ def test_e2_scenario_selection_and_overrides(tmp_path: Path) -> None:
         [
             "e2", "--out", str(tmp_path / "e2"), "--scenarios", "eps_eps_eps", "--mse-steps", "1",
             "--gan-steps", "1", "--eval-samples", "8", "--eval-critic-steps", "1",
-            "--gan-lr", "5e-4", "--critic-lr", "4e-4", "--lam", "2", "--no-progress",
+            "--gan-lr", "5e-4", "--critic-lr", "4e-4", "--lam", "2", "--classifier-steps", "2",
+            "--no-progress",
         ]
     )  # fmt: skip
     meta = json.loads((tmp_path / "e2" / "e2_config.json").read_text())
@@ -193,6 +202,7 @@ def test_e2_high_rate_p_frames_scenario(tmp_path: Path) -> None:
     the CLI accepts every scenario of the library and nothing else."""
     from learned.__main__ import build_parser
     from learned.experiments import E2_QUICK, E2_SCENARIOS
+    from rdp_theory.exceptions import InvalidParameterError
 
     parser = build_parser()
     for scenario in E2_SCENARIOS:
@@ -202,7 +212,8 @@ def test_e2_high_rate_p_frames_scenario(tmp_path: Path) -> None:
     main(
         [
             "e2", "--out", str(tmp_path / "e2"), "--scenarios", "eps_high_high", "--mse-steps", "1",
-            "--gan-steps", "1", "--eval-samples", "8", "--eval-critic-steps", "1", "--no-progress",
+            "--gan-steps", "1", "--eval-samples", "8", "--eval-critic-steps", "1",
+            "--high-symbols", "3", "--classifier-steps", "0", "--no-progress",
         ]
     )  # fmt: skip
     with open(tmp_path / "e2" / "e2_frames.csv") as fh:
@@ -210,8 +221,15 @@ def test_e2_high_rate_p_frames_scenario(tmp_path: Path) -> None:
     assert {r["scenario"] for r in rows} == {"eps_high_high"}
     bits = {int(r["frame"]): float(r["rate_bits_per_frame"]) for r in rows}
     per_symbol = math.log2(E2_QUICK.levels)
-    assert bits == {1: E2_QUICK.eps_symbols * per_symbol, 2: E2_QUICK.high_symbols * per_symbol,
-                    3: E2_QUICK.high_symbols * per_symbol}
+    assert bits == {1: E2_QUICK.eps_symbols * per_symbol, 2: 3 * per_symbol, 3: 3 * per_symbol}
+    # --classifier-steps 0: no classifier, the identity columns say so with nan
+    assert all(math.isnan(float(r[c])) for r in rows for c in ("digit_match", "digit_kept"))
+    meta = json.loads((tmp_path / "e2" / "e2_config.json").read_text())
+    assert meta["config"]["high_symbols"] == 3 and meta["classifier"] is None
+    for bad in (["--high-symbols", "0"], ["--classifier-steps", "-1"]):
+        name = bad[0][2:].replace("-", "_")
+        with pytest.raises(InvalidParameterError, match=name):
+            main(["e2", "--out", str(tmp_path / "bad"), "--no-progress", *bad])
 
 
 def test_e2_runs_on_a_user_supplied_moving_mnist_file(tmp_path: Path) -> None:
@@ -225,7 +243,7 @@ def test_e2_runs_on_a_user_supplied_moving_mnist_file(tmp_path: Path) -> None:
             "e2", "--out", str(tmp_path / "mm"), "--dataset", "moving_mnist",
             "--data-path", str(tmp_path / "mnist_test_seq.npy"), "--mse-steps", "1",
             "--gan-steps", "1", "--eval-samples", "4", "--eval-critic-steps", "1",
-            "--no-progress",
+            "--classifier-steps", "1", "--no-progress",
         ]
     )  # fmt: skip
     meta = json.loads((tmp_path / "mm" / "e2_config.json").read_text())
@@ -237,3 +255,24 @@ def test_e2_runs_on_a_user_supplied_moving_mnist_file(tmp_path: Path) -> None:
 
     with pytest.raises(InvalidParameterError, match="data_path"):
         main(["e2", "--out", str(tmp_path / "x"), "--dataset", "kth", "--no-progress"])
+
+
+def test_e2_lossless_p_frames_scenario(tmp_path: Path) -> None:
+    """(eps, inf, inf): THEORY.md's permanence limit; the P-frames are lossless (rate inf) and
+    decoded by learned networks (the decoders are not forced to copy them)."""
+    main(
+        [
+            "e2", "--out", str(tmp_path / "e2"), "--scenarios", "eps_inf_inf", "--mse-steps", "1",
+            "--gan-steps", "1", "--eval-samples", "8", "--eval-critic-steps", "1",
+            "--classifier-steps", "1", "--no-progress",
+        ]
+    )  # fmt: skip
+    with open(tmp_path / "e2" / "e2_frames.csv") as fh:
+        rows = list(csv.DictReader(fh))
+    assert {r["scenario"] for r in rows} == {"eps_inf_inf"}
+    for r in rows:
+        assert math.isinf(float(r["rate_bits"])) == (r["frame"] != "1")
+        if r["frame"] != "1":  # decoded, not copied: an untrained decoder misses the source
+            assert float(r["mse"]) > 0.0
+    meta = json.loads((tmp_path / "e2" / "e2_config.json").read_text())
+    assert meta["scenarios"]["eps_inf_inf"] == [2, None, None]

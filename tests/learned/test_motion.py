@@ -63,8 +63,18 @@ def test_per_sample_kernels_and_a_digit_moving_inside_the_frame() -> None:
     assert out.min() >= 0 and out.max() <= 1 + 1e-6
 
 
-def _image_codec(latent: tuple[int | None, ...], seed: int, noise_dim: int = 3) -> CausalCodec:
-    cfg = CodecConfig((16, 16), latent, levels=4, hidden=16, noise_dim=noise_dim, motion_kernel=5)
+def _image_codec(
+    latent: tuple[int | None, ...], seed: int, noise_dim: int = 3, decode_lossless: bool = False
+) -> CausalCodec:
+    cfg = CodecConfig(
+        (16, 16),
+        latent,
+        levels=4,
+        hidden=16,
+        noise_dim=noise_dim,
+        motion_kernel=5,
+        decode_lossless=decode_lossless,
+    )
     return CausalCodec(cfg, torch.Generator().manual_seed(seed))
 
 
@@ -72,13 +82,18 @@ def _run(codec: CausalCodec, x: torch.Tensor, dither: int, noise: int) -> dict:
     return codec(x, torch.Generator().manual_seed(dither), torch.Generator().manual_seed(noise))
 
 
-@pytest.mark.parametrize("latent", [(2, 3, 3), (None, 2, 2)])
-def test_encoder_context_depends_on_representations_only(latent: tuple[int | None, ...]) -> None:
+@pytest.mark.parametrize(
+    ("latent", "decode_lossless"), [((2, 3, 3), False), ((None, 2, 2), False), ((2, None, 2), True)]
+)
+def test_encoder_context_depends_on_representations_only(
+    latent: tuple[int | None, ...], decode_lossless: bool
+) -> None:
     """Changing the decoder's noise or swapping in another (e.g. a PLF) decoder leaves the
     latents, the representations and the encoder's context images unchanged; the context is the
     reference decoder applied to the representations."""
     x = torch.rand(5, 3, 16, 16, generator=torch.Generator().manual_seed(4))
-    a, b = _image_codec(latent, 0), _image_codec(latent, 1)
+    a = _image_codec(latent, 0, decode_lossless=decode_lossless)
+    b = _image_codec(latent, 1, decode_lossless=decode_lossless)
     b.encoder.load_state_dict(a.encoder.state_dict())
     o1, o2, o3 = _run(a, x, 0, 1), _run(a, x, 0, 99), _run(b, x, 0, 1)
     for o in (o2, o3):
@@ -90,6 +105,38 @@ def test_encoder_context_depends_on_representations_only(latent: tuple[int | Non
     assert torch.equal(a.encoder.context(o1["y_hat"]), o1["x_ref"])
     if latent[0] is None:  # a lossless frame is its own context
         assert torch.equal(o1["x_ref"][:, 0], x[:, 0])
+
+
+def test_lossless_p_frames_are_decoded_when_asked_and_passed_through_otherwise() -> None:
+    """decode_lossless: a lossless P-frame's reconstruction is computed from the exact frame (the
+    decoder may deviate from it, as PLF-JD can require), the reference decoder and frame 1 still
+    pass through, causality holds, and a few MSE steps pull the decoded frames towards the source."""
+    from learned.data import MovingDigitsStream
+
+    x = torch.from_numpy(moving_digits(6, 3, np.random.default_rng(5), size=16))
+    dec = _image_codec((2, None, None), 0, decode_lossless=True)
+    passed = _image_codec((2, None, None), 0)
+    o, p = _run(dec, x, 0, 1), _run(passed, x, 0, 1)
+    assert dec.config.rates()[1:] == [float("inf")] * 2
+    assert torch.equal(p["x_hat"][:, 1:], x[:, 1:])  # default: passed through
+    assert torch.equal(o["x_ref"][:, 1:], x[:, 1:])  # the encoder's context stays exact
+    assert not torch.allclose(o["x_hat"][:, 1:], x[:, 1:])  # decoded: a learned function
+    y = x.clone()
+    y[:, 1] = torch.flip(y[:, 1], dims=(-1,))
+    oy = _run(dec, y, 0, 1)
+    assert torch.equal(oy["x_hat"][:, 0], o["x_hat"][:, 0])  # causal
+    assert not torch.equal(oy["x_hat"][:, 1], o["x_hat"][:, 1])  # frame 2 sees the exact frame
+    first = _image_codec((None, None, 2), 0, decode_lossless=True)
+    assert torch.equal(_run(first, x, 0, 1)["x_hat"][:, 0], x[:, 0])  # frame 1: passed through
+    err0 = ((o["x_hat"][:, 1:] - x[:, 1:]) ** 2).mean()
+    data = MovingDigitsStream(3, 8, np.random.default_rng(0), size=16)
+    Trainer(dec, data, TrainConfig("mse", "mse", steps=40, lr=1e-2)).run(progress=False)
+    err1 = ((_run(dec, x, 0, 1)["x_hat"][:, 1:] - x[:, 1:]) ** 2).mean()
+    assert err1 < 0.5 * err0
+    with pytest.raises(InvalidParameterError, match="decode_lossless"):
+        CodecConfig((4,), (1, None), decode_lossless=True)
+    with pytest.raises(InvalidParameterError, match="decode_lossless"):
+        CodecConfig((16, 16), (1, None), decode_lossless=1)  # type: ignore[arg-type]
 
 
 def test_universal_stage_keeps_the_code_while_the_decoder_trains() -> None:
