@@ -24,7 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="experiment", required=True)
     helps = {
         "e1": "Gauss-Markov: learned (R, D, P) points of MSE/JD/FMD/SA decoders vs the bounds",
-        "e2": "moving digits: scenarios (inf, eps, eps) and (eps, eps, eps) [and (eps, high, high)], image grids",
+        "e2": "moving digits: scenarios (inf, eps, eps) and (eps, eps, eps) [, (eps, high, high), (eps, inf, inf)], image grids",
         "e3": "universality: frozen-MSE-encoder decoders vs end-to-end at matched perception",
     }
     for name, text in helps.items():
