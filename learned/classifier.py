@@ -29,7 +29,7 @@ from torch.nn import functional as F
 
 from rdp_theory.exceptions import InvalidParameterError
 
-from .data import mnist_digits, mnist_labels
+from .data import _check_int, _check_rng, mnist_digits, mnist_labels
 from .models import init_parameters_
 
 __all__ = [
@@ -155,11 +155,8 @@ def train_digit_classifier(
     -------
     TrainedClassifier
     """
-    for name, v in (("steps", steps), ("batch_size", batch_size), ("size", size)):
-        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-            raise InvalidParameterError(f"{name} must be an integer >= 1, got {v!r}")
-    if not isinstance(rng, np.random.Generator):
-        raise InvalidParameterError(f"rng must be a numpy.random.Generator, got {type(rng)!r}")
+    steps, batch_size = _check_int(steps, "steps"), _check_int(batch_size, "batch_size")
+    size, rng = _check_int(size, "size"), _check_rng(rng)
     dev = device or torch.device("cpu")
     digits = mnist_digits(_digit_side(size))
     labels = mnist_labels()

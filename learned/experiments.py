@@ -30,6 +30,7 @@ from .data import (
     ArrayStream,
     GaussMarkovStream,
     MovingDigitsStream,
+    _check_int,
     load_kth,
     load_moving_mnist,
 )
@@ -593,12 +594,8 @@ def run_e2(
         raise InvalidParameterError(
             f"scenarios must be a non-empty subset of {E2_SCENARIOS}, got {cfg.scenarios!r}"
         )
-    for name, value, low in (
-        ("high_symbols", cfg.high_symbols, 1),
-        ("classifier_steps", cfg.classifier_steps, 0),
-    ):
-        if isinstance(value, bool) or not isinstance(value, int) or value < low:
-            raise InvalidParameterError(f"{name} must be an integer >= {low}, got {value!r}")
+    _check_int(cfg.high_symbols, "high_symbols")
+    _check_int(cfg.classifier_steps, "classifier_steps", 0)
     all_scenarios = {
         "inf_eps_eps": (None,) + (k,) * (cfg.T - 1),
         "eps_eps_eps": (k,) * cfg.T,
@@ -609,6 +606,8 @@ def run_e2(
     _, x_eval = cfg.streams(cfg.seed)
     x_np = x_eval.numpy()
     clf = None
+    nan = np.full(cfg.T, math.nan)
+    no_classifier = {"match": nan, "match_se": nan, "kept": nan, "kept_se": nan}
     if cfg.classifier_steps and cfg.dataset != "kth":
         clf = train_digit_classifier(
             cfg.size, np.random.default_rng(cfg.seed + 300), cfg.classifier_steps, device=dev
@@ -676,11 +675,10 @@ def run_e2(
             w1_marg = _eval_critic_w1("fmd", x_np, xh, cfg, dev, cfg.seed + 200)
             tc_ = np.concatenate([[math.nan], temporal_consistency(x_np, xh)])
             drift = identity_drift(xh, cfg.drift_window)
-            nan = np.full(cfg.T, math.nan)
             agree = (
                 digit_agreement(src_classes, classify(clf.model, xh, device=dev))
                 if clf is not None
-                else {"match": nan, "match_se": nan, "kept": nan, "kept_se": nan}
+                else no_classifier
             )
             panels[dname] = xh[: cfg.grid_samples]
             for j in range(cfg.T):
