@@ -29,7 +29,7 @@ from torch.nn import functional as F
 
 from rdp_theory.exceptions import InvalidParameterError
 
-from .data import _check_int, _check_rng, mnist_digits, mnist_labels
+from .data import _check_int, _check_rng, default_digit_size, mnist_digits, mnist_labels
 from .models import init_parameters_
 
 __all__ = [
@@ -120,11 +120,6 @@ class TrainedClassifier:
     size: int
 
 
-def _digit_side(size: int) -> int:
-    # the same default as learned.data.moving_digits
-    return 28 if size >= 64 else size // 2
-
-
 def train_digit_classifier(
     size: int,
     rng: np.random.Generator,
@@ -158,7 +153,7 @@ def train_digit_classifier(
     steps, batch_size = _check_int(steps, "steps"), _check_int(batch_size, "batch_size")
     size, rng = _check_int(size, "size"), _check_rng(rng)
     dev = device or torch.device("cpu")
-    digits = mnist_digits(_digit_side(size))
+    digits = mnist_digits(default_digit_size(size))
     labels = mnist_labels()
     held = np.arange(len(labels)) % 5 == 4  # 100 of the 500 digits of each class
     tr_idx, te_idx = np.flatnonzero(~held), np.flatnonzero(held)

@@ -26,6 +26,7 @@ __all__ = [
     "ArrayStream",
     "GaussMarkovStream",
     "MovingDigitsStream",
+    "default_digit_size",
     "load_kth",
     "load_moving_mnist",
     "mnist_digits",
@@ -109,6 +110,11 @@ def mnist_labels() -> NDArray[np.int64]:
     return np.asarray(y, np.int64)
 
 
+def default_digit_size(size: int) -> int:
+    """Digit side :func:`moving_digits` uses in ``size`` frames: 28 for ``size >= 64``, else ``size // 2``."""
+    return 28 if size >= 64 else size // 2
+
+
 def moving_digits(
     num: int,
     T: int,
@@ -143,11 +149,7 @@ def moving_digits(
     num, T, size = _check_int(num, "num"), _check_int(T, "T"), _check_int(size, "size", 8)
     num_digits = _check_int(num_digits, "num_digits")
     rng = _check_rng(rng)
-    ds = (
-        (28 if size >= 64 else size // 2)
-        if digit_size is None
-        else _check_int(digit_size, "digit_size")
-    )
+    ds = default_digit_size(size) if digit_size is None else _check_int(digit_size, "digit_size")
     if ds > size:
         raise InvalidParameterError(f"digit_size must be <= size = {size}, got {ds}")
     lo, hi = speed if speed is not None else (size / 16, size / 8)
