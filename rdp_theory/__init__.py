@@ -1,7 +1,7 @@
 """rdp-theory: rate-distortion-perception bounds for causal coding of Gauss-Markov sources.
 
-Importing this package never imports torch or matplotlib (plotting lives in
-:mod:`rdp_theory.plotting`, the learned codec in the separate :mod:`learned` package).
+Importing this package never imports torch or matplotlib (figures live in the separate
+:mod:`figures` package, the learned codec in :mod:`learned`).
 """
 
 from __future__ import annotations
@@ -24,7 +24,8 @@ from .exceptions import (
     SolverError,
     SolverWarning,
 )
-from .perception import PLFS, PerceptionLoss
+from .io import package_version
+from .perception import PLF_NAMES, PLFS, PerceptionLoss
 from .simulate import SimulationResult
 from .source import GaussMarkovSource
 from .universality import (
@@ -35,12 +36,13 @@ from .universality import (
 )
 from .wasserstein import gaussian_w2_squared
 
-__version__ = "0.1.0"
+__version__ = package_version()  # from the installed metadata: pyproject.toml is the one source
 
 __all__ = [
     "Certificate",
     "DecoderMatrices",
     "PLFS",
+    "PLF_NAMES",
     "PerceptionLoss",
     "RDPSolution",
     "SimulationResult",

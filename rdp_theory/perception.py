@@ -37,9 +37,22 @@ from numpy.typing import NDArray
 from ._validation import check_choice
 from .wasserstein import gaussian_w2_squared
 
-__all__ = ["PerceptionLoss", "JointPLF", "FramewisePLF", "SelfAdaptivePLF", "PLFS", "get_plf"]
+__all__ = [
+    "PerceptionLoss",
+    "JointPLF",
+    "FramewisePLF",
+    "SelfAdaptivePLF",
+    "PLFS",
+    "PLF_NAMES",
+    "Law",
+    "get_plf",
+]
 
 FloatArray = NDArray[np.float64]
+
+#: A law compared by a PLF, as the ordered frames it is the joint law of: ``("x", k)`` is the
+#: source frame :math:`X_k`, ``("xhat", k)`` the reconstruction :math:`\hat X_k` (0-based).
+Law = tuple[tuple[str, int], ...]
 
 
 class PerceptionLoss(abc.ABC):
@@ -59,11 +72,30 @@ class PerceptionLoss(abc.ABC):
         """
 
     @abc.abstractmethod
+    def compared_laws(self, j: int) -> tuple[Law, Law]:
+        r"""The two laws compared at frame ``j`` (0-based): ``(reference, reconstruction)``.
+
+        The one statement of what a PLF compares: the numeric pair below, the learned codec's
+        critics and its Gaussian-fit perception all read it.
+        """
+
     def pair_numeric(
         self, sigma_x: FloatArray, sigma_xhat: FloatArray, cross: FloatArray, j: int
     ) -> tuple[FloatArray, FloatArray]:
         r"""``(K1, K2)`` for frame ``j`` from numbers: ``sigma_x`` = Cov(X), ``sigma_xhat`` =
-        Cov(Xhat), ``cross[m, k]`` = :math:`\operatorname{Cov}(\hat X_m, X_k)`, all (T, T)."""
+        Cov(Xhat), ``cross[m, k]`` = :math:`\operatorname{Cov}(\hat X_m, X_k)`, all (T, T).
+
+        The covariances of the two laws of :meth:`compared_laws`, read off the joint covariance
+        of :math:`(X, \hat X)`.
+        """
+        return self._pair_from_joint(_joint(sigma_x, sigma_xhat, cross), j)
+
+    def _pair_from_joint(self, joint: FloatArray, j: int) -> tuple[FloatArray, FloatArray]:
+        offset = {"x": 0, "xhat": joint.shape[0] // 2}
+        ref, rec = self.compared_laws(j)
+        i1 = [offset[kind] + k for kind, k in ref]
+        i2 = [offset[kind] + k for kind, k in rec]
+        return joint[np.ix_(i1, i1)], joint[np.ix_(i2, i2)]
 
     def is_scalar(self, j: int) -> bool:
         """Whether frame ``j``'s comparison is between two scalar laws."""
@@ -89,10 +121,16 @@ class PerceptionLoss(abc.ABC):
         self, sigma_x: FloatArray, sigma_xhat: FloatArray, cross: FloatArray
     ) -> FloatArray:
         r"""Perception value :math:`\phi_j` (W2^2) of every frame, shape (T,)."""
-        T = sigma_x.shape[0]
+        joint = _joint(sigma_x, sigma_xhat, cross)
         return np.array(
-            [gaussian_w2_squared(*self.pair_numeric(sigma_x, sigma_xhat, cross, j)) for j in range(T)]
+            [gaussian_w2_squared(*self._pair_from_joint(joint, j)) for j in range(joint.shape[0] // 2)]
         )
+
+
+def _joint(sigma_x: FloatArray, sigma_xhat: FloatArray, cross: FloatArray) -> FloatArray:
+    r"""Covariance (2T, 2T) of :math:`(X_1..X_T, \hat X_1..\hat X_T)`."""
+    sx, sh, cr = (np.asarray(a, dtype=np.float64) for a in (sigma_x, sigma_xhat, cross))
+    return np.block([[sx, cr.T], [cr, sh]])
 
 
 class FramewisePLF(PerceptionLoss):
@@ -107,8 +145,8 @@ class FramewisePLF(PerceptionLoss):
     def pair_expressions(self, model: Any, j: int) -> tuple[Any, Any]:
         return model.Sigma[j, j], model.dS[j, j]
 
-    def pair_numeric(self, sigma_x, sigma_xhat, cross, j):  # type: ignore[no-untyped-def]
-        return sigma_x[j : j + 1, j : j + 1], sigma_xhat[j : j + 1, j : j + 1]
+    def compared_laws(self, j: int) -> tuple[Law, Law]:
+        return (("x", j),), (("xhat", j),)
 
 
 class JointPLF(PerceptionLoss):
@@ -122,8 +160,8 @@ class JointPLF(PerceptionLoss):
             return model.Sigma[0, 0], model.dS[0, 0]
         return model.Sigma[: j + 1, : j + 1], model.dS[: j + 1, : j + 1]
 
-    def pair_numeric(self, sigma_x, sigma_xhat, cross, j):  # type: ignore[no-untyped-def]
-        return sigma_x[: j + 1, : j + 1], sigma_xhat[: j + 1, : j + 1]
+    def compared_laws(self, j: int) -> tuple[Law, Law]:
+        return tuple(("x", k) for k in range(j + 1)), tuple(("xhat", k) for k in range(j + 1))
 
     def implied(self, perception: FloatArray) -> frozenset[int]:
         r"""Frame ``j``'s constraint is implied when a later frame ``J`` has :math:`P_J \le P_j`.
@@ -170,16 +208,16 @@ class SelfAdaptivePLF(PerceptionLoss):
         # K2 - K1 vanishes off its last row/column by construction.
         return [model.dS[:j, j] - model.Xi[:j, j], model.dS[j, j]]
 
-    def pair_numeric(self, sigma_x, sigma_xhat, cross, j):  # type: ignore[no-untyped-def]
-        k2 = sigma_xhat[: j + 1, : j + 1]
-        k1 = k2.copy()
-        k1[:j, j] = cross[:j, j]
-        k1[j, :j] = cross[:j, j]
-        k1[j, j] = sigma_x[j, j]
-        return k1, k2
+    def compared_laws(self, j: int) -> tuple[Law, Law]:
+        past = tuple(("xhat", k) for k in range(j))
+        return past + (("x", j),), past + (("xhat", j),)
 
 
+#: The PLF registry, in the order figures and tables list them: the one home of the PLF names.
 PLFS: dict[str, PerceptionLoss] = {p.name: p for p in (JointPLF(), FramewisePLF(), SelfAdaptivePLF())}
+
+#: The registered PLF names, ``("jd", "fmd", "sa")``.
+PLF_NAMES: tuple[str, ...] = tuple(PLFS)
 
 
 def get_plf(plf: object) -> PerceptionLoss:

@@ -1,0 +1,47 @@
+"""The PLF registry (:mod:`rdp_theory.perception`): names and the laws each PLF compares."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import rdp_theory as rt
+from rdp_theory.perception import PLF_NAMES, PLFS, get_plf
+
+
+def test_registry_names_and_order() -> None:
+    assert PLF_NAMES == ("jd", "fmd", "sa") == tuple(PLFS) == rt.PLF_NAMES
+    assert all(get_plf(n).name == n for n in PLF_NAMES)
+    with pytest.raises(rt.InvalidParameterError, match="plf"):
+        get_plf("kl")
+
+
+def test_compared_laws_state_the_definitions() -> None:
+    jd, fmd, sa = (PLFS[n] for n in PLF_NAMES)
+    assert fmd.compared_laws(2) == ((("x", 2),), (("xhat", 2),))
+    assert jd.compared_laws(1) == ((("x", 0), ("x", 1)), (("xhat", 0), ("xhat", 1)))
+    assert sa.compared_laws(2) == (
+        (("xhat", 0), ("xhat", 1), ("x", 2)),
+        (("xhat", 0), ("xhat", 1), ("xhat", 2)),
+    )
+    for plf in PLFS.values():  # frame 1: every PLF compares the two marginals
+        assert plf.compared_laws(0) == ((("x", 0),), (("xhat", 0),))
+
+
+@pytest.mark.parametrize("T", [1, 2, 4])
+def test_pair_numeric_matches_hand_built_blocks(T: int) -> None:
+    """Second route: the covariance blocks written out by hand from the definitions."""
+    rng = np.random.default_rng(T)
+    a = rng.normal(size=(2 * T, 2 * T))
+    c = a @ a.T
+    sx, sh, cross = c[:T, :T], c[T:, T:], c[T:, :T]  # cross[m, k] = Cov(Xhat_m, X_k)
+    for j in range(T):
+        k1, k2 = PLFS["fmd"].pair_numeric(sx, sh, cross, j)
+        assert np.array_equal(k1, sx[j : j + 1, j : j + 1]) and np.array_equal(k2, sh[j : j + 1, j : j + 1])
+        k1, k2 = PLFS["jd"].pair_numeric(sx, sh, cross, j)
+        assert np.array_equal(k1, sx[: j + 1, : j + 1]) and np.array_equal(k2, sh[: j + 1, : j + 1])
+        k1, k2 = PLFS["sa"].pair_numeric(sx, sh, cross, j)
+        ref = sh[: j + 1, : j + 1].copy()
+        ref[:j, j] = ref[j, :j] = cross[:j, j]
+        ref[j, j] = sx[j, j]
+        assert np.array_equal(k1, ref) and np.array_equal(k2, sh[: j + 1, : j + 1])
