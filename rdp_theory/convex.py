@@ -62,6 +62,7 @@ from ._validation import check_choice, check_perception, check_rates, check_weig
 from .closed_form import mmse_distortions
 from .exceptions import InfeasibleError, InvalidParameterError, SolverError, SolverWarning
 from .perception import PerceptionLoss, get_plf
+from .scheme import joint_model
 from .source import GaussMarkovSource, RNGLike
 
 if TYPE_CHECKING:
@@ -971,8 +972,6 @@ def _certify(
     ``objective`` is the objective's value at ``primal`` in variance units (for the relative gap),
     ``objective_scale`` its value with every distortion equal to its frame variance.
     """
-    from .simulate import joint_model
-
     T = source.T
     A = source.transfer
     sigma_x = source.covariance()

@@ -1,17 +1,9 @@
 r"""Monte Carlo simulation of a jointly Gaussian causal scheme.
 
-The representation is built exactly as in the Gaussian reduction: with
-:math:`\hat X^-_i = E[X_i \mid U_{<i}] = \sum_{l<i} A_{i,l}\sqrt{q_l}\,U_l`,
-
-.. math::
-
-    U_i = \frac{\sqrt{q_i}}{p_i}\bigl(X_i - \hat X^-_i\bigr) + \sqrt{\frac{p_i - q_i}{p_i}}\,\zeta_i,
-    \qquad \zeta_i \sim \mathcal N(0, 1) \text{ i.i.d.},
-
-so that the :math:`U_i` are independent with unit variance, :math:`\operatorname{Cov}(X_i, U_i) =
-\sqrt{q_i}` and :math:`I(X_i; U_i \mid U_{<i}) = \tfrac12\log_2 \frac{p_i}{p_i - q_i}`. The decoder
-outputs :math:`\hat X = G U + W`. Everything is a linear map of independent standard normals, so
-the same coefficient matrices give exact covariances (:func:`joint_model`) and samples.
+The representation is built exactly as in the Gaussian reduction, by the linear model of
+:mod:`rdp_theory.scheme` (re-exported here as :func:`joint_model`), and the decoder outputs
+:math:`\hat X = G U + W`. Everything is a linear map of independent standard normals, so the same
+coefficient matrices give exact covariances (:func:`joint_model`) and samples.
 
 The simulator estimates, with standard errors from ``batches`` independent batches:
 the distortions, the perception values under the solution's PLF (W2^2 between Gaussian fits),
@@ -21,57 +13,19 @@ and the rates :math:`I(X_j; U_j \mid U_{<j})` (from regression residual variance
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
 
 from ._validation import check_positive_int
 from .perception import get_plf
-from .source import GaussMarkovSource, RNGLike, as_generator
+from .scheme import JointModel, SolvedScheme, joint_model
+from .source import RNGLike, as_generator
 from .wasserstein import psd_sqrt
-
-if TYPE_CHECKING:
-    from .convex import RDPSolution
 
 __all__ = ["JointModel", "joint_model", "SimulationResult", "simulate_solution"]
 
 FloatArray = NDArray[np.float64]
-
-
-@dataclass(frozen=True)
-class JointModel:
-    """Coefficients of X and U on 2T independent standard normals ``(z, zeta)``.
-
-    Attributes
-    ----------
-    mx : ndarray, shape (T, 2T)
-    mu : ndarray, shape (T, 2T)
-    cov_ux : ndarray, shape (T, T)
-        ``cov_ux[i, k]`` = Cov(U_i, X_k).
-    """
-
-    mx: FloatArray
-    mu: FloatArray
-    cov_ux: FloatArray
-
-
-def joint_model(source: GaussMarkovSource, p: FloatArray, q: FloatArray) -> JointModel:
-    """Linear model of the source and of a representation with parameters ``p``, ``q`` (shape (T,))."""
-    T = source.T
-    mx = np.zeros((T, 2 * T))
-    mx[0, 0] = source.sigma[0]
-    for j in range(T - 1):
-        mx[j + 1] = source.a[j] * mx[j]
-        mx[j + 1, j + 1] = np.sqrt(source.innovation_variances[j])
-    A = source.transfer
-    c = np.sqrt(np.clip(q, 0.0, None))
-    mu = np.zeros((T, 2 * T))
-    for i in range(T):
-        prior = mx[i] - (A[i, :i] * c[:i]) @ mu[:i]
-        mu[i] = (c[i] / p[i]) * prior
-        mu[i, T + i] = np.sqrt(max(p[i] - q[i], 0.0) / p[i])
-    return JointModel(mx=mx, mu=mu, cov_ux=mu @ mx.T)
 
 
 @dataclass(frozen=True)
@@ -125,13 +79,15 @@ def _residual_var(y: FloatArray, z: FloatArray) -> float:
 
 
 def simulate_solution(
-    solution: RDPSolution, n: int, rng: RNGLike, *, batches: int = 20
+    solution: SolvedScheme, n: int, rng: RNGLike, *, batches: int = 20
 ) -> SimulationResult:
     """Simulate ``n`` sequences through the scheme of ``solution``.
 
     Parameters
     ----------
     solution : RDPSolution
+        Or anything with its ``source``, ``p``, ``q``, ``plf`` and ``decoder``
+        (:class:`rdp_theory.scheme.SolvedScheme`).
     n : int
         Number of sequences, ``n >= 10 * batches``.
     rng : numpy.random.Generator or int
