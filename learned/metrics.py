@@ -258,7 +258,7 @@ def identity_drift(
     ndarray, shape (N, T)
         :math:`\delta_j` per sequence; column 0 is 0.
     """
-    from .models import translates
+    from .motion import translates
 
     X = torch.as_tensor(np.asarray(x_hat), dtype=torch.float32)
     if X.ndim != 4:

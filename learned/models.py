@@ -32,12 +32,12 @@ For ``(H, W)`` frames the P-frames are motion compensated, kept thin:
   frame is passed through, so with ``R_1 = inf`` the context of frame 2 is ``X_1`` itself).
 * **Encoder** :math:`j` sees :math:`X_j`, the context image :math:`\bar X_{j-1}`, the global
   correlation of :math:`X_j` with every translate of :math:`\bar X_{j-1}` within the motion window
-  (block matching, :func:`translation_correlation`) and :math:`\hat Y_{<j}`.
+  (block matching, :func:`~learned.motion.translation_correlation`) and :math:`\hat Y_{<j}`.
 * **Decoder** :math:`j` predicts from its inputs a per-sample softmax kernel of side
   ``motion_kernel`` and applies it to its *own* previous reconstruction :math:`\hat X_{j-1}`
-  (:func:`motion_compensate`: a one-hot kernel is an exact integer translation, a spread kernel a
-  soft one), and adds a residual computed from the representations, the noise :math:`Z_j`, the
-  prediction and :math:`\bar X_j` (which every decoder can compute from :math:`\hat Y_{1..j}`).
+  (:func:`~learned.motion.motion_compensate`: a one-hot kernel is an exact integer translation,
+  a spread kernel a soft one), and adds a residual computed from the representations, the noise
+  :math:`Z_j`, the prediction and :math:`\bar X_j` (which every decoder can compute from :math:`\hat Y_{1..j}`).
 
 Theory constraint (universality): in stage 2 the encoder, reference decoder included, is frozen and
 shared by all PLF decoders, so the context the encoder conditions on may depend only on the
@@ -55,10 +55,10 @@ from typing import Any
 
 import torch
 from torch import Tensor, nn
-from torch.nn import functional as F
 
 from rdp_theory.exceptions import InvalidParameterError
 
+from .motion import motion_compensate, motion_kernel, translation_correlation
 from .quantization import UniformDitheredQuantizer, fixed_length_rate
 
 __all__ = [
@@ -67,9 +67,6 @@ __all__ = [
     "CausalEncoder",
     "CodecConfig",
     "init_parameters_",
-    "motion_compensate",
-    "translates",
-    "translation_correlation",
 ]
 
 
@@ -217,76 +214,6 @@ def _mlp(d_in: int, hidden: int, d_out: int) -> nn.Sequential:
         nn.ReLU(),
         nn.Linear(hidden, d_out),
     )
-
-
-def translates(img: Tensor, kernel: int) -> Tensor:
-    """Every integer translate of ``img`` within a ``kernel x kernel`` window (zero fill).
-
-    Parameters
-    ----------
-    img : Tensor, shape (B, H, W)
-    kernel : int
-        Odd window side ``K``; shifts ``(dy, dx)`` range over ``[-K//2, K//2]^2``.
-
-    Returns
-    -------
-    Tensor, shape (B, K * K, H, W)
-        Entry ``(K//2 + dy) * K + (K//2 + dx)`` is ``img`` moved by ``(dy, dx)`` pixels
-        (down, right): ``out[y, x] = img[y - dy, x - dx]``, zero where that leaves the frame.
-    """
-    B, H, W = img.shape
-    cols = F.unfold(img.unsqueeze(1), kernel, padding=kernel // 2)  # row u*K+v: img[y+u-r, x+v-r]
-    return cols.flip(1).reshape(B, kernel * kernel, H, W)
-
-
-def motion_compensate(prev: Tensor, kernel: Tensor) -> Tensor:
-    """Apply a per-sample motion kernel to the previous frame (a soft translation).
-
-    Parameters
-    ----------
-    prev : Tensor, shape (B, H, W)
-        Previous reconstruction.
-    kernel : Tensor, shape (B, K, K)
-        Weights of the translates (:func:`translates`): ``kernel[b, K//2 + dy, K//2 + dx]`` is the
-        weight of ``prev[b]`` moved by ``(dy, dx)``. A one-hot kernel is an exact integer
-        translation; the decoders use a softmax (non-negative, summing to one).
-
-    Returns
-    -------
-    Tensor, shape (B, H, W)
-    """
-    B, H, W = prev.shape
-    K = kernel.shape[-1]
-    # grouped convolution (one group per sample); conv2d correlates, so the kernel is flipped
-    out = F.conv2d(
-        prev.reshape(1, B, H, W), kernel.flip(-2, -1).unsqueeze(1), padding=K // 2, groups=B
-    )
-    return out.reshape(B, H, W)
-
-
-def translation_correlation(x: Tensor, ref: Tensor, kernel: int) -> Tensor:
-    """Block matching: cosine similarity of ``x`` with every translate of ``ref``.
-
-    Parameters
-    ----------
-    x, ref : Tensor, shape (B, H, W)
-    kernel : int
-        Odd window side (see :func:`translates`).
-
-    Returns
-    -------
-    Tensor, shape (B, kernel * kernel)
-        Standardised per sample (zero mean, unit spread; all zeros for a blank ``ref``), so that
-        the peak (the displacement of ``x`` relative to ``ref``) stands out for the encoder.
-    """
-    B, H, W = ref.shape
-    r = kernel // 2
-    # out[u, v] = sum_p x[p] ref[p + (u - r, v - r)]: the translate by d = (r - u, r - v)
-    dot = F.conv2d(ref.reshape(1, B, H, W), x.unsqueeze(1), padding=r, groups=B)
-    dot = dot.reshape(B, kernel, kernel).flip(-2, -1).reshape(B, kernel * kernel)
-    norm = x.flatten(1).norm(dim=1, keepdim=True) * ref.flatten(1).norm(dim=1, keepdim=True)
-    cos = dot / (norm + 1e-6)
-    return (cos - cos.mean(1, keepdim=True)) / (cos.std(1, keepdim=True) + 1e-3)
 
 
 class _ConvFeatures(nn.Module):
@@ -480,23 +407,8 @@ class CausalDecoder(nn.Module):
                     m.append(nn.Identity())
 
     def _kernel(self, params: Tensor) -> Tensor:
-        """Softmax motion kernel ``(B, K, K)`` from ``(B, K*K + 3)`` predicted parameters.
-
-        The logits are free logits plus a Gaussian bump ``-prec/2 |d - mu|^2`` with displacement
-        ``mu = (K//2) tanh(.)`` (two entries) and precision ``prec = softplus(.)``: the bump makes
-        the displacement a smooth regression target (fast to learn), the free logits keep the
-        kernel a general softmax kernel.
-        """
-        K = self.config.motion_kernel
-        r = K // 2
-        free, mu, log_prec = params[:, : K * K], params[:, K * K : K * K + 2], params[:, -1:]
-        mu = r * torch.tanh(mu)
-        prec = F.softplus(log_prec).unsqueeze(-1)
-        d = torch.arange(-r, r + 1, device=params.device, dtype=params.dtype)
-        dy = (d.view(1, K, 1) - mu[:, 0].view(-1, 1, 1)) ** 2
-        dx = (d.view(1, 1, K) - mu[:, 1].view(-1, 1, 1)) ** 2
-        logits = free.reshape(-1, K, K) - 0.5 * prec * (dy + dx)
-        return torch.softmax(logits.flatten(1), dim=1).reshape(-1, K, K)
+        """Softmax motion kernel ``(B, K, K)`` (:func:`~learned.motion.motion_kernel`)."""
+        return motion_kernel(params, self.config.motion_kernel)
 
     def step(
         self,

@@ -12,13 +12,8 @@ torch = pytest.importorskip("torch")
 torch.set_num_threads(1)  # the CI box is small and shared
 
 from learned.data import moving_digits
-from learned.models import (
-    CausalCodec,
-    CodecConfig,
-    motion_compensate,
-    translates,
-    translation_correlation,
-)
+from learned.models import CausalCodec, CodecConfig
+from learned.motion import motion_compensate, translates, translation_correlation
 from learned.train import TrainConfig, Trainer
 from rdp_theory.exceptions import InvalidParameterError
 
