@@ -29,7 +29,8 @@ from torch.nn import functional as F
 
 from rdp_theory.exceptions import InvalidParameterError
 
-from .data import _check_int, _check_rng, default_digit_size, mnist_digits, mnist_labels
+from ._checks import check_int, check_rng
+from .data import default_digit_size, mnist_digits, mnist_labels
 from .models import init_parameters_
 
 __all__ = [
@@ -150,8 +151,8 @@ def train_digit_classifier(
     -------
     TrainedClassifier
     """
-    steps, batch_size = _check_int(steps, "steps"), _check_int(batch_size, "batch_size")
-    size, rng = _check_int(size, "size"), _check_rng(rng)
+    steps, batch_size = check_int(steps, "steps"), check_int(batch_size, "batch_size")
+    size, rng = check_int(size, "size"), check_rng(rng)
     dev = device or torch.device("cpu")
     digits = mnist_digits(default_digit_size(size))
     labels = mnist_labels()

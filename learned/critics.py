@@ -10,7 +10,11 @@ JD     :math:`(X_1, \dots, X_j)`                              :math:`(\hat X_1, 
 SA     :math:`(\hat X_1, \dots, \hat X_{j-1}, X_j)`           :math:`(\hat X_1, \dots, \hat X_{j-1}, \hat X_j)`
 =====  =====================================================  =====================================================
 
-Inputs are stacked along a frame axis: shape ``(B, m, *frame_shape)`` with ``m`` frames.
+Inputs are stacked along a frame axis: shape ``(B, m, *frame_shape)`` with ``m`` frames. The
+table is not written out here: :func:`critic_inputs` reads it from the core PLF registry
+(:meth:`rdp_theory.perception.PerceptionLoss.compared_laws`), the one statement of what each PLF
+compares, which the convex program, the certificates and the Gaussian-fit perception of
+:mod:`learned.metrics` read too.
 """
 
 from __future__ import annotations
@@ -21,17 +25,35 @@ import torch
 from torch import Tensor, nn
 
 from rdp_theory.exceptions import InvalidParameterError
+from rdp_theory.perception import PLF_NAMES
+from rdp_theory.perception import PLFS as _REGISTRY
+from rdp_theory.perception import Law
+
+from ._checks import check_choice
 
 __all__ = ["PLFS", "Critic", "critic_frames", "critic_inputs", "make_critics"]
 
-PLFS: tuple[str, ...] = ("jd", "fmd", "sa")
+#: The PLF names, from the core registry (:data:`rdp_theory.perception.PLF_NAMES`).
+PLFS: tuple[str, ...] = PLF_NAMES
 
 
 def critic_frames(plf: str, j: int) -> int:
     """Number of frames the frame-``j`` critic of ``plf`` sees (``j`` is 0-based)."""
-    if plf not in PLFS:
-        raise InvalidParameterError(f"plf must be one of {PLFS}, got {plf!r}")
-    return 1 if plf == "fmd" else j + 1
+    check_choice(plf, "plf", PLFS)
+    return len(_REGISTRY[plf].compared_laws(j)[0])
+
+
+def _stack(law: Law, x: Tensor, x_hat: Tensor) -> Tensor:
+    """The frames of ``law`` stacked along dim 1; a run of consecutive frames of one tensor is
+    taken as one slice (so FMD and JD inputs are views of ``x`` and ``x_hat``, as before)."""
+    runs: list[tuple[str, int, int]] = []  # (tensor, first frame, end frame)
+    for which, k in law:
+        if runs and runs[-1][0] == which and runs[-1][2] == k:
+            runs[-1] = (which, runs[-1][1], k + 1)
+        else:
+            runs.append((which, k, k + 1))
+    parts = [(x if which == "x" else x_hat)[:, a:b] for which, a, b in runs]
+    return parts[0] if len(parts) == 1 else torch.cat(parts, dim=1)
 
 
 def critic_inputs(plf: str, x: Tensor, x_hat: Tensor, j: int) -> tuple[Tensor, Tensor]:
@@ -50,20 +72,15 @@ def critic_inputs(plf: str, x: Tensor, x_hat: Tensor, j: int) -> tuple[Tensor, T
     real, fake : Tensor, shape (B, m, *frame_shape)
         ``m = critic_frames(plf, j)``.
     """
-    if plf not in PLFS:
-        raise InvalidParameterError(f"plf must be one of {PLFS}, got {plf!r}")
+    check_choice(plf, "plf", PLFS)
     if x.shape != x_hat.shape:
         raise InvalidParameterError(
             f"x and x_hat must have the same shape, got {x.shape}, {x_hat.shape}"
         )
     if not 0 <= j < x.shape[1]:
         raise InvalidParameterError(f"j must be in [0, {x.shape[1] - 1}], got {j}")
-    if plf == "fmd":
-        return x[:, j : j + 1], x_hat[:, j : j + 1]
-    if plf == "jd":
-        return x[:, : j + 1], x_hat[:, : j + 1]
-    real = torch.cat([x_hat[:, :j], x[:, j : j + 1]], dim=1)
-    return real, x_hat[:, : j + 1]
+    real, fake = _REGISTRY[plf].compared_laws(j)
+    return _stack(real, x, x_hat), _stack(fake, x, x_hat)
 
 
 class Critic(nn.Module):

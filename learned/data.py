@@ -22,6 +22,8 @@ from numpy.typing import NDArray
 import rdp_theory as rt
 from rdp_theory.exceptions import InvalidParameterError
 
+from ._checks import check_int, check_rng
+
 __all__ = [
     "ArrayStream",
     "GaussMarkovStream",
@@ -33,20 +35,6 @@ __all__ = [
     "mnist_labels",
     "moving_digits",
 ]
-
-
-def _check_int(value: object, name: str, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise InvalidParameterError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
-
-
-def _check_rng(rng: object) -> np.random.Generator:
-    if not isinstance(rng, np.random.Generator):
-        raise InvalidParameterError(
-            f"rng must be a numpy.random.Generator, got {type(rng).__name__}"
-        )
-    return rng
 
 
 class _Stream:
@@ -73,13 +61,13 @@ class GaussMarkovStream(_Stream):
         self, source: rt.GaussMarkovSource, n: int, batch_size: int, rng: np.random.Generator
     ) -> None:
         self.source = source
-        self.n = _check_int(n, "n")
-        self.batch_size = _check_int(batch_size, "batch_size")
-        self.rng = _check_rng(rng)
+        self.n = check_int(n, "n")
+        self.batch_size = check_int(batch_size, "batch_size")
+        self.rng = check_rng(rng)
 
     def sample(self, batch_size: int) -> torch.Tensor:
         """One batch of ``batch_size`` sequences, float32, shape ``(batch_size, T, n)``."""
-        b = _check_int(batch_size, "batch_size")
+        b = check_int(batch_size, "batch_size")
         x = self.source.sample(b * self.n, self.rng).reshape(b, self.n, self.source.T)
         return torch.from_numpy(np.ascontiguousarray(x.transpose(0, 2, 1))).float()
 
@@ -95,7 +83,7 @@ def mnist_digits(size: int = 28) -> NDArray[np.float32]:
 
     X, _ = mnist_data()
     d = torch.from_numpy(X.reshape(-1, 1, 28, 28).astype(np.float32) / 255.0)
-    size = _check_int(size, "size")
+    size = check_int(size, "size")
     if size != 28:
         d = F.interpolate(d, size=(size, size), mode="area" if size < 28 else "bilinear")
     return d[:, 0].numpy()
@@ -146,10 +134,10 @@ def moving_digits(
     -------
     ndarray, shape (num, T, size, size), float32 in [0, 1]
     """
-    num, T, size = _check_int(num, "num"), _check_int(T, "T"), _check_int(size, "size", 8)
-    num_digits = _check_int(num_digits, "num_digits")
-    rng = _check_rng(rng)
-    ds = default_digit_size(size) if digit_size is None else _check_int(digit_size, "digit_size")
+    num, T, size = check_int(num, "num"), check_int(T, "T"), check_int(size, "size", 8)
+    num_digits = check_int(num_digits, "num_digits")
+    rng = check_rng(rng)
+    ds = default_digit_size(size) if digit_size is None else check_int(digit_size, "digit_size")
     if ds > size:
         raise InvalidParameterError(f"digit_size must be <= size = {size}, got {ds}")
     lo, hi = speed if speed is not None else (size / 16, size / 8)
@@ -185,8 +173,8 @@ class MovingDigitsStream(_Stream):
         self, T: int, batch_size: int, rng: np.random.Generator, size: int = 32, num_digits: int = 1
     ) -> None:
         self.T, self.size, self.num_digits = T, size, num_digits
-        self.batch_size = _check_int(batch_size, "batch_size")
-        self.rng = _check_rng(rng)
+        self.batch_size = check_int(batch_size, "batch_size")
+        self.rng = check_rng(rng)
 
     def sample(self, batch_size: int) -> torch.Tensor:
         v = moving_digits(batch_size, self.T, self.rng, self.size, self.num_digits)
@@ -205,8 +193,8 @@ class ArrayStream(_Stream):
         if clips.ndim < 3 or len(clips) < 1:
             raise InvalidParameterError(f"clips must have shape (N, T, ...), got {clips.shape}")
         self.clips = torch.from_numpy(np.ascontiguousarray(clips, np.float32))
-        self.batch_size = _check_int(batch_size, "batch_size")
-        self.rng = _check_rng(rng)
+        self.batch_size = check_int(batch_size, "batch_size")
+        self.rng = check_rng(rng)
 
     def sample(self, batch_size: int) -> torch.Tensor:
         return self.clips[self.rng.integers(0, len(self.clips), size=batch_size)]
@@ -250,7 +238,7 @@ def load_moving_mnist(path: str | os.PathLike[str], T: int, size: int = 64) -> N
     -------
     ndarray, shape (N * (frames // T), T, size, size), float32 in [0, 1]
     """
-    T, size = _check_int(T, "T"), _check_int(size, "size")
+    T, size = check_int(T, "T"), check_int(size, "size")
     arr = np.load(os.fspath(path), mmap_mode="r")
     if arr.ndim != 4 or arr.dtype != np.uint8:
         raise InvalidParameterError(
@@ -284,7 +272,7 @@ def load_kth(
     """
     import av
 
-    T, size = _check_int(T, "T"), _check_int(size, "size")
+    T, size = check_int(T, "T"), check_int(size, "size")
     out: list[NDArray[np.float32]] = []
     paths = list(paths)
     if not paths:

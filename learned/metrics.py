@@ -27,6 +27,7 @@ import rdp_theory as rt
 from rdp_theory.exceptions import InvalidParameterError
 from rdp_theory.wasserstein import gaussian_w2_squared as centred_w2_squared
 
+from ._checks import check_choice, check_odd_int
 from .critics import PLFS, critic_inputs
 
 __all__ = [
@@ -95,8 +96,7 @@ def perception_gaussian_fit(x: ArrayLike, x_hat: ArrayLike, plf: str) -> NDArray
     -------
     ndarray, shape (T,)
     """
-    if plf not in PLFS:
-        raise InvalidParameterError(f"plf must be one of {PLFS}, got {plf!r}")
+    check_choice(plf, "plf", PLFS)
     X = torch.as_tensor(np.asarray(x, float))
     Xh = torch.as_tensor(np.asarray(x_hat, float))
     if X.ndim != 3 or X.shape != Xh.shape:
@@ -179,6 +179,7 @@ def distortion_bounds(
     p_fmd = np.asarray(perception_fmd, float)
     if r.shape != (T,) or p_fmd.shape != (T,):
         raise InvalidParameterError(f"rates and perception_fmd must have shape ({T},)")
+    check_choice(plf, "plf", ("mse", *PLFS))
     fmd = np.asarray(rt.fmd_distortions(source, r, p_fmd), float)
     how = "fmd_distortions"
     if plf == "mse":
@@ -186,7 +187,7 @@ def distortion_bounds(
         how = "mmse_distortions"
     elif plf == "fmd":
         own = fmd
-    elif plf in ("jd", "sa"):
+    else:  # a PLF whose bound needs the convex program (jd, sa)
         solve = getattr(rt, "solve_rdp", None)
         if solve is None or perception_plf is None:
             own = np.full(T, math.nan)
@@ -202,8 +203,6 @@ def distortion_bounds(
                     own[j] = solve(source, r, p, plf=plf, objective=w).distortions[j]
                 except rt.RDPError as exc:  # no certified solution: no number (NaN), say why
                     how += f"; frame {j + 1} failed: {type(exc).__name__}"
-    else:
-        raise InvalidParameterError(f"plf must be 'mse', 'fmd', 'jd' or 'sa', got {plf!r}")
     best = np.fmax(fmd, own)
     return {"fmd": fmd, "plf": own, "best": best, "plf_source": how}
 
@@ -263,8 +262,7 @@ def identity_drift(
     X = torch.as_tensor(np.asarray(x_hat), dtype=torch.float32)
     if X.ndim != 4:
         raise InvalidParameterError(f"x_hat must have shape (N, T, H, W), got {tuple(X.shape)}")
-    if window < 1 or window % 2 == 0:
-        raise InvalidParameterError(f"window must be an odd integer >= 1, got {window!r}")
+    check_odd_int(window, "window")
     out = np.zeros(X.shape[:2])
     with torch.no_grad():
         for i in range(0, len(X), chunk):

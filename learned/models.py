@@ -58,6 +58,7 @@ from torch import Tensor, nn
 
 from rdp_theory.exceptions import InvalidParameterError
 
+from ._checks import check_int, check_odd_int
 from .motion import motion_compensate, motion_kernel, translation_correlation
 from .quantization import UniformDitheredQuantizer, fixed_length_rate
 
@@ -125,19 +126,9 @@ class CodecConfig:
                 raise InvalidParameterError(
                     f"latent_dims entries must be integers >= 1 or None (lossless), got {k!r}"
                 )
-        if (
-            isinstance(self.noise_dim, bool)
-            or not isinstance(self.noise_dim, int)
-            or self.noise_dim < 0
-        ):
-            raise InvalidParameterError(
-                f"noise_dim must be an integer >= 0, got {self.noise_dim!r}"
-            )
-        if isinstance(self.hidden, bool) or not isinstance(self.hidden, int) or self.hidden < 1:
-            raise InvalidParameterError(f"hidden must be an integer >= 1, got {self.hidden!r}")
-        k = self.motion_kernel
-        if isinstance(k, bool) or not isinstance(k, int) or k < 1 or k % 2 == 0:
-            raise InvalidParameterError(f"motion_kernel must be an odd integer >= 1, got {k!r}")
+        check_int(self.noise_dim, "noise_dim", 0)
+        check_int(self.hidden, "hidden")
+        check_odd_int(self.motion_kernel, "motion_kernel")
         if not isinstance(self.decode_lossless, bool):
             raise InvalidParameterError(
                 f"decode_lossless must be a bool, got {self.decode_lossless!r}"

@@ -31,6 +31,8 @@ from torch import Tensor
 
 from rdp_theory.exceptions import InvalidParameterError
 
+from ._checks import check_choice, check_int, check_number
+
 __all__ = ["UniformDitheredQuantizer", "fixed_length_rate"]
 
 
@@ -51,18 +53,9 @@ def fixed_length_rate(latent_dim: int, levels: int, samples_per_frame: int) -> f
     float
         ``latent_dim * log2(levels) / samples_per_frame``.
     """
-    if isinstance(latent_dim, bool) or not isinstance(latent_dim, int) or latent_dim < 0:
-        raise InvalidParameterError(f"latent_dim must be an integer >= 0, got {latent_dim!r}")
-    if isinstance(levels, bool) or not isinstance(levels, int) or levels < 2:
-        raise InvalidParameterError(f"levels must be an integer >= 2, got {levels!r}")
-    if (
-        isinstance(samples_per_frame, bool)
-        or not isinstance(samples_per_frame, int)
-        or samples_per_frame < 1
-    ):
-        raise InvalidParameterError(
-            f"samples_per_frame must be an integer >= 1, got {samples_per_frame!r}"
-        )
+    check_int(latent_dim, "latent_dim", 0)
+    check_int(levels, "levels", 2)
+    check_int(samples_per_frame, "samples_per_frame")
     return latent_dim * math.log2(levels) / samples_per_frame
 
 
@@ -83,12 +76,9 @@ class UniformDitheredQuantizer:
     """
 
     def __init__(self, levels: int, step: float = 1.0, mode: str = "ste") -> None:
-        if isinstance(levels, bool) or not isinstance(levels, int) or levels < 2:
-            raise InvalidParameterError(f"levels must be an integer >= 2, got {levels!r}")
-        if not (isinstance(step, (int, float)) and math.isfinite(step) and step > 0):
-            raise InvalidParameterError(f"step must be a finite number > 0, got {step!r}")
-        if mode not in ("ste", "noise"):
-            raise InvalidParameterError(f"mode must be 'ste' or 'noise', got {mode!r}")
+        check_int(levels, "levels", 2)
+        check_number(step, "step", strict=True)
+        check_choice(mode, "mode", ("ste", "noise"))
         self.levels = levels
         self.step = float(step)
         self.mode = mode

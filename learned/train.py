@@ -29,8 +29,10 @@ import torch
 from torch import nn
 
 from rdp_theory.exceptions import InvalidParameterError, RDPError
+from rdp_theory.io import atomic_write_bytes
+from rdp_theory.perception import PLF_NAMES
 
-from ._io import atomic_write
+from ._checks import check_choice, check_int, check_number
 from .critics import make_critics
 from .losses import codec_loss, critic_loss, distortion_terms
 from .models import CausalCodec, init_parameters_
@@ -38,7 +40,7 @@ from .models import CausalCodec, init_parameters_
 __all__ = ["DataStream", "TrainConfig", "Trainer", "TrainingDivergedError"]
 
 STAGES = ("mse", "universal", "e2e")
-PLF_CHOICES = ("mse", "jd", "fmd", "sa")
+PLF_CHOICES: tuple[str, ...] = ("mse", *PLF_NAMES)
 
 
 class TrainingDivergedError(RDPError, FloatingPointError):
@@ -96,32 +98,21 @@ class TrainConfig:
     betas: tuple[float, float] = (0.9, 0.999)
 
     def __post_init__(self) -> None:
-        if self.stage not in STAGES:
-            raise InvalidParameterError(f"stage must be one of {STAGES}, got {self.stage!r}")
-        if self.plf not in PLF_CHOICES:
-            raise InvalidParameterError(f"plf must be one of {PLF_CHOICES}, got {self.plf!r}")
+        check_choice(self.stage, "stage", STAGES)
+        check_choice(self.plf, "plf", PLF_CHOICES)
         if self.stage == "mse" and self.plf != "mse":
             raise InvalidParameterError(f"stage 'mse' needs plf 'mse', got plf {self.plf!r}")
         if self.stage != "mse" and self.plf == "mse":
-            raise InvalidParameterError(f"stage {self.stage!r} needs a PLF (jd, fmd or sa)")
-        for name in ("steps", "n_critic", "critic_hidden"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-                raise InvalidParameterError(f"{name} must be an integer >= 1, got {v!r}")
-        if (
-            isinstance(self.checkpoint_every, bool)
-            or not isinstance(self.checkpoint_every, int)
-            or self.checkpoint_every < 0
-        ):
             raise InvalidParameterError(
-                f"checkpoint_every must be an integer >= 0, got {self.checkpoint_every!r}"
+                f"stage {self.stage!r} needs a PLF (one of {PLF_NAMES}), got plf 'mse'"
             )
+        for name in ("steps", "n_critic", "critic_hidden"):
+            check_int(getattr(self, name), name)
+        check_int(self.checkpoint_every, "checkpoint_every", 0)
         if len(self.betas) != 2 or not all(0 <= b < 1 for b in self.betas):
             raise InvalidParameterError(f"betas must be two numbers in [0, 1), got {self.betas!r}")
         for name in ("lr", "critic_lr", "gp_weight", "lam"):
-            v = getattr(self, name)
-            if not (isinstance(v, (int, float)) and math.isfinite(v) and v >= 0):
-                raise InvalidParameterError(f"{name} must be a finite number >= 0, got {v!r}")
+            check_number(getattr(self, name), name)
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -228,7 +219,7 @@ class Trainer:
         """Write a checkpoint atomically."""
         buf = io.BytesIO()
         torch.save(self.state_dict(), buf)
-        return atomic_write(path, lambda fh: fh.write(buf.getvalue()))
+        return atomic_write_bytes(path, buf.getvalue())
 
     def load(self, path: str | os.PathLike[str]) -> None:
         """Load a checkpoint written by :meth:`save`."""

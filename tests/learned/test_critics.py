@@ -79,3 +79,33 @@ def test_bad_plf_is_named() -> None:
         critic_inputs("kl", x, xh, 0)
     with pytest.raises(InvalidParameterError, match="j must"):
         critic_inputs("jd", x, xh, T)
+
+
+def _old_wiring(plf: str, x: torch.Tensor, x_hat: torch.Tensor, j: int) -> tuple:
+    """The explicit wiring critic_inputs had before it read the core registry."""
+    if plf == "fmd":
+        return x[:, j : j + 1], x_hat[:, j : j + 1]
+    if plf == "jd":
+        return x[:, : j + 1], x_hat[:, : j + 1]
+    return torch.cat([x_hat[:, :j], x[:, j : j + 1]], dim=1), x_hat[:, : j + 1]
+
+
+@pytest.mark.parametrize("plf", ["jd", "fmd", "sa"])
+@pytest.mark.parametrize("frame_shape", [(2,), (4, 4)])
+def test_registry_wiring_equals_the_old_explicit_wiring(
+    plf: str, frame_shape: tuple[int, ...]
+) -> None:
+    """critic_inputs, built from rdp_theory.perception's compared_laws, gives the same tensors
+    (values and shapes; for FMD and JD the same views of x and x_hat) as the old hand wiring.
+    (SA at frame 1 is now a view of x too; the old wiring concatenated an empty slice, a copy.)"""
+    g = torch.Generator().manual_seed(0)
+    T = 4
+    x = torch.randn((3, T, *frame_shape), generator=g)
+    x_hat = torch.randn((3, T, *frame_shape), generator=g)
+    for j in range(T):
+        new, old = critic_inputs(plf, x, x_hat, j), _old_wiring(plf, x, x_hat, j)
+        for a, b in zip(new, old):
+            assert a.shape == b.shape and torch.equal(a, b)
+            if plf != "sa":
+                assert a.stride() == b.stride() and a.data_ptr() == b.data_ptr()
+        assert critic_frames(plf, j) == new[0].shape[1]
