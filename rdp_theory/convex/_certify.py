@@ -1,0 +1,254 @@
+r"""From the solver's primal values to THEORY.md's variables, and the certificate.
+
+Everything a user sees is recomputed here from the primal matrices in THEORY.md's own variables
+:math:`(\hat\Sigma, H, q)` (not the normalised ones the program is solved in): the
+distortions' residual, the Schur LMI's eigenvalues, the rates used and the perception values
+(Bures-Wasserstein). A :class:`Scheme` carries the result and its accuracy; :func:`assemble`
+turns it into the public :class:`~.result.RDPSolution` and the warnings it deserves (returned,
+not emitted: :mod:`.api` emits them once, at the caller).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+import cvxpy as cp
+import numpy as np
+from numpy.typing import NDArray
+
+from ..exceptions import SolverError
+from ..scheme import joint_model
+from ._backend import Raw, Values
+from ._instance import Instance
+from ._model import Model
+from .result import (
+    ACCEPTABLE,
+    ACCURACY,
+    REL_GAP,
+    REL_GAP_WARN,
+    Certificate,
+    DecoderMatrices,
+    RDPSolution,
+)
+
+__all__ = ["Primal", "Scheme", "extract", "certify", "perception_residual", "with_levels", "assemble"]
+
+FloatArray = NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class Primal:
+    """Primal variables in the source's units: ``e``, :math:`\\Psi`, :math:`H'` and ``D``."""
+
+    e: FloatArray
+    psi: FloatArray
+    hp: FloatArray
+    D: FloatArray
+
+
+def extract(model: Model, values: Values | None, inst: Instance) -> Primal:
+    """Primal variables mapped back from the normalised problem to the source's units."""
+    if values is None:  # pragma: no cover - solve_model only certifies runs with a solution
+        raise SolverError("internal error: no primal values to extract")
+    source = inst.source
+    T = source.T
+    sig = source.sigma
+    outer = np.outer(sig, sig)
+    e = values.e * sig**2
+    psi_n = values.psi.reshape(T, T)
+    psi = 0.5 * (psi_n + psi_n.T) * outer
+    if values.hvec is None:
+        hp = np.zeros((T, T))
+    else:
+        hp = np.tril((model.place @ values.hvec).reshape(T, T, order="F")) * outer
+    return Primal(e=e, psi=psi, hp=hp, D=e + np.diag(psi))
+
+
+@dataclass(frozen=True)
+class Scheme:
+    """A primal solution translated back to THEORY.md's variables, with its certificate.
+
+    ``worst``: worst certified residual, relative (variance units / max sigma^2, or bits);
+    ``rel_gap``: duality gap relative to the objective. ``flagged``: marked inaccurate by a
+    diagnostic of the lexicographic chain, whose messages are ``notes``.
+    """
+
+    primal: Primal
+    raw: Raw
+    p: FloatArray
+    q: FloatArray
+    shat: FloatArray
+    cross: FloatArray
+    gain: FloatArray
+    noise: FloatArray
+    used: FloatArray
+    phi: FloatArray
+    certificate: Certificate
+    worst: float
+    rel_gap: float
+    flagged: bool = False
+    notes: tuple[str, ...] = ()
+
+    @property
+    def score(self) -> float:
+        """One number to rank attempts: at most ACCURACY iff both criteria are met."""
+        return max(self.worst, self.rel_gap * (ACCURACY / REL_GAP))
+
+    @property
+    def accurate(self) -> bool:
+        """Certified to ``ACCURACY`` with the relative gap met: returned at once."""
+        return self.score <= ACCURACY
+
+    @property
+    def acceptable(self) -> bool:
+        """Certified to ``ACCEPTABLE``: may be returned, as ``optimal_inaccurate``."""
+        return self.worst <= ACCEPTABLE
+
+    def flag(self, message: str) -> Scheme:
+        """This scheme marked inaccurate, with the reason."""
+        return replace(self, flagged=True, notes=(*self.notes, message))
+
+
+def certify(inst: Instance, primal: Primal, raw: Raw, gap_scale: float, attempts: int) -> Scheme:
+    """Recompute everything from the primal matrices in THEORY.md's variables and certify it.
+
+    ``gap_scale`` converts the solver's (normalised, rescaled) objective to variance units. The
+    relative gap is taken against the objective ``inst.weights @ D`` at ``primal``, floored by
+    its value with every distortion equal to its frame variance.
+    """
+    source, rates, perception = inst.source, inst.rates, inst.perception
+    T = source.T
+    A = source.transfer
+    sigma_x = source.covariance()
+    e = np.maximum(primal.e, 0.0)
+    p = np.empty(T)
+    p[0] = source.variances[0]
+    for k in range(1, T):
+        p[k] = source.a[k - 1] ** 2 * e[k - 1] + source.innovation_variances[k - 1]
+    q = np.clip(p - e, 0.0, None)
+    H = primal.hp + A * q[None, :]
+    L = A * e[None, :]
+    HA = primal.hp @ A.T
+    shat = sigma_x + (-(L + L.T) + np.diag(e) + HA + HA.T + primal.psi)
+    shat = 0.5 * (shat + shat.T)
+    # decoder gains G = H diag(1/sqrt q) (columns with q_i = 0 carry nothing)
+    c = np.sqrt(q)
+    G = np.tril(np.divide(H, c[None, :], out=np.zeros_like(H), where=c[None, :] > 0))
+    noise = shat - G @ G.T
+    w, v = np.linalg.eigh(0.5 * (noise + noise.T))
+    noise_violation = max(0.0, -float(w.min()))
+    noise = (v * np.clip(w, 0.0, None)) @ v.T
+    cross = G @ joint_model(source, p, q).cov_ux  # [m, k] = sum_i G[m, i] Cov(U_i, X_k)
+    d_theory = source.variances + np.diag(shat) - 2.0 * np.einsum("ki,ki->k", A, H)
+    dist_res = float(np.max(np.abs(d_theory - primal.D)))
+    lmin = float(np.linalg.eigvalsh(np.block([[shat, H], [H.T, np.diag(q)]])).min())
+    psd_res = max(0.0, -lmin, noise_violation)
+    used = 0.5 * np.log2(np.divide(p, e, out=np.full(T, np.inf), where=e > 0))
+    fin_r = np.isfinite(rates)
+    excess = np.zeros(T)
+    excess[fin_r] = used[fin_r] - rates[fin_r]  # an infinite budget is never exceeded
+    rate_res = float(max(0.0, excess.max()))
+    phi = inst.plf.values(sigma_x, shat, cross)
+    perc_res = perception_residual(phi, perception)
+    primal_res = max(dist_res, psd_res, perc_res)
+    gap = abs(raw.primal - raw.dual) * gap_scale
+    # relative to the objective's certified value (the solver's own values omit cvxpy's offset)
+    # floored at 1e-5 of the objective's scale (D = sigma^2 2^(-16), i.e. 8 bits): below that,
+    # e.g. D = 0 exactly for R = inf, an absolute gap is all that can be asked for
+    objective = float(inst.weights @ primal.D)
+    objective_scale = float(inst.weights @ source.variances)
+    rel_gap = gap / max(abs(objective), 1e-5 * objective_scale)
+    if not math.isfinite(rel_gap):
+        rel_gap = math.inf
+    cert = Certificate(
+        distortion_residual=dist_res,
+        psd_residual=psd_res,
+        rate_residual=rate_res,
+        perception_residual=perc_res,
+        primal_residual=primal_res,
+        duality_gap=gap,
+        iterations=raw.iterations,
+        attempts=attempts,
+        relative_gap=rel_gap,
+    )
+    scale = float(np.max(source.variances))
+    worst = max(primal_res / scale, cert.duality_gap / scale, rate_res)
+    if not np.isfinite(worst) or not np.all(np.isfinite(primal.D)):
+        worst = math.inf
+    return Scheme(primal, raw, p, q, shat, cross, G, noise, used, phi, cert, worst, rel_gap)
+
+
+def perception_residual(phi: FloatArray, perception: FloatArray) -> float:
+    """Largest excess of a perception value over its level (0 when every level is met)."""
+    fin = np.isfinite(perception)
+    return float(max(0.0, float((phi[fin] - perception[fin]).max(initial=0.0))))
+
+
+def with_levels(scheme: Scheme, perception: FloatArray, scale: float) -> Scheme:
+    """``scheme`` with its perception residual recomputed against every level in ``perception``
+    (a relaxation is certified against the levels it enforced only); ``scale``: max sigma^2."""
+    perc = perception_residual(scheme.phi, perception)
+    cert = replace(
+        scheme.certificate,
+        perception_residual=perc,
+        primal_residual=max(scheme.certificate.primal_residual, perc),
+    )
+    return replace(scheme, certificate=cert, worst=max(scheme.worst, perc / scale))
+
+
+@dataclass(frozen=True)
+class Report:
+    """How a result was reached, for its certificate (lexicographic fields: 0 or empty for
+    weighted objectives)."""
+
+    attempts: int
+    objective_value: float
+    lexicographic_slack: tuple[float, ...] = ()
+    lexicographic_undershoot: float = 0.0
+    lexicographic_sensitivity: float = 0.0
+
+
+def assemble(
+    inst: Instance, objective: str | tuple[float, ...], scheme: Scheme, report: Report
+) -> tuple[RDPSolution, tuple[str, ...]]:
+    """The public result, and the warnings it carries (the chain's notes, then "inaccurate")."""
+    status = scheme.raw.status
+    notes = scheme.notes
+    if (
+        scheme.flagged or scheme.worst > ACCURACY or status == cp.OPTIMAL_INACCURATE
+        or scheme.rel_gap > REL_GAP_WARN
+    ):
+        status = cp.OPTIMAL_INACCURATE
+        notes += (
+            f"inaccurate solution (worst certified residual {scheme.worst:.2e} relative to the "
+            f"largest frame variance, duality gap {scheme.rel_gap:.1e} of the objective; for a "
+            f"lexicographic objective the worst over its stages; solver {scheme.raw.solver}); "
+            "see RDPSolution.certificate",
+        )
+    cert = replace(
+        scheme.certificate, lexicographic_slack=report.lexicographic_slack,
+        attempts=report.attempts, lexicographic_undershoot=report.lexicographic_undershoot,
+        relative_gap=scheme.rel_gap, lexicographic_sensitivity=report.lexicographic_sensitivity,
+    )
+    solution = RDPSolution(
+        source=inst.source,
+        rates=inst.rates,
+        perception=inst.perception,
+        plf=inst.plf.name,
+        objective=objective,
+        representation=inst.representation,
+        distortions=scheme.primal.D.copy(),
+        perception_values=scheme.phi,
+        reconstruction_covariance=scheme.shat,
+        cross_covariance=scheme.cross,
+        decoder=DecoderMatrices(gain=scheme.gain, noise_covariance=scheme.noise),
+        q=scheme.q,
+        p=scheme.p,
+        rates_used=scheme.used,
+        objective_value=float(report.objective_value),
+        status=status,
+        solver=scheme.raw.solver,
+        certificate=cert,
+    )
+    return solution, notes

@@ -1,0 +1,231 @@
+r"""The DPP program of THEORY.md section 3 in normalised variables, compiled once per structure.
+
+A :class:`Model` is built for a :class:`Key` (the constraint *structure*: horizon, PLF,
+representation, which frames have which kind of perception level, caps, zero rates) and cached
+by :func:`compiled`. Every number of an instance enters as a ``cp.Parameter`` value computed by
+:func:`parameter_values` (the normalisation). A cached model holds no per-call state: values go
+in as arguments and come out as return values of :func:`rdp_theory.convex._backend.run`, so
+concurrent solves can share it.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import cvxpy as cp
+import numpy as np
+from numpy.typing import NDArray
+
+from ..exceptions import SolverError
+from ..perception import PerceptionLoss, get_plf
+from ._instance import Instance
+
+__all__ = ["Key", "Model", "compiled", "pattern_of", "parameter_values", "clear_cache"]
+
+FloatArray = NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class Key:
+    T: int
+    plf: str
+    representation: str
+    pattern: tuple[str, ...]  # per frame: "z" (P=0), "p" (0<P<inf), "i" (P=inf)
+    capped: tuple[bool, ...]
+    active: tuple[bool, ...]  # R_i > 0; a zero-rate frame has q_i = 0 and no H' column
+    maximize: bool = False  # used to test whether a frame's distortion is pinned
+    eliminate: bool = True  # couplings with E substituted (fast) or as a variable (robust)
+
+
+class Model:
+    """A compiled parametrised problem and handles to its parameters and expressions.
+
+    The model is written for a *normalised* source (unit frame variances, see
+    :func:`parameter_values`): JD/SA couplings then carry the trace weights ``lam`` = sigma_k^2 / kappa, so that the program
+    is an exact congruence of the original one while every frame's variables are O(1).
+    """
+
+    def __init__(self, key: Key) -> None:
+        T = key.T
+        plf = get_plf(key.plf)
+        self.key = key
+        self.Sigma = cp.Parameter((T, T), name="Sigma")
+        self.A = cp.Parameter((T, T), name="A")
+        self.p1 = cp.Parameter(name="p1")
+        self.a2 = cp.Parameter(max(T - 1, 1), name="a2")
+        self.s = cp.Parameter(max(T - 1, 1), name="s")
+        self.beta = cp.Parameter(T, name="beta")
+        self.gamma = cp.Parameter(T, name="gamma")
+        self.w = cp.Parameter(T, name="w")
+        self.tau = cp.Parameter(T, name="tau")
+        self.lo = cp.Parameter(T, name="lo")
+        self.hi = cp.Parameter(T, name="hi")
+        self.P = cp.Parameter(T, name="P")
+        self.lam = cp.Parameter(T, name="lam")
+
+        self.e = cp.Variable(T, name="e")
+        self.Psi = cp.Variable((T, T), symmetric=True, name="Psi")
+        # H' is lower triangular and has no column for a zero-rate frame (q_i = 0 forces it to 0;
+        # keeping it would leave the LMI without interior). Build it from its free entries only.
+        act = [i for i in range(T) if key.active[i]]
+        slots = [(k, i) for i in act for k in range(i, T)]
+        Hp: Any
+        e_prev: Any
+        p: Any
+        if slots:
+            self.hvec = cp.Variable(len(slots), name="h")
+            place = np.zeros((T * T, len(slots)))
+            for n, (k, i) in enumerate(slots):
+                place[i * T + k, n] = 1.0  # column-major position of entry (k, i)
+            Hp = cp.reshape(place @ self.hvec, (T, T), order="F")
+        else:
+            self.hvec = None  # type: ignore[assignment]
+            place = np.zeros((T * T, 0))
+            Hp = cp.Constant(np.zeros((T, T)))
+        self.place = place
+        #: the compiled fast path (None: not tried yet, False: unavailable), see
+        #: ``_backend.FastPath``; set once, under ``lock``
+        self.fast: Any = None
+        #: held while cvxpy's own objects (parameter values, compiled data, variable values) are
+        #: in use: the model is shared by every caller through the cache (see ``_backend.run``)
+        self.lock = threading.RLock()
+        #: variables that only frame j's coupling uses (for _backend.FastPath.view)
+        self.coupling_vars: dict[int, list[cp.Variable]] = {}
+        self.Hp = Hp
+        e = self.e
+        if T > 1:
+            e_prev = cp.hstack([np.zeros(1), e[:-1]])
+            p = cp.hstack([cp.reshape(self.p1, (1,), order="F"), cp.multiply(self.a2, e[:-1]) + self.s])
+        else:
+            e_prev = np.zeros(1)
+            p = cp.reshape(self.p1, (1,), order="F")
+        q = p - e
+        cons: list[Any] = []
+        rate_floor = cp.multiply(self.beta, e_prev) + self.gamma
+        if act:
+            ea, fa = e[act], rate_floor[act]
+            cons.append(ea == fa if key.representation == "mse" else ea >= fa)
+            sel = np.eye(T)[:, act]
+            Ha = Hp @ sel
+            cons.append(cp.bmat([[self.Psi, Ha], [Ha.T, cp.diag(q @ sel)]]) >> 0)
+        else:
+            cons.append(self.Psi >> 0)
+        idle = [i for i in range(T) if not key.active[i]]
+        if idle:
+            # R_i = 0: nothing is learnt, q_i = 0 exactly (the LMI only implies q >= 0 for
+            # frames that keep a column, so this equality is needed, not just tidy)
+            cons.append(e[idle] == p[idle])
+        L = self.A @ cp.diag(e)
+        HA = Hp @ self.A.T
+        self.dS = -(L + L.T) + cp.diag(e) + HA + HA.T + self.Psi
+        self.Xi = -L.T + HA
+        self.D = e + cp.diag(self.Psi)
+        for j, kind in enumerate(key.pattern):
+            if kind == "i":
+                continue
+            if kind == "z":
+                cons += [expr == 0 for expr in plf.zero_expressions(self, j)]
+            elif plf.is_scalar(j):
+                _, dk = plf.pair_expressions(self, j)
+                cons += [dk >= self.lo[j], dk <= self.hi[j]]
+            else:
+                k1, dk = plf.pair_expressions(self, j)
+                d = j + 1
+                # Coupling of the two laws in the variables (X, Y - X): Gamma = Cov(X, Y - X),
+                # E = Cov(Y - X) = (K2 - K1) - Gamma - Gamma^T. Substituting E (key.eliminate)
+                # removes d^2 equality rows per coupling (2.5x faster with nine couplings at
+                # T = 10) and is tried first; keeping E as a
+                # variable with d^2 equalities is slower but more robust on degenerate
+                # instances, so the fallbacks use it (see _weighted.ATTEMPTS).
+                gam = cp.Variable((d, d), name=f"Gamma{j}")
+                if key.eliminate:
+                    E = dk - gam - gam.T
+                else:
+                    E = cp.Variable((d, d), symmetric=True, name=f"E{j}")
+                    cons.append(gam + gam.T + E == dk)
+                cons.append(cp.bmat([[k1, gam], [gam.T, E]]) >> 0)
+                # W2^2 in original units: E is the coupling's Cov(Y - X) in normalised units.
+                # diag(E) gets its own variable: lam @ diag(E) would multiply parameters by
+                # parameter-dependent expressions, which is not DPP.
+                ed = cp.Variable(d, name=f"Ediag{j}")
+                cons.append(ed == cp.diag(E))
+                cons.append(self.lam[:d] @ ed <= self.P[j])
+                self.coupling_vars[j] = [gam, ed] + ([] if key.eliminate else [E])
+        for j, capped in enumerate(key.capped):
+            if capped:
+                cons.append(self.D[j] <= self.tau[j])
+        sense = cp.Maximize if key.maximize else cp.Minimize
+        self.problem = cp.Problem(sense(self.w @ self.D), cons)
+        if not self.problem.is_dpp():  # pragma: no cover - a construction bug, not user input
+            raise SolverError("internal error: the RDP program is not DPP")
+
+
+@lru_cache(maxsize=256)
+def compiled(key: Key) -> Model:
+    """The model of ``key``, built once (thread-safe: a race builds two equal models)."""
+    return Model(key)
+
+
+def clear_cache() -> None:
+    """Forget every compiled problem (they are rebuilt on demand)."""
+    compiled.cache_clear()
+
+
+def pattern_of(perception: FloatArray, plf: PerceptionLoss) -> tuple[str, ...]:
+    """Per frame: "z" (P = 0), "p" (0 < P < inf), "i" (no constraint: P = inf, or implied by
+    another frame's constraint, see :meth:`PerceptionLoss.implied`, and so left out)."""
+    implied = plf.implied(perception)
+    return tuple(
+        "i" if math.isinf(v) or j in implied else ("z" if v == 0 else "p")
+        for j, v in enumerate(perception)
+    )
+
+
+def parameter_values(inst: Instance, weights: FloatArray) -> dict[str, FloatArray]:
+    r"""Parameter values (by parameter name) of the *normalised* problem for ``inst``.
+
+    Frame ``k`` is divided by :math:`\sigma_k` (an exact congruence of the program): the source
+    becomes unit-variance with the same correlations (:math:`a'_k = \rho_k`,
+    :math:`s'_k = 1 - \rho_k^2`, :math:`A'_{k,i} = A_{k,i}\sigma_i/\sigma_k`), distortions and
+    FMD-type levels scale by :math:`1/\sigma_k^2`, and a joint W2^2 becomes
+    :math:`\sum_k \sigma_k^2 E'_{kk}` (weights ``lam``, levels over :math:`\kappa`). ``weights``
+    must already be the normalised objective weights (:math:`w_k\sigma_k^2`, rescaled).
+    """
+    source, rates, perception, caps = inst.source, inst.rates, inst.perception, inst.caps
+    T = source.T
+    sig = source.sigma
+    var = source.variances
+    kappa = float(var.max())
+    rho = np.asarray(source.rhos)
+    b = np.exp2(-2.0 * rates)
+    a2 = rho**2
+    s = 1.0 - a2
+    beta = np.zeros(T)
+    gamma = np.empty(T)
+    gamma[0] = b[0]
+    if T > 1:
+        beta[1:] = b[1:] * a2
+        gamma[1:] = b[1:] * s
+    fin = np.isfinite(perception)
+    rp = np.sqrt(np.where(fin, perception / var, 0.0))  # sqrt of the frame-normalised level
+    values = {
+        "Sigma": source.covariance() / np.outer(sig, sig),
+        "A": source.transfer * sig[None, :] / sig[:, None],
+        "p1": 1.0,
+        "a2": a2 if T > 1 else np.zeros(1),
+        "s": s if T > 1 else np.zeros(1),
+        "beta": beta,
+        "gamma": gamma,
+        "w": weights,
+        "tau": np.where(np.isfinite(caps), caps / var, 0.0),
+        # (1 - sqrt P')_+^2 - 1 and (1 + sqrt P')^2 - 1, written without cancellation
+        "lo": np.where(rp <= 1.0, -rp * (2.0 - rp), -1.0),
+        "hi": rp * (2.0 + rp),
+        "P": np.where(fin, perception / kappa, 0.0),
+        "lam": var / kappa,
+    }
+    return {name: np.asarray(v, dtype=np.float64) for name, v in values.items()}

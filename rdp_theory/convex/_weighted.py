@@ -1,0 +1,245 @@
+"""``min (max) w @ D`` for one instance: formulations, fallbacks and coupling generation.
+
+:func:`solve_weighted` generates the coupling LMIs on demand (rounds of relaxations) and ends
+with the full program; :func:`solve_pattern` solves one constraint pattern through the fallback
+list (:func:`solve_model`): formulations and solver settings, cheapest and most accurate first,
+until a certificate passes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import enum
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+
+import cvxpy as cp
+import numpy as np
+from numpy.typing import NDArray
+
+from ..closed_form import mmse_distortions
+from ..exceptions import SolverError
+from . import _backend
+from ._backend import (
+    DEFAULT,
+    NO_EQUILIBRATION,
+    REGULARISED,
+    SCS,
+    TIGHT,
+    UNREFINED,
+    Raw,
+    SolverSettings,
+    Values,
+)
+from ._certify import Scheme, certify, extract, with_levels
+from ._instance import Instance
+from ._model import Key, Model, compiled, parameter_values, pattern_of
+from .result import ACCURACY, REL_GAP
+
+__all__ = [
+    "Form", "Attempt", "ATTEMPTS", "ROUND_ATTEMPTS", "Infeasible", "NoView",
+    "solve_model", "solve_weighted", "solve_pattern",
+]
+
+FloatArray = NDArray[np.float64]
+
+
+class Form(enum.Enum):
+    """The formulation an attempt solves (see ``_model.Model``)."""
+
+    #: couplings with E substituted -- fewer KKT rows, tried first
+    FAST = "fast"
+    #: E kept as a variable with its equalities -- more robust at degenerate optima
+    ROBUST = "robust"
+    #: ROBUST with the objective divided by a lower bound of its value (the MSE-only
+    #: distortions), so that the gap tolerances act relative to a tiny objective (high rates).
+    #: Only run when no earlier attempt met REL_GAP: at degenerate lexicographic stages the large
+    #: objective coefficients can hurt.
+    RESCALED = "rescaled"
+
+
+@dataclass(frozen=True)
+class Attempt:
+    settings: SolverSettings
+    form: Form
+
+
+# Fallbacks, cheapest and most accurate first (see the settings in _backend).
+ATTEMPTS: tuple[Attempt, ...] = (
+    Attempt(UNREFINED, Form.FAST),
+    Attempt(TIGHT, Form.FAST),
+    Attempt(TIGHT, Form.ROBUST),
+    Attempt(DEFAULT, Form.ROBUST),
+    Attempt(NO_EQUILIBRATION, Form.ROBUST),
+    Attempt(REGULARISED, Form.ROBUST),
+    Attempt(TIGHT, Form.RESCALED),
+    Attempt(SCS, Form.ROBUST),
+)
+# Rounds of coupling generation (see solve_weighted): one attempt each; any trouble ends the
+# rounds and the full program gets every fallback.
+ROUND_ATTEMPTS: tuple[Attempt, ...] = (Attempt(UNREFINED, Form.FAST),)
+
+
+class Infeasible(Exception):
+    """The solver reported infeasibility and no attempt found a solution."""
+
+
+class NoView(Exception):
+    """No view of a compiled program with fewer couplings (see _backend.View): compile one."""
+
+
+def solve_model(
+    prepare: Callable[[Form], tuple[Model, dict[str, FloatArray]]],
+    certify_run: Callable[[Model, Values | None, Raw, int, Form], Scheme],
+    attempts: Sequence[Attempt] = ATTEMPTS,
+    keep: frozenset[int] | None = None,
+) -> Scheme:
+    """Solve with fallbacks and return a result whose certificate passes.
+
+    ``prepare(form)`` returns the model of the requested formulation and its parameter values.
+    A result certified to ``ACCURACY`` is returned at once. One certified only to ``ACCEPTABLE``
+    is kept while the remaining Clarabel attempts (other formulation, other settings) try to do
+    better; the best is returned. Raises ``Infeasible`` when the first attempt reports
+    infeasibility and no attempt finds a solution, else SolverError.
+    """
+    statuses: list[str] = []
+    best: Scheme | None = None
+    for n, attempt in enumerate(attempts, start=1):
+        solver, form = attempt.settings.solver, attempt.form
+        if best is not None and solver != cp.CLARABEL:
+            continue  # a first-order fallback will not beat an acceptable interior-point result
+        if form is Form.RESCALED and (best is None or best.rel_gap <= REL_GAP):
+            continue  # only to recover relative accuracy of an otherwise acceptable result
+        model, values = prepare(form)
+        try:
+            raw, primal = _backend.run(model, values, attempt.settings, keep)
+        except (KeyboardInterrupt, SystemExit, GeneratorExit):
+            raise
+        except BaseException as exc:  # noqa: BLE001 - Clarabel's Rust panics are BaseExceptions
+            statuses.append(f"{solver}: {type(exc).__name__}: {str(exc)[:80]}")
+            continue
+        if raw.status not in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE) or primal is None:
+            statuses.append(f"{solver}: {raw.status}")
+            continue
+        scheme = certify_run(model, primal, raw, n, form)
+        if scheme.accurate:
+            return scheme
+        if scheme.acceptable:
+            if best is None or scheme.score < best.score:
+                best = scheme
+            continue
+        statuses.append(f"{solver}: {raw.status} but certificate fails ({scheme.worst:.1e})")
+    if best is not None:
+        return best
+    if statuses and "infeasible" in statuses[0] and "inaccurate" not in statuses[0]:
+        raise Infeasible("; ".join(statuses))
+    raise SolverError("no certified solution found (" + "; ".join(statuses) + ")")
+
+
+def solve_weighted(
+    inst: Instance, attempts: Sequence[Attempt] = ATTEMPTS, generate: bool = False
+) -> Scheme:
+    """min (max) ``inst.weights @ D`` s.t. ``D <= inst.caps`` on the normalised program, certified.
+
+    ``generate``: generate the coupling LMIs (JD/SA frames with 0 < P < inf) on demand. Round 1
+    solves the relaxation without any; each later round adds the couplings of every frame whose
+    level the last solution violates. Each round is a relaxation of the full program, so its
+    optimum bounds the real one from below: once its certified solution meets every level (the
+    certificate evaluates them all with the Bures formula) it is optimal for the full program and
+    is returned. Rounds stop at the full program, which then gets every fallback. Inactive
+    constraints are common in sweeps, and SA optima typically bind one or two of T - 1 couplings.
+    """
+    perception, plf = inst.perception, inst.plf
+    pattern = pattern_of(perception, plf)
+    candidates = [
+        j for j, v in enumerate(perception) if 0.0 < v < math.inf and not plf.is_scalar(j)
+    ]
+    # every candidate's coupling, none implied: rounds cut views out of this program
+    universe = tuple(
+        "p" if 0.0 < v < math.inf else c for c, v in zip(pattern, perception, strict=True)
+    )
+    enforced: set[int] = set()
+    tol = ACCURACY * inst.scale  # the certificate's perception tolerance
+    while generate and candidates:
+        levels = perception.copy()
+        levels[[j for j in candidates if j not in enforced]] = math.inf
+        relaxed = pattern_of(levels, plf)
+        if relaxed == pattern:
+            break  # nothing left to relax: the full program, with every fallback
+        keep = frozenset(j for j in enforced if relaxed[j] == "p")
+        round_inst = inst.with_perception(levels)
+        try:
+            scheme: Scheme | None = None
+            if keep:
+                with contextlib.suppress(NoView):  # no view: compile the relaxed program
+                    scheme = solve_pattern(round_inst, universe, ROUND_ATTEMPTS, keep=keep)
+            if scheme is None:
+                scheme = solve_pattern(round_inst, relaxed, ROUND_ATTEMPTS)
+        except (Infeasible, SolverError):
+            break
+        violated = {j for j in candidates if scheme.phi[j] - perception[j] > tol}
+        if not violated:
+            scheme = with_levels(scheme, perception, inst.scale)
+            if scheme.accurate:  # every level met: optimal for the full program
+                return scheme
+            break
+        if violated <= enforced:  # only an inaccurate round can leave an enforced level unmet
+            break
+        enforced |= violated
+    return solve_pattern(inst, pattern, attempts)
+
+
+def _distinct_programs(attempts: Sequence[Attempt]) -> list[Attempt]:
+    """Without a coupling "fast" and "robust" are the same program: run each setting once."""
+    unique: list[Attempt] = []
+    for attempt in attempts:
+        if attempt.form is Form.FAST:
+            attempt = replace(attempt, form=Form.ROBUST)
+        if attempt not in unique:
+            unique.append(attempt)
+    return unique
+
+
+def solve_pattern(
+    inst: Instance,
+    pattern: tuple[str, ...],
+    attempts: Sequence[Attempt],
+    keep: frozenset[int] | None = None,
+) -> Scheme:
+    """:func:`solve_weighted` for a given constraint pattern; certified against
+    ``inst.perception``.
+
+    ``keep``: solve the view of the program with only these couplings (see ``_backend.View``);
+    raises ``NoView`` when there is none (no fast path, or the cut fails its checks).
+    """
+    source, plf = inst.source, inst.plf
+    key = Key(
+        T=source.T,
+        plf=plf.name,
+        representation=inst.representation,
+        pattern=pattern,
+        capped=tuple(bool(np.isfinite(c)) for c in inst.caps),
+        active=tuple(bool(r > 0) for r in inst.rates),
+        maximize=inst.maximize,
+        eliminate=False,
+    )
+    if not any(c == "p" and not plf.is_scalar(j) for j, c in enumerate(pattern)):
+        attempts = _distinct_programs(attempts)
+    wn = inst.weights * source.variances  # D_k = sigma_k^2 D'_k
+    scales = {Form.FAST: float(wn.max()), Form.ROBUST: float(wn.max())}
+    # a lower bound of the objective: the MSE-only distortions e_k <= D_k
+    lower = float(inst.weights @ mmse_distortions(source, inst.rates))
+    scales[Form.RESCALED] = lower if math.isfinite(lower) and lower > 0 else scales[Form.ROBUST]
+
+    def prepare(form: Form) -> tuple[Model, dict[str, FloatArray]]:
+        model = compiled(replace(key, eliminate=form is Form.FAST))
+        values = parameter_values(inst, wn / scales[form])
+        if keep is not None and not _backend.has_view(model, values, keep):
+            raise NoView
+        return model, values
+
+    def certify_run(model: Model, values: Values | None, raw: Raw, attempts: int, form: Form) -> Scheme:
+        return certify(inst, extract(model, values, inst), raw, scales[form], attempts)
+
+    return solve_model(prepare, certify_run, attempts, keep)

@@ -1,0 +1,215 @@
+"""The public solver: :func:`solve_rdp` and :func:`pareto_sweep`.
+
+Checks the arguments, dispatches on the objective (weighted, or the lexicographic chain) and
+emits every warning of a solve here, once, pointing at the first caller outside
+:mod:`rdp_theory` (lower floors return their warnings instead of emitting them).
+"""
+
+from __future__ import annotations
+
+import sys
+import warnings
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from .._validation import check_choice, check_perception, check_rates, check_weights
+from ..exceptions import InfeasibleError, InvalidParameterError, SolverError, SolverWarning
+from ..perception import get_plf
+from ..source import GaussMarkovSource
+from ._certify import Report, assemble
+from ._instance import Instance
+from ._lexicographic import solve_lexicographic
+from ._weighted import Infeasible, solve_weighted
+from .result import Objective, RDPSolution
+
+__all__ = ["solve_rdp", "pareto_sweep"]
+
+FloatArray = NDArray[np.float64]
+
+_PACKAGE = __name__.split(".", 1)[0]
+
+
+def _outside_package(frame: Any) -> bool:
+    name = frame.f_globals.get("__name__", "")
+    return not (name == _PACKAGE or name.startswith(_PACKAGE + "."))
+
+
+def _warn(message: str) -> None:
+    """Emit a SolverWarning attributed to the first frame outside the package: the user's call
+    (of solve_rdp, pareto_sweep, universality_gap, ...), however deep the library's own calls."""
+    frame = sys._getframe(1)
+    level = 2  # stacklevel 2: the caller of _warn
+    while frame.f_back is not None and not _outside_package(frame):
+        frame = frame.f_back
+        level += 1
+    warnings.warn(message, SolverWarning, stacklevel=level)
+
+
+def solve_rdp(
+    source: GaussMarkovSource,
+    rates: ArrayLike,
+    perception: ArrayLike,
+    plf: str = "jd",
+    objective: Objective = "lexicographic",
+    representation: str = "optimal",
+    *,
+    targets: ArrayLike | None = None,
+) -> RDPSolution:
+    r"""Optimal distortions of a jointly Gaussian causal scheme (the SDP of THEORY.md section 3).
+
+    Parameters
+    ----------
+    source : GaussMarkovSource
+    rates : array_like, shape (T,) or scalar
+        Rate budget per frame in bits per sample, each in ``[0, inf]``.
+    perception : array_like, shape (T,) or scalar
+        Perception level (W2^2) per frame, each in ``[0, inf]``; 0 is perfect realism,
+        ``inf`` removes the constraint.
+    plf : {"jd", "fmd", "sa"}
+        Perception loss function (see :mod:`rdp_theory.perception`).
+    objective : "lexicographic" or array_like of shape (T,)
+        ``"lexicographic"``: minimise :math:`D_1`, then :math:`D_2` given :math:`D_1`, ...
+        Weights :math:`w \ge 0` (not all 0): minimise :math:`\sum_k w_k D_k`.
+    representation : {"optimal", "mse"}
+        ``"mse"`` fixes the representation at the greedy MSE-optimal one (universality).
+    targets : array_like of shape (T,), optional
+        Distortion caps :math:`D_k \le t_k` (``inf`` = none), e.g. "min D_T s.t. D_k <= targets".
+        Not combinable with ``objective="lexicographic"``.
+
+    Returns
+    -------
+    RDPSolution
+
+    Raises
+    ------
+    InvalidParameterError
+        Bad argument (names it and the allowed range).
+    InfeasibleError
+        ``targets`` cannot be met; the message names the failing constraint.
+    SolverError
+        No certified solution was found. A number is never returned from a failed solve.
+
+    Examples
+    --------
+    >>> import rdp_theory as rt
+    >>> src = rt.GaussMarkovSource.stationary(3, sigma=1.0, rho=0.9)
+    >>> sol = rt.solve_rdp(src, rates=(1.0, 1.0, 1.0), perception=0.0, plf="jd")
+    >>> bool(abs(sol.distortions - rt.jd_zero_perception_distortions(src, (1, 1, 1))).max() < 1e-6)
+    True
+    """
+    solution, notes = _solve(source, rates, perception, plf, objective, representation, targets)
+    for note in notes:
+        _warn(note)
+    return solution
+
+
+def _solve(
+    source: GaussMarkovSource,
+    rates: ArrayLike,
+    perception: ArrayLike,
+    plf: str,
+    objective: Objective,
+    representation: str,
+    targets: ArrayLike | None,
+) -> tuple[RDPSolution, tuple[str, ...]]:
+    """:func:`solve_rdp`, returning its warnings instead of emitting them."""
+    source, r, p = _validate(source, rates, perception)
+    plf_obj = get_plf(plf)
+    representation = check_choice(representation, "representation", ("optimal", "mse"))
+    T = source.T
+    caps = np.full(T, np.inf)
+    if targets is not None:
+        caps = check_perception(targets, "targets", length=T).astype(np.float64)
+    inst = Instance(source, r, p, plf_obj, representation, weights=np.zeros(T), caps=caps)
+    if isinstance(objective, str):
+        check_choice(objective, "objective", ("lexicographic",))
+        if targets is not None and np.isfinite(caps).any():
+            raise InvalidParameterError(
+                "targets cannot be combined with objective='lexicographic'; pass weights"
+            )
+        try:
+            return solve_lexicographic(inst)
+        except SolverError:
+            if representation != "optimal":
+                raise
+            # The greedy representation is optimal for every objective (docs/theory.md, 6e:
+            # every feasible representation is a causal garbling of it), and fixing it removes
+            # the representation variables, which can rescue a degenerate chain.
+            sol, notes = solve_lexicographic(inst.with_representation("mse"))
+            notes += (
+                "lexicographic chain solved with the greedy (MSE) representation, which is "
+                "optimal for every objective (docs/theory.md, section 6e)",
+            )
+            return replace(sol, representation="optimal"), notes
+    weights = check_weights(objective, "objective", length=T)
+    try:
+        scheme = solve_weighted(inst.objective(weights / weights.max(), caps), generate=True)
+    except Infeasible as exc:
+        if np.isfinite(caps).any():
+            raise InfeasibleError(_diagnose_targets(inst)) from exc
+        raise SolverError(f"solver reported infeasibility of an always-feasible problem ({exc})") from exc
+    report = Report(scheme.certificate.attempts, float(weights @ scheme.primal.D))
+    return assemble(inst, tuple(float(x) for x in weights), scheme, report)
+
+
+def _validate(
+    source: object, rates: ArrayLike, perception: ArrayLike
+) -> tuple[GaussMarkovSource, FloatArray, FloatArray]:
+    if not isinstance(source, GaussMarkovSource):
+        raise InvalidParameterError(
+            f"source must be a GaussMarkovSource, got {type(source).__name__}"
+        )
+    T = source.T
+    r = check_rates(rates, "rates", length=T)
+    p = check_perception(perception, "perception", length=T)
+    return source, r.astype(np.float64, copy=True), p.astype(np.float64, copy=True)
+
+
+def _diagnose_targets(inst: Instance) -> str:
+    """Explain which distortion target cannot be met (the probing solves' warnings are not
+    the caller's: only the error is reported)."""
+    caps = inst.caps
+    for j in np.flatnonzero(np.isfinite(caps)):
+        w = np.zeros(inst.T)
+        w[j] = 1.0
+        best, _ = _solve(
+            inst.source, inst.rates, inst.perception, inst.plf.name, w, inst.representation, None
+        )
+        if best.distortions[j] > caps[j]:
+            return (
+                f"distortion target D_{j + 1} <= {caps[j]:.6g} cannot be met: the minimum "
+                f"achievable D_{j + 1} at these rates and perception levels is "
+                f"{best.distortions[j]:.6g}"
+            )
+    return (
+        "the distortion targets are individually achievable but not jointly: "
+        + ", ".join(f"D_{j + 1} <= {caps[j]:.6g}" for j in np.flatnonzero(np.isfinite(caps)))
+    )
+
+
+def pareto_sweep(
+    source: GaussMarkovSource,
+    rates: ArrayLike,
+    perception: ArrayLike,
+    weights: ArrayLike,
+    plf: str = "jd",
+    representation: str = "optimal",
+) -> list[RDPSolution]:
+    """Weighted-sum sweep: one :func:`solve_rdp` per row of ``weights`` (shape (K, T)).
+
+    Every solve re-uses the same compiled problem (only parameter values change), so a sweep
+    costs one compilation plus K interior-point solves. Returns the K solutions in order; each
+    is a Pareto-optimal point of the (convex) achievable distortion region.
+    """
+    w = np.atleast_2d(np.asarray(weights, dtype=np.float64))
+    if w.ndim != 2 or w.shape[1] != source.T:
+        raise InvalidParameterError(
+            f"weights must have shape (K, T={source.T}), got {np.shape(weights)}"
+        )
+    return [
+        solve_rdp(source, rates, perception, plf=plf, objective=row, representation=representation)
+        for row in w
+    ]

@@ -1,0 +1,215 @@
+"""The solver's public results and the accuracy it certifies them to.
+
+:class:`RDPSolution` (frozen) carries the values *and* the status, the solver and the
+:class:`Certificate` recomputed in THEORY.md's own variables (see :mod:`._certify`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal, Union
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from ..perception import PerceptionLoss, get_plf
+from ..source import GaussMarkovSource, RNGLike
+
+if TYPE_CHECKING:
+    from ..simulate import SimulationResult
+
+__all__ = [
+    "ACCURACY",
+    "ACCEPTABLE",
+    "REL_GAP",
+    "REL_GAP_WARN",
+    "LEX_UNDERSHOOT_WARN",
+    "LEX_SENSITIVITY_WARN",
+    "Certificate",
+    "DecoderMatrices",
+    "Objective",
+    "RDPSolution",
+]
+
+FloatArray = NDArray[np.float64]
+Objective = Union[Literal["lexicographic"], ArrayLike]
+
+#: Relative accuracy that a certified solution must reach (residuals relative to max sigma^2);
+#: worse is returned with a :class:`SolverWarning`, and 1e3 times worse raises SolverError.
+ACCURACY = 1e-7
+#: The acceptance bound: a result certified only to this (relative) is returned as
+#: ``optimal_inaccurate`` with a warning; anything worse is never returned.
+ACCEPTABLE = 1e3 * ACCURACY
+#: Duality gap relative to the objective itself that a solve aims for (further attempts run while
+#: it is not met); a result whose relative gap stays above ``REL_GAP_WARN`` carries a warning.
+REL_GAP = 1e-6
+REL_GAP_WARN = 1e-5
+#: relative undershoot of an earlier frame below its stage optimum (see
+#: Certificate.lexicographic_undershoot) above which a lexicographic result is flagged
+LEX_UNDERSHOOT_WARN = 1e-6
+#: estimated relative error of the last frame from the cap slack (see
+#: Certificate.lexicographic_sensitivity) above which a lexicographic result is flagged
+LEX_SENSITIVITY_WARN = 1e-6
+
+
+@dataclass(frozen=True)
+class Certificate:
+    r"""Evidence that a solution is what it claims, recomputed from THEORY.md's variables.
+
+    Attributes
+    ----------
+    distortion_residual : float
+        :math:`\max_k |D_k - (\sigma_k^2 + \hat\Sigma_{kk} - 2\sum_i A_{k,i} h_{k,i})|`.
+    psd_residual : float
+        :math:`\max(0, -\lambda_{\min})` of the Schur LMI
+        :math:`\begin{bmatrix}\hat\Sigma & H\\ H^\top & \operatorname{diag}(q)\end{bmatrix}`.
+    rate_residual : float
+        :math:`\max_k \max(0, I_k - R_k)` in bits, with :math:`I_k = \tfrac12\log_2(p_k/e_k)`.
+    perception_residual : float
+        :math:`\max_k \max(0, \phi_k - P_k)` with :math:`\phi` from the Bures-Wasserstein formula.
+    primal_residual : float
+        The largest of the distortion, PSD and perception residuals (variance units).
+    duality_gap : float
+        :math:`|p^\star - d^\star|` reported by the solver for the final (sub)problem (variance units).
+    relative_gap : float
+        The same gap relative to the (sub)problem's objective, :math:`|p^\star - d^\star| /
+        |p^\star|`: how many digits of the objective itself are certified (it matters when the
+        objective is a tiny distortion, e.g. at high rates). Lexicographic: the largest over the
+        stages, since stage ``k`` certifies :math:`D_k`. Above ``REL_GAP_WARN`` the result is
+        ``optimal_inaccurate`` with a SolverWarning.
+    iterations : int
+        Interior-point (or SCS) iterations of the final (sub)problem.
+    lexicographic_slack : tuple of float
+        Relative slack ``r`` allowed on the earlier frames' optima at each lexicographic stage
+        ``2..T`` (empty for weighted objectives). If the penalised fallback was needed, instead
+        the measured relative drift of frames ``1..T-1`` from their stage optima.
+    attempts : int
+        Solver attempts used (fallbacks and lexicographic retries included).
+    lexicographic_undershoot : float
+        Largest relative amount, :math:`\max_{j<T} (D_j^\star - D_j)/(D_j^\star + 10^{-3}\sigma_j^2)`,
+        by which an earlier frame of the returned scheme lies *below* its own stage optimum
+        :math:`D_j^\star` (0 for weighted objectives). An exact lexicographic point has none, so
+        a positive value measures how far the later stages used the solver's feasibility
+        tolerance; above ``LEX_UNDERSHOOT_WARN`` the result carries a SolverWarning, because at
+        such degenerate optima later frames can be off by about its square root.
+    lexicographic_sensitivity : float
+        Estimated relative error of the last frame due to the cap slack: its stage is re-solved
+        with a 10x larger slack and, the value moving like :math:`c\sqrt{\text{slack}}` at
+        degenerate optima, the change divided by :math:`\sqrt{10}-1`. Above
+        ``LEX_SENSITIVITY_WARN`` the result carries a SolverWarning.
+    """
+
+    distortion_residual: float
+    psd_residual: float
+    rate_residual: float
+    perception_residual: float
+    primal_residual: float
+    duality_gap: float
+    iterations: int
+    lexicographic_slack: tuple[float, ...] = ()
+    attempts: int = 1
+    lexicographic_undershoot: float = 0.0
+    relative_gap: float = 0.0
+    lexicographic_sensitivity: float = 0.0
+
+
+@dataclass(frozen=True)
+class DecoderMatrices:
+    r"""The optimal decoder :math:`\hat X = G U + W`, :math:`W \sim \mathcal N(0, \Sigma_W)`.
+
+    Attributes
+    ----------
+    gain : ndarray, shape (T, T)
+        Lower-triangular :math:`G` (``gain[k, i]`` multiplies :math:`U_i`).
+    noise_covariance : ndarray, shape (T, T)
+        :math:`\Sigma_W = \hat\Sigma - G G^\top` (PSD), shared randomness across frames.
+    """
+
+    gain: FloatArray
+    noise_covariance: FloatArray
+
+
+@dataclass(frozen=True)
+class RDPSolution:
+    r"""Optimal jointly Gaussian scheme for given rates and perception levels.
+
+    Attributes
+    ----------
+    source : GaussMarkovSource
+    rates : ndarray, shape (T,)
+        Rate budget per frame (bits per sample).
+    perception : ndarray, shape (T,)
+        Perception levels per frame (W2^2; ``inf`` = unconstrained).
+    plf : str
+        ``"jd"``, ``"fmd"`` or ``"sa"``.
+    objective : str or tuple of float
+        ``"lexicographic"`` or the weights.
+    representation : str
+        ``"optimal"`` (jointly optimised) or ``"mse"`` (greedy MSE representation, fixed).
+    distortions : ndarray, shape (T,)
+        MSE per frame.
+    perception_values : ndarray, shape (T,)
+        :math:`\phi_j` (W2^2) of the scheme under ``plf``, from the Bures-Wasserstein formula.
+    reconstruction_covariance : ndarray, shape (T, T)
+        :math:`\hat\Sigma = \operatorname{Cov}(\hat X)`.
+    cross_covariance : ndarray, shape (T, T)
+        ``cross_covariance[m, k]`` = :math:`\operatorname{Cov}(\hat X_m, X_k)`.
+    decoder : DecoderMatrices
+    q : ndarray, shape (T,)
+        Squared innovation covariances :math:`q_i`.
+    p : ndarray, shape (T,)
+        Prior variances :math:`p_i = \operatorname{Var}(X_i \mid U_{<i})`.
+    rates_used : ndarray, shape (T,)
+        :math:`I(X_i; U_i \mid U_{<i}) = \tfrac12 \log_2(p_i/(p_i - q_i))` bits (``<= rates``).
+    objective_value : float
+        Weighted distortion at the optimum (for lexicographic: :math:`D_T`).
+    status : str
+        cvxpy status (``"optimal"`` or ``"optimal_inaccurate"``).
+    solver : str
+        Solver that produced the final (sub)problem's solution.
+    certificate : Certificate
+    """
+
+    source: GaussMarkovSource
+    rates: FloatArray
+    perception: FloatArray
+    plf: str
+    objective: str | tuple[float, ...]
+    representation: str
+    distortions: FloatArray
+    perception_values: FloatArray
+    reconstruction_covariance: FloatArray
+    cross_covariance: FloatArray
+    decoder: DecoderMatrices
+    q: FloatArray
+    p: FloatArray
+    rates_used: FloatArray
+    objective_value: float
+    status: str
+    solver: str
+    certificate: Certificate = field(repr=False)
+
+    @property
+    def T(self) -> int:
+        """Number of frames."""
+        return self.source.T
+
+    def reconstruction_correlations(self) -> FloatArray:
+        r""":math:`\operatorname{corr}(\hat X_j, \hat X_{j+1})`, shape (T-1,) (0 where a variance is 0)."""
+        s = self.reconstruction_covariance
+        d = np.sqrt(np.clip(np.diag(s), 0.0, None))
+        num = np.diag(s, 1)
+        den = d[:-1] * d[1:]
+        return np.divide(num, den, out=np.zeros_like(num), where=den > 0)
+
+    def perception_under(self, plf: str | PerceptionLoss) -> FloatArray:
+        """Perception values (W2^2) of this scheme measured under another PLF, shape (T,)."""
+        return get_plf(plf).values(
+            self.source.covariance(), self.reconstruction_covariance, self.cross_covariance
+        )
+
+    def simulate(self, n: int, rng: RNGLike, *, batches: int = 20) -> SimulationResult:
+        """Monte Carlo run of this scheme; see :func:`rdp_theory.simulate.simulate_solution`."""
+        from ..simulate import simulate_solution
+
+        return simulate_solution(self, n, rng, batches=batches)

@@ -1,0 +1,55 @@
+"""The back end: the fast path against cvxpy's own path; failures and inaccurate statuses."""
+
+from __future__ import annotations
+
+import cvxpy as cp
+import numpy as np
+import pytest
+
+import rdp_theory as rt
+from rdp_theory import convex
+from rdp_theory.convex import _backend
+
+
+def test_fast_path_reproduces_cvxpys_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The cached parameter -> data map gives the same solution as cvxpy's own data path, and a
+    fast path that fails its self-check is simply not used."""
+    src = rt.GaussMarkovSource((1.0, 2.0, 0.5), (0.8, -0.6))
+    args = dict(rates=(0.7, 1.3, 2.0), perception=(0.3, 0.9, 0.2), plf="sa", objective=(1, 2, 1))
+    convex.clear_cache()
+    first = rt.solve_rdp(src, **args)  # compiles and self-checks the fast path
+    fast = rt.solve_rdp(src, **args)  # re-solve on the fast path
+    convex.clear_cache()
+
+    def refuse(*_a: object) -> None:
+        raise ValueError("simulated layout change in cvxpy")
+
+    monkeypatch.setattr(_backend.FastPath, "__init__", refuse)
+    slow = rt.solve_rdp(src, **args)
+    slow2 = rt.solve_rdp(src, **args)  # still cvxpy's path: the failed check is remembered
+    for a in (fast, slow, slow2):
+        np.testing.assert_array_equal(a.distortions, first.distortions)
+        np.testing.assert_array_equal(a.reconstruction_covariance, first.reconstruction_covariance)
+    convex.clear_cache()
+
+def test_failed_solve_raises_and_never_returns_a_number(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise cp.error.SolverError("simulated failure")
+
+    monkeypatch.setattr(_backend, "run", broken)
+    with pytest.raises(rt.SolverError, match="no certified solution found"):
+        rt.solve_rdp(rt.GaussMarkovSource.stationary(2), (1, 1), 0.1, plf="jd", objective=(1, 1))
+
+
+def test_inaccurate_status_is_a_warning(monkeypatch: pytest.MonkeyPatch) -> None:
+    real = _backend.run
+
+    def inaccurate(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raw, values = real(*args, **kwargs)
+        status = cp.OPTIMAL_INACCURATE
+        return _backend.Raw(status, raw.solver, raw.primal, raw.dual, raw.iterations), values
+
+    monkeypatch.setattr(_backend, "run", inaccurate)
+    with pytest.warns(rt.SolverWarning):
+        sol = rt.solve_rdp(rt.GaussMarkovSource.stationary(2), (1, 1), 0.1, plf="jd", objective=(1, 1))
+    assert sol.status == cp.OPTIMAL_INACCURATE

@@ -1,0 +1,156 @@
+"""Weighted solves: the two coupling formulations, coupling generation and its views."""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import cvxpy as cp
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import rdp_theory as rt
+from rdp_theory import convex
+from rdp_theory.convex import _backend, _model, _weighted
+from rdp_theory.convex._instance import Instance
+from rdp_theory.perception import get_plf
+from rdp_theory.testing import CLOSED_FORM_RTOL as REL_TOL
+from rdp_theory.testing import gauss_markov_sources, perception_vectors, rate_vectors
+
+
+def rel_err(a: np.ndarray, b: np.ndarray) -> float:
+    a, b = np.asarray(a), np.asarray(b)
+    return float(np.max(np.abs(a - b) / np.maximum(np.abs(b), 1e-300)))
+
+
+@pytest.mark.parametrize("plf", ["jd", "sa"])
+def test_coupling_formulations_agree(plf: str) -> None:
+    """E substituted (first attempt) and E as a variable (fallbacks) are the same program."""
+    src = rt.GaussMarkovSource((1.0, 1.5, 0.7, 1.2), (0.9, 0.5, -0.7))
+    r, p = np.array([1.0, 0.4, 2.0, 0.8]), np.array([0.2, 0.5, 0.1, 0.3])
+    w = np.array([1.0, 0.5, 2.0, 1.0])
+    out = {}
+    for eliminate in (True, False):
+        form = _weighted.Form.FAST if eliminate else _weighted.Form.ROBUST
+        attempts = (_weighted.Attempt(_backend.TIGHT, form),)
+        inst = Instance(src, r, p, get_plf(plf), "optimal", w, np.full(4, np.inf))
+        scheme = _weighted.solve_weighted(inst, attempts)
+        assert scheme.worst <= convex.ACCURACY
+        out[eliminate] = scheme.primal.D
+    np.testing.assert_allclose(out[True], out[False], rtol=REL_TOL)
+
+
+@settings(max_examples=12)
+@given(data=st.data(), plf=st.sampled_from(["jd", "sa"]))
+def test_coupling_generation_returns_the_full_programs_optimum(data: st.DataObject, plf: str) -> None:
+    """Generating couplings on demand (relaxation first, then the violated frames' couplings)
+    gives the full program's optimum, whether the constraints are active or not."""
+    src = data.draw(gauss_markov_sources(min_T=2, max_T=5, sigma_range=(0.3, 3.0)))
+    rates = np.asarray(data.draw(rate_vectors(src.T, max_rate=4.0, allow_zero=False)))
+    perc = np.asarray(data.draw(perception_vectors(src, allow_zero=False, allow_inf=False)))
+    w = np.asarray(data.draw(st.lists(st.floats(0.1, 10), min_size=src.T, max_size=src.T)))
+    inst = Instance(src, rates, perc, get_plf(plf), "optimal", w, np.full(src.T, np.inf))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", rt.SolverWarning)
+        a = _weighted.solve_weighted(inst, generate=True)
+        b = _weighted.solve_weighted(inst, generate=False)
+    scale = float((w * src.variances).max())
+    tol = 1e3 * convex.ACCURACY * scale
+    assert abs(w @ a.primal.D - w @ b.primal.D) <= tol
+    assert np.all(a.phi <= perc + tol)
+    assert a.certificate.perception_residual == pytest.approx(max(0.0, float((a.phi - perc).max())))
+
+
+def test_coupling_generation_skips_the_coupling_only_when_it_is_inactive() -> None:
+    """Inactive level: only the relaxed program is compiled. Active level: the full one too,
+    and the level binds."""
+    src = rt.GaussMarkovSource.stationary(3, 1.0, 0.9)
+    rates = (1.0, 1.0, 1.0)
+    mse = rt.solve_rdp(src, rates, math.inf, plf="jd", objective=(1, 1, 1))
+    loose = 2.0 * mse.perception_values.max()
+    convex.clear_cache()
+    sol = rt.solve_rdp(src, rates, loose, plf="jd", objective=(1, 1, 1))
+    assert _model.compiled.cache_info().currsize == 1
+    np.testing.assert_allclose(sol.distortions, mse.distortions, rtol=REL_TOL)
+    tight = 0.25 * mse.perception_values.max()
+    sol = rt.solve_rdp(src, rates, tight, plf="jd", objective=(1, 1, 1))
+    assert _model.compiled.cache_info().currsize >= 2  # the relaxed and the full program
+    assert sol.perception_values[-1] == pytest.approx(tight, rel=1e-5)
+    assert sol.objective_value > mse.objective_value * (1 + 1e-3)
+    convex.clear_cache()
+
+
+# SA at T = 5 whose relaxation violates the levels of frames 2 and 5 (found by search): round 2
+# is a view with those two couplings, and its solution meets every level.
+
+_SA_ROUNDS = dict(rates=(0.4, 0.9, 2.4, 1.8, 0.5), perception=0.01, plf="sa", objective=np.ones(5))
+
+
+def _rounds(monkeypatch: pytest.MonkeyPatch) -> list[frozenset[int] | None]:
+    """Record the ``keep`` argument of every solve_pattern call (None: a compiled pattern)."""
+    log: list[frozenset[int] | None] = []
+    real = _weighted.solve_pattern
+
+    def spy(*args: object, **kwargs: object) -> object:
+        log.append(kwargs.get("keep", args[3] if len(args) > 3 else None))  # type: ignore[arg-type]
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(_weighted, "solve_pattern", spy)
+    return log
+
+
+def test_generation_rounds_cut_views_instead_of_compiling(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A round with some couplings solves a view of the all-couplings program (no new compile)
+    and returns the full program's optimum; the view has the shape and cones of the program
+    compiled without the cut couplings."""
+    from cvxpy.reductions.solvers.conic_solvers.clarabel_conif import dims_to_solver_cones
+
+    src = rt.GaussMarkovSource.stationary(5, 1.0, 0.9)
+    convex.clear_cache()
+    full = rt.solve_rdp(src, **_SA_ROUNDS)  # compiles: relaxation, the all-couplings program
+    log = _rounds(monkeypatch)
+    misses = _model.compiled.cache_info().misses
+    sol = rt.solve_rdp(src, **_SA_ROUNDS)
+    assert log == [None, frozenset({1, 4})]
+    assert _model.compiled.cache_info().misses == misses  # nothing compiled
+    np.testing.assert_array_equal(sol.distortions, full.distortions)
+    binding = np.flatnonzero(sol.perception_values >= 0.01 * (1 - 1e-6))
+    assert set(binding) <= {0, 1, 4}  # frame 1's scalar constraint is in every round
+    ref = _weighted.solve_weighted(Instance(
+        src, np.array(_SA_ROUNDS["rates"]), np.full(5, 0.01), get_plf("sa"), "optimal",
+        np.ones(5), np.full(5, np.inf),
+    ))
+    np.testing.assert_allclose(sol.distortions, ref.primal.D, rtol=REL_TOL)
+    # the view: the same rows/columns as a program compiled without the cut couplings
+    universe = _model.compiled(_model.Key(5, "sa", "optimal", ("p",) * 5, (False,) * 5, (True,) * 5))
+    assert universe.fast
+    view = universe.fast.view(frozenset({1, 4}))
+    assert view is not None
+    relaxed = _model.compiled(
+        _model.Key(5, "sa", "optimal", ("p", "p", "i", "i", "p"), (False,) * 5, (True,) * 5)
+    )
+    data, _, _ = relaxed.problem.get_problem_data(cp.CLARABEL)
+    assert (view.rows.size, view.cols.size) == data["A"].shape
+    compiled = dims_to_solver_cones(data["dims"])
+    assert [str(c) for c in view.cones] == [str(c) for c in compiled]
+    convex.clear_cache()
+
+
+def test_a_view_that_fails_its_checks_falls_back_to_compiling(monkeypatch: pytest.MonkeyPatch) -> None:
+    src = rt.GaussMarkovSource.stationary(5, 1.0, 0.9)
+    convex.clear_cache()
+    ref = rt.solve_rdp(src, **_SA_ROUNDS)
+
+    def refuse(*_a: object) -> None:
+        raise ValueError("simulated layout change")
+
+    convex.clear_cache()
+    monkeypatch.setattr(_backend.View, "__init__", refuse)
+    log = _rounds(monkeypatch)
+    sol = rt.solve_rdp(src, **_SA_ROUNDS)
+    # the view round is refused, so the same couplings are compiled as their own program
+    assert log == [None, frozenset({1, 4}), None]
+    np.testing.assert_allclose(sol.distortions, ref.distortions, rtol=REL_TOL)
+    convex.clear_cache()
