@@ -20,6 +20,26 @@ loses five significant digits. We use the algebraically identical, cancellation-
 
 (because :math:`\sigma - \sqrt v = e / (\sigma + \sqrt v)`), which is accurate to a few ulps for
 every rate. ``rdp_theory.symbolic`` proves the identity.
+
+Scale covariance
+----------------
+Every closed form is computed in units of :math:`\sigma_j` per frame and multiplied back by
+:math:`\sigma_j^2`. Dividing frame ``j`` by :math:`\sigma_j` turns the source into one with unit
+variances and the same correlations (:math:`a_j \to \rho_j`, :math:`s_j \to 1 - \rho_j^2`), the
+perception level into :math:`P_j / \sigma_j^2`, and every distortion, MMSE and variance of
+frame ``j`` into itself divided by :math:`\sigma_j^2`. So multiplying frame ``j`` by
+:math:`c_j > 0` (and its perception level by :math:`c_j^2`) multiplies :math:`D_j` by
+:math:`c_j^2`, for each frame separately, and no intermediate quantity depends on ratios
+:math:`\sigma_{j+1}/\sigma_j` (which overflow for extreme sources) or on :math:`\sigma^2` alone
+(which underflows). The tests check both this normalised computation against the direct formulas
+and the covariance at extreme scales.
+
+Broadcasting
+------------
+Per-frame arguments are a scalar, or an array whose last axis is the frame (length ``T``, or
+length 1 for a value shared by all frames). Leading axes broadcast with numpy rules; shapes that
+do not broadcast give an :class:`~rdp_theory.exceptions.InvalidParameterError` naming the
+arguments and their shapes.
 """
 
 from __future__ import annotations
@@ -29,9 +49,15 @@ from typing import NamedTuple
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._validation import check_perception, check_rates, check_sigma
+from ._validation import (
+    broadcast_shapes,
+    check_perception,
+    check_positive_int,
+    check_rates,
+    check_sigma,
+)
 from .exceptions import InvalidParameterError
-from .source import GaussMarkovSource
+from .source import GaussMarkovSource, check_source
 
 __all__ = [
     "GreedyRepresentation",
@@ -46,26 +72,11 @@ __all__ = [
 
 FloatArray = NDArray[np.float64]
 
+_LN4 = 2.0 * np.log(2.0)
+
 
 def _out(x: FloatArray) -> FloatArray | float:
     return float(x) if np.ndim(x) == 0 else x
-
-
-def _frame_gap(
-    sigma: FloatArray, e: FloatArray, perception: FloatArray, v: FloatArray | None = None
-) -> FloatArray:
-    r""":math:`\max(0, \sigma - \sqrt v - \sqrt P)`, cancellation-free.
-
-    ``v`` is the variance of the MMSE estimate, :math:`\sigma^2 - e`; pass it when it is known
-    as a sum of non-negative terms (a subtraction would leave a round-off residue whose square
-    root, ~1e-8 sigma, is not negligible when the exact ``v`` is 0).
-    """
-    if v is None:
-        v = np.maximum(sigma**2 - e, 0.0)
-    gap = e / (sigma + np.sqrt(v))
-    with np.errstate(invalid="ignore"):
-        out = np.maximum(gap - np.sqrt(perception), 0.0)
-    return np.where(np.isinf(perception), 0.0, out)
 
 
 def gaussian_rdp(sigma: ArrayLike, rate: ArrayLike, perception: ArrayLike) -> FloatArray | float:
@@ -77,22 +88,26 @@ def gaussian_rdp(sigma: ArrayLike, rate: ArrayLike, perception: ArrayLike) -> Fl
         e = \sigma^2 2^{-2R}, \quad v = \sigma^2 - e, \quad
         \hat s = \max(\sqrt v, \sigma - \sqrt P),
 
-    evaluated in the cancellation-free form described in the module docstring. At :math:`P = 0`,
+    evaluated in the cancellation-free form described in the module docstring, in units of
+    :math:`\sigma` (see "Scale covariance" there). At :math:`P = 0`,
     :math:`D = 2\sigma^2(1 - \sqrt{1 - 2^{-2R}})`; at :math:`P = \infty`, :math:`D = e`.
 
     Parameters
     ----------
     sigma : array_like
-        Standard deviation of the frame, ``> 0`` and finite.
+        Standard deviation of the frame, in ``[1e-150, 1e150]``.
     rate : array_like
         Rate in bits per sample, in ``[0, inf]``.
     perception : array_like
         Perception level :math:`P` (W2^2), in ``[0, inf]``.
 
+    The three arguments broadcast together with numpy rules (shapes that do not broadcast are an
+    :class:`~rdp_theory.exceptions.InvalidParameterError` naming them).
+
     Returns
     -------
     float or ndarray
-        MSE distortion, broadcast shape of the inputs.
+        MSE distortion, broadcast shape of the inputs (a float when all three are scalars).
 
     References
     ----------
@@ -104,20 +119,25 @@ def gaussian_rdp(sigma: ArrayLike, rate: ArrayLike, perception: ArrayLike) -> Fl
     s = check_sigma(sigma, "sigma")
     r = check_rates(rate, "rate")
     p = check_perception(perception, "perception")
-    s, r, p = np.broadcast_arrays(s, r, p)
-    e = s**2 * np.exp2(-2.0 * r)
-    d = e + _frame_gap(s, e, p) ** 2
+    broadcast_shapes(sigma=s, rate=r, perception=p)
+    b = np.exp2(-2.0 * r)  # e / sigma^2
+    keep = -np.expm1(-_LN4 * r)  # v / sigma^2 = 1 - 2^{-2R}, accurate for tiny R
+    gap = b / (1.0 + np.sqrt(keep)) - np.sqrt(p) / s  # (sigma - sqrt v - sqrt P) / sigma
+    d = (b + np.maximum(gap, 0.0) ** 2) * (s * s)
     return _out(d)
 
 
 def _sequence_arg(value: ArrayLike, name: str, T: int, checker) -> FloatArray:  # type: ignore[no-untyped-def]
+    """A per-frame argument: a scalar (returned with shape (1,)) or shape ``(..., T)`` or
+    ``(..., 1)`` (the last axis is the frame; a length-1 last axis is shared by all frames)."""
     arr = checker(value, name)
     if arr.ndim == 0:
-        return np.full(T, float(arr))
-    if arr.shape[-1] != T:
+        return arr.reshape(1)
+    if arr.shape[-1] not in (T, 1):
         raise InvalidParameterError(
-            f"{name} must be a scalar or have a last axis of length T = {T} (one entry per frame), "
-            f"got shape {arr.shape}"
+            f"{name} must be a scalar or have a last axis of length T = {T} or 1 (the last axis is "
+            f"the frame; for a grid of levels shared by all frames add a trailing axis, "
+            f"x[..., None]), got shape {arr.shape}"
         )
     return arr
 
@@ -140,6 +160,42 @@ class GreedyRepresentation(NamedTuple):
     v: FloatArray
 
 
+def _rho_terms(source: GaussMarkovSource) -> tuple[FloatArray, FloatArray]:
+    r""":math:`\rho_j^2` and :math:`1 - \rho_j^2 = (1 - \rho_j)(1 + \rho_j)` (accurate near 1)."""
+    rho = np.asarray(source.rhos, dtype=np.float64)
+    return rho * rho, (1.0 - rho) * (1.0 + rho)
+
+
+def _normalised_greedy(
+    source: GaussMarkovSource, rates: ArrayLike, *, need_p: bool = False
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray | None]:
+    r"""The greedy recursion in units of :math:`\sigma_j^2` per frame: ``(e, q, v, p)`` divided by
+    :math:`\sigma_j^2` (``p`` only if ``need_p``). Shape ``(..., T)``; depends on rho and R only.
+
+    With :math:`\tilde x_j = x_j / \sigma_j^2`, :math:`a_j^2 \sigma_j^2 / \sigma_{j+1}^2 = \rho_j^2`
+    and :math:`s_j / \sigma_{j+1}^2 = 1 - \rho_j^2`, so
+    :math:`\tilde p_1 = 1`, :math:`\tilde p_{j+1} = \rho_j^2 \tilde e_j + 1 - \rho_j^2`,
+    :math:`\tilde v_{j+1} = \rho_j^2 \tilde v_j + \tilde q_{j+1}`.
+    """
+    T = source.T
+    r = _sequence_arg(rates, "rates", T, check_rates)
+    r = np.broadcast_to(r, r.shape[:-1] + (T,))
+    rho2, om = _rho_terms(source)
+    e = np.exp2(-2.0 * r)  # becomes e~ in place (p~_1 = 1)
+    q = -np.expm1(-_LN4 * r)  # 1 - 2^{-2R}; becomes q~ in place
+    p = np.ones_like(e) if need_p else None
+    for j in range(1, T):
+        pj = rho2[j - 1] * e[..., j - 1] + om[j - 1]
+        e[..., j] *= pj
+        q[..., j] *= pj
+        if p is not None:
+            p[..., j] = pj
+    v = q.copy()
+    for j in range(1, T):
+        v[..., j] += rho2[j - 1] * v[..., j - 1]
+    return e, q, v, p
+
+
 def greedy_representation(source: GaussMarkovSource, rates: ArrayLike) -> GreedyRepresentation:
     r"""Greedy representation: :math:`q_j` at its rate-constrained maximum for every frame.
 
@@ -150,25 +206,25 @@ def greedy_representation(source: GaussMarkovSource, rates: ArrayLike) -> Greedy
 
     Taking every :math:`q_j` at its maximum minimises every :math:`e_j` at once (each
     :math:`p_{j+1}` is increasing in :math:`e_j`), so this one representation is MSE-optimal for
-    all frames simultaneously.
+    all frames simultaneously. Computed in units of :math:`\sigma_j^2` per frame (module
+    docstring, "Scale covariance") and multiplied back, so every accepted sigma is exact to
+    round-off.
+
+    Parameters
+    ----------
+    source : GaussMarkovSource
+    rates : array_like, scalar or shape (..., T) or (..., 1)
+        Bits per sample per frame, each in ``[0, inf]``.
+
+    Returns
+    -------
+    GreedyRepresentation
+        ``p, q, e, v``, each of shape ``(..., T)``.
     """
-    T = source.T
-    r = _sequence_arg(rates, "rates", T, check_rates)
-    b = np.exp2(-2.0 * r)
-    keep = -np.expm1(-2.0 * np.log(2.0) * r)  # 1 - 2^{-2R}, accurate for tiny R
-    p = np.empty_like(b)
-    e = np.empty_like(b)
-    q = np.empty_like(b)
-    v = np.empty_like(b)
-    p[..., 0] = source.variances[0]
-    for j in range(T):
-        if j > 0:
-            a2 = source.a[j - 1] ** 2
-            p[..., j] = a2 * e[..., j - 1] + source.innovation_variances[j - 1]
-        e[..., j] = p[..., j] * b[..., j]
-        q[..., j] = p[..., j] * keep[..., j]
-        v[..., j] = q[..., j] + (source.a[j - 1] ** 2 * v[..., j - 1] if j > 0 else 0.0)
-    return GreedyRepresentation(p=p, q=q, e=e, v=v)
+    source = check_source(source)
+    e, q, v, p = _normalised_greedy(source, rates, need_p=True)
+    var = source.variances
+    return GreedyRepresentation(p=p * var, q=q * var, e=e * var, v=v * var)  # type: ignore[operator]
 
 
 def mmse_distortions(source: GaussMarkovSource, rates: ArrayLike) -> FloatArray:
@@ -177,14 +233,17 @@ def mmse_distortions(source: GaussMarkovSource, rates: ArrayLike) -> FloatArray:
     Parameters
     ----------
     source : GaussMarkovSource
-    rates : array_like, shape (..., T) or scalar
+    rates : array_like, scalar or shape (..., T) or (..., 1)
         Bits per sample per frame, each in ``[0, inf]``.
 
     Returns
     -------
     ndarray, shape (..., T)
     """
-    return greedy_representation(source, rates).e
+    source = check_source(source)
+    e = _normalised_greedy(source, rates)[0]
+    e *= source.variances
+    return e
 
 
 def fmd_distortions(
@@ -202,23 +261,40 @@ def fmd_distortions(
     with :math:`e_j` from :func:`greedy_representation`. (Any scheme has MMSE at least
     :math:`e_j` and, by Cauchy-Schwarz, pays at least the squared gap between the standard
     deviation of its reconstruction and that of the estimate; both bounds are met together.)
+    Evaluated in units of :math:`\sigma_j` per frame: :math:`D_j = \sigma_j^2 \tilde D_j` with
+    :math:`\tilde D_j = \tilde e_j + \max(0, \tilde e_j / (1 + \sqrt{\tilde v_j})
+    - \sqrt{P_j}/\sigma_j)^2`.
 
     Parameters
     ----------
     source : GaussMarkovSource
-    rates : array_like, shape (..., T) or scalar
-    perception : array_like, shape (..., T) or scalar
+    rates : array_like, scalar or shape (..., T) or (..., 1)
+        Bits per sample per frame, each in ``[0, inf]``.
+    perception : array_like, scalar or shape (..., T) or (..., 1)
         W2^2 levels per frame, each in ``[0, inf]``.
+
+    The last axis is the frame (length ``T``, or 1 for a value shared by all frames); the leading
+    axes of ``rates`` and ``perception`` broadcast with numpy rules. A grid of perception levels
+    ``P`` of shape ``(50, 50)`` shared by all frames is ``P[..., None]``; the result then has
+    shape ``(50, 50, T)``.
 
     Returns
     -------
     ndarray, broadcast shape (..., T)
     """
+    source = check_source(source)
     T = source.T
-    rep = greedy_representation(source, rates)
+    r = _sequence_arg(rates, "rates", T, check_rates)
     p = _sequence_arg(perception, "perception", T, check_perception)
-    e, v, p = np.broadcast_arrays(rep.e, rep.v, p)
-    return e + _frame_gap(np.broadcast_to(source.sigma, e.shape), e, p, v) ** 2
+    broadcast_shapes(rates=r, perception=p)
+    e, _, v, _ = _normalised_greedy(source, r)
+    gap = e / (1.0 + np.sqrt(v))
+    gap -= np.sqrt(p) / source.sigma  # broadcasts the leading axes of rates and perception
+    np.maximum(gap, 0.0, out=gap)
+    gap *= gap
+    gap += e
+    gap *= source.variances
+    return gap
 
 
 def jd_zero_perception_distortions(source: GaussMarkovSource, rates: ArrayLike) -> FloatArray:
@@ -236,26 +312,33 @@ def jd_zero_perception_distortions(source: GaussMarkovSource, rates: ArrayLike) 
     gap between the MMSE estimate and :math:`\hat X_j`:
     :math:`\delta_1 = (\sigma_1 - \sqrt{q_1})^2`,
     :math:`\delta_j = a_{j-1}^2 \delta_{j-1} + (\sqrt{s_{j-1}} - \sqrt{q_j})^2`
-    (a sum of squares; found by ``rdp_theory.symbolic``).
+    (a sum of squares; found by ``rdp_theory.symbolic``). In units of :math:`\sigma_j^2` per
+    frame, :math:`\tilde\delta_1 = (1 - \sqrt{\tilde q_1})^2` and
+    :math:`\tilde\delta_j = \rho_{j-1}^2 \tilde\delta_{j-1}
+    + (\sqrt{1 - \rho_{j-1}^2} - \sqrt{\tilde q_j})^2`.
+
+    Parameters
+    ----------
+    source : GaussMarkovSource
+    rates : array_like, scalar or shape (..., T) or (..., 1)
 
     Returns
     -------
     ndarray, shape (..., T)
     """
-    rep = greedy_representation(source, rates)
-    T = source.T
-    # D_j = e_j + delta_j with delta_j = Var(MMSE estimate - Xhat_j), a sum of squares:
-    # delta_1 = (sigma_1 - sqrt q_1)^2, delta_j = a^2 delta_{j-1} + (sqrt s - sqrt q_j)^2, and
-    # sqrt s - sqrt q_j = (s - q_j)/(sqrt s + sqrt q_j) with s - q_j = e_j - a^2 e_{j-1}.
-    delta = np.empty_like(rep.q)
-    s1 = source.sigma[0]
-    delta[..., 0] = (rep.e[..., 0] / (s1 + np.sqrt(rep.q[..., 0]))) ** 2
-    for j in range(1, T):
-        a2 = source.a[j - 1] ** 2
-        rs = np.sqrt(source.innovation_variances[j - 1])
-        diff = (rep.e[..., j] - a2 * rep.e[..., j - 1]) / (rs + np.sqrt(rep.q[..., j]))
-        delta[..., j] = a2 * delta[..., j - 1] + diff**2
-    return rep.e + delta
+    source = check_source(source)
+    e, q, _, _ = _normalised_greedy(source, rates)
+    rho2, om = _rho_terms(source)
+    rs = np.sqrt(om)
+    # sqrt(1 - rho^2) - sqrt(q~_j) = (1 - rho^2 - q~_j) / (...) with 1 - rho^2 - q~_j = e~_j - rho^2 e~_{j-1}
+    delta = np.empty_like(e)
+    delta[..., 0] = (e[..., 0] / (1.0 + np.sqrt(q[..., 0]))) ** 2
+    for j in range(1, source.T):
+        diff = (e[..., j] - rho2[j - 1] * e[..., j - 1]) / (rs[j - 1] + np.sqrt(q[..., j]))
+        delta[..., j] = rho2[j - 1] * delta[..., j - 1] + diff * diff
+    delta += e
+    delta *= source.variances
+    return delta
 
 
 def error_permanence_limit(source: GaussMarkovSource, frame: int = 2) -> float:
@@ -268,9 +351,15 @@ def error_permanence_limit(source: GaussMarkovSource, frame: int = 2) -> float:
 
     For ``frame = 2`` this is :math:`2\sigma_2^2 (1 - \sqrt{1 - \rho_1^2})`, which is positive while
     0-PLF-FMD reaches zero: the JD decoder cannot correct the first frame's error (error permanence).
+
+    ``source`` needs ``T >= 2`` frames; ``frame`` is an integer in ``[2, T]``.
     """
-    if not isinstance(frame, (int, np.integer)) or not 2 <= frame <= source.T:
-        raise InvalidParameterError(f"frame must be an integer in [2, T={source.T}], got {frame!r}")
+    source = check_source(source)
+    if source.T < 2:
+        raise InvalidParameterError(
+            f"source must have T >= 2 frames for an error-permanence limit, got T = {source.T}"
+        )
+    frame = check_positive_int(frame, "frame", minimum=2, maximum=source.T)
     rates = np.zeros(source.T)
     rates[frame - 1] = np.inf
     return float(jd_zero_perception_distortions(source, rates)[frame - 1])
@@ -281,7 +370,7 @@ def operational_rates(rates: ArrayLike) -> FloatArray | float:
 
     By the strong functional representation lemma the one-shot operational region lies between
     the information region and the information region with every :math:`R_j` replaced by this
-    value (bits per sample, ``inf`` maps to ``inf``).
+    value (bits per sample, ``inf`` maps to ``inf``). ``rates``: any shape, each in ``[0, inf]``.
 
     References
     ----------

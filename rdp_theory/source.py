@@ -24,10 +24,25 @@ from typing import Union
 import numpy as np
 from numpy.typing import NDArray
 
-from ._validation import as_float_array, check_positive_int, check_sigma
+from ._validation import (
+    SIGMA_MAX,
+    SIGMA_MIN,
+    _describe,
+    as_float_array,
+    check_positive_int,
+    check_scalar,
+    check_sigma,
+)
 from .exceptions import InvalidParameterError
 
-__all__ = ["GaussMarkovSource", "RNGLike", "as_generator"]
+__all__ = ["GaussMarkovSource", "RNGLike", "as_generator", "check_source", "MAX_FRAMES", "MAX_SAMPLES"]
+
+#: Largest number of frames a source may have (memory guard; the closed forms handle any ``T``
+#: up to this, the convex solver is practical only for small ``T``).
+MAX_FRAMES = 1_000_000
+#: Largest ``n * T`` that :meth:`GaussMarkovSource.sample` draws at once (800 MB of float64);
+#: draw larger Monte Carlo runs in batches.
+MAX_SAMPLES = 100_000_000
 
 FloatArray = NDArray[np.float64]
 RNGLike = Union[np.random.Generator, int]
@@ -43,8 +58,18 @@ def as_generator(rng: RNGLike, name: str = "rng") -> np.random.Generator:
     if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool) and int(rng) >= 0:
         return np.random.default_rng(int(rng))
     raise InvalidParameterError(
-        f"{name} must be a numpy.random.Generator or a non-negative integer seed, got {rng!r}"
+        f"{name} must be a numpy.random.Generator or an integer seed in [0, inf), got {_describe(rng)}"
     )
+
+
+def check_source(source: object, name: str = "source") -> GaussMarkovSource:
+    """``source`` itself if it is a :class:`GaussMarkovSource`, else a typed error naming ``name``."""
+    if not isinstance(source, GaussMarkovSource):
+        raise InvalidParameterError(
+            f"{name} must be a GaussMarkovSource (e.g. GaussMarkovSource.stationary(T)), "
+            f"got {_describe(source)}"
+        )
+    return source
 
 
 @dataclass(frozen=True, eq=True)
@@ -54,7 +79,8 @@ class GaussMarkovSource:
     Parameters
     ----------
     sigmas : sequence of float, shape (T,)
-        Frame standard deviations :math:`\sigma_j > 0` (finite).
+        Frame standard deviations :math:`\sigma_j \in [10^{-150}, 10^{150}]`, ``1 <= T <= 1e6``
+        (the range in which every variance, ratio and covariance entry is a normal float64).
     rhos : sequence of float, shape (T-1,)
         Correlations :math:`\rho_j = \operatorname{corr}(X_j, X_{j+1})` with :math:`|\rho_j| < 1`.
 
@@ -72,11 +98,12 @@ class GaussMarkovSource:
 
     def __post_init__(self) -> None:
         sig = check_sigma(self.sigmas, "sigmas")
-        if sig.ndim != 1 or sig.size < 1:
+        if sig.ndim != 1 or not 1 <= sig.size <= MAX_FRAMES:
             raise InvalidParameterError(
-                f"sigmas must be a non-empty 1-D sequence (one per frame), got shape {sig.shape}"
+                f"sigmas must be a 1-D sequence of 1 to {MAX_FRAMES} entries (one per frame), "
+                f"got shape {sig.shape}"
             )
-        rho = as_float_array(self.rhos, "rhos")
+        rho = as_float_array(self.rhos, "rhos", " in (-1, 1)")
         if rho.ndim == 0:
             rho = rho.reshape(1)
         if rho.ndim != 1 or rho.size != sig.size - 1:
@@ -86,16 +113,25 @@ class GaussMarkovSource:
             )
         if (~np.isfinite(rho)).any() or (np.abs(rho) >= 1).any():
             raise InvalidParameterError(
-                f"rhos must lie in the open interval (-1, 1), got {rho.tolist()}"
+                f"rhos must lie in the open interval (-1, 1), got {_describe(rho.tolist())}"
             )
         object.__setattr__(self, "sigmas", tuple(float(s) for s in sig))
         object.__setattr__(self, "rhos", tuple(float(r) for r in rho))
 
     @classmethod
     def stationary(cls, T: int, sigma: float = 1.0, rho: float = 0.9) -> GaussMarkovSource:
-        """A source with equal variances ``sigma**2`` and equal correlations ``rho``."""
-        T = check_positive_int(T, "T")
-        return cls(sigmas=(float(sigma),) * T, rhos=(float(rho),) * (T - 1))
+        """A source with equal variances ``sigma**2`` and equal correlations ``rho``.
+
+        ``T`` is an integer in ``[1, 1e6]``, ``sigma`` one number in ``[1e-150, 1e150]``, ``rho``
+        one number in ``(-1, 1)``; both are checked even when ``T = 1`` (no pair of frames).
+        """
+        T = check_positive_int(T, "T", maximum=MAX_FRAMES)
+        s = check_scalar(sigma, "sigma", f" in [{SIGMA_MIN:g}, {SIGMA_MAX:g}]")
+        check_sigma(s, "sigma")
+        r = check_scalar(rho, "rho", " in (-1, 1)")
+        if not -1.0 < r < 1.0:
+            raise InvalidParameterError(f"rho must lie in the open interval (-1, 1), got {r!r}")
+        return cls(sigmas=(s,) * T, rhos=(r,) * (T - 1))
 
     # ------------------------------------------------------------------ derived quantities
     @property
@@ -150,7 +186,7 @@ class GaussMarkovSource:
         Parameters
         ----------
         n : int
-            Number of independent copies (samples per frame), ``n >= 1``.
+            Number of independent copies (samples per frame), ``1 <= n`` and ``n * T <= 1e8``.
         rng : numpy.random.Generator or int
             Randomness, passed explicitly (an int is used as a seed).
 
@@ -159,7 +195,7 @@ class GaussMarkovSource:
         ndarray, shape (n, T)
             ``X[:, j]`` is frame ``j + 1``.
         """
-        n = check_positive_int(n, "n")
+        n = check_positive_int(n, "n", maximum=max(1, MAX_SAMPLES // self.T))
         gen = as_generator(rng)
         z = gen.standard_normal((n, self.T))
         x = np.empty((n, self.T))
@@ -169,6 +205,15 @@ class GaussMarkovSource:
         return x
 
     def scaled(self, factor: float) -> GaussMarkovSource:
-        """The same source with every frame multiplied by ``factor > 0``."""
-        f = float(check_sigma(factor, "factor"))
-        return GaussMarkovSource(tuple(s * f for s in self.sigmas), self.rhos)
+        """The same source with every frame multiplied by ``factor > 0``.
+
+        ``factor`` is one number such that every scaled standard deviation stays in
+        ``[1e-150, 1e150]``, i.e. ``factor`` in ``[1e-150 / min(sigma), 1e150 / max(sigma)]``.
+        """
+        lo, hi = SIGMA_MIN / min(self.sigmas), SIGMA_MAX / max(self.sigmas)
+        allowed = f" in [{lo:.6g}, {hi:.6g}] (scaled sigmas in [{SIGMA_MIN:g}, {SIGMA_MAX:g}])"
+        f = check_scalar(factor, "factor", allowed)
+        new = self.sigma * f
+        if not (f > 0 and new.min() >= SIGMA_MIN and new.max() <= SIGMA_MAX):
+            raise InvalidParameterError(f"factor must lie{allowed}, got {f!r}")
+        return GaussMarkovSource(tuple(float(x) for x in new), self.rhos)

@@ -18,9 +18,10 @@ CF_TOL = 1e-12
 
 @given(sigma=st.floats(0.1, 10), rate=st.floats(0, 12))
 def test_zero_perception_single_frame_formula(sigma: float, rate: float) -> None:
-    """P = 0: D = 2 sigma^2 (1 - sqrt(1 - 2^{-2R})) (evaluated stably as 2 sigma^2 x/(1+sqrt(1-x)))."""
+    """P = 0: D = 2 sigma^2 (1 - sqrt(1 - 2^{-2R})) (evaluated stably as 2 sigma^2 x/(1+sqrt(1-x)),
+    with 1 - x = -expm1(-2R ln 2): the subtraction 1 - x loses ~|log10(R)| digits at tiny R)."""
     x = 2.0 ** (-2 * rate)
-    ref = 2 * sigma**2 * x / (1 + math.sqrt(1 - x))
+    ref = 2 * sigma**2 * x / (1 + math.sqrt(-math.expm1(-2 * rate * math.log(2))))
     assert rt.gaussian_rdp(sigma, rate, 0.0) == pytest.approx(ref, rel=CF_TOL)
 
 
