@@ -7,7 +7,7 @@ emits every warning of a solve here, once, pointing at the first caller outside
 
 from __future__ import annotations
 
-import sys
+import inspect
 import warnings
 from dataclasses import replace
 from typing import Any
@@ -40,9 +40,10 @@ def _outside_package(frame: Any) -> bool:
 def _warn(message: str) -> None:
     """Emit a SolverWarning attributed to the first frame outside the package: the user's call
     (of solve_rdp, pareto_sweep, universality_gap, ...), however deep the library's own calls."""
-    frame = sys._getframe(1)
+    here = inspect.currentframe()
+    frame = here.f_back if here is not None else None
     level = 2  # stacklevel 2: the caller of _warn
-    while frame.f_back is not None and not _outside_package(frame):
+    while frame is not None and frame.f_back is not None and not _outside_package(frame):
         frame = frame.f_back
         level += 1
     warnings.warn(message, SolverWarning, stacklevel=level)

@@ -53,3 +53,22 @@ def test_inaccurate_status_is_a_warning(monkeypatch: pytest.MonkeyPatch) -> None
     with pytest.warns(rt.SolverWarning):
         sol = rt.solve_rdp(rt.GaussMarkovSource.stationary(2), (1, 1), 0.1, plf="jd", objective=(1, 1))
     assert sol.status == cp.OPTIMAL_INACCURATE
+
+
+def test_warnings_point_at_the_callers_line_through_any_depth(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Warnings are emitted once, at the first frame outside rdp_theory, whether the public call
+    is solve_rdp or a function that calls it (pareto_sweep, universality_gap)."""
+    real = _backend.run
+
+    def inaccurate(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raw, values = real(*args, **kwargs)
+        return _backend.Raw(cp.OPTIMAL_INACCURATE, raw.solver, raw.primal, raw.dual, raw.iterations), values
+
+    monkeypatch.setattr(_backend, "run", inaccurate)
+    src = rt.GaussMarkovSource.stationary(2)
+    with pytest.warns(rt.SolverWarning) as record:
+        sols = rt.pareto_sweep(src, (1, 1), 0.1, [(1, 1), (1, 2)], plf="jd")
+    assert len(record) == len(sols) == 2  # one per solve, not repeated on the way up
+    with pytest.warns(rt.SolverWarning) as more:
+        rt.universality_gap(src, (1, 1), 0.1, plf="jd", objective=(1, 1))
+    assert {w.filename for w in [*record, *more]} == {__file__}
