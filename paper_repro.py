@@ -3,7 +3,10 @@
 
 For each figure NAME this writes, into ``--out`` (default ``figures/``): ``NAME.png``,
 ``NAME.pdf``, ``NAME.csv`` (every plotted number, deterministic) and ``NAME.json`` (parameters,
-``rdp_theory.__version__``, git revision). Every file is written atomically.
+``rdp_theory.__version__``, git revision). Every file is written atomically, and a figure's four
+files are written as a set with ``NAME.json`` last: the set is complete if and only if
+``NAME.json`` exists (see ``figures/_output.py``). Temporary files left by a killed earlier run
+are removed from ``--out`` at the start.
 
 Examples
 --------
@@ -29,14 +32,10 @@ import matplotlib
 matplotlib.use("Agg")
 
 import rdp_theory
-from figures import FIGURES, REPO_ROOT, RunConfig
-from figures._common import (
-    atomic_write_text,
-    dumps_json,
-    git_revision,
-    save_figure,
-    take_stats,
-)
+from figures import FIGURES, REPO_ROOT, FigureData, FigureSpec, RunConfig
+from figures._compute import take_stats
+from figures._output import figure_files, write_figure_set
+from rdp_theory.io import git_revision, remove_stale_temporaries
 
 
 def _parse_names(value: str) -> list[str]:
@@ -64,6 +63,63 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _select(parser: argparse.ArgumentParser, only: list[str] | None) -> list[str]:
+    """The figure names to draw, in catalogue order; exits with status 2 on an unknown name."""
+    if not only:
+        return list(FIGURES)
+    wanted = [n for chunk in only for n in _parse_names(chunk)]
+    unknown = [n for n in wanted if n not in FIGURES]
+    if unknown or not wanted:
+        parser.error(
+            f"unknown figure name(s): {', '.join(unknown) or '(none given)'}; "
+            f"valid names: {', '.join(FIGURES)}"
+        )
+    return [n for n in FIGURES if n in set(wanted)]
+
+
+def _metadata(spec: FigureSpec, data: FigureData, stats: dict[str, int],
+              revision: str) -> dict[str, object]:
+    """The content of ``NAME.json``."""
+    return {
+        "figure": spec.name,
+        "title": data.title,
+        "caption": data.caption,
+        "parameters": data.params,
+        "columns": list(data.table.columns),
+        "rows": len(data.table.rows),
+        "rdp_theory_version": rdp_theory.__version__,
+        "git_revision": revision,
+        "generated_by": "paper_repro.py",
+        "failed_solves": stats["failed"],
+    }
+
+
+def _stats_note(stats: dict[str, int]) -> str:
+    if not stats["solves"]:
+        return ""
+    note = f", {stats['solves']} SDP solves"
+    if stats["solver_warnings"]:
+        note += f" ({stats['solver_warnings']} inaccurate-solution warnings)"
+    if stats["failed"]:
+        note += f", {stats['failed']} FAILED (left as gaps)"
+    return note
+
+
+def _make_one(spec: FigureSpec, cfg: RunConfig, out: Path, revision: str) -> str:
+    """Compute, draw and write one figure set; returns the progress line's tail."""
+    t0 = time.perf_counter()
+    take_stats()
+    data = spec.compute(cfg)
+    if data is None:
+        return (f"skipped, no learned results under {cfg.learned_dir} "
+                "(run the learned-codec experiment E1 first)")
+    stats = take_stats()
+    files = figure_files(data, spec.draw(data), _metadata(spec, data, stats, revision))
+    write_figure_set(out, spec.name, files)
+    return (f"{len(data.table.rows)} rows{_stats_note(stats)}, "
+            f"{time.perf_counter() - t0:.1f} s -> {out / spec.name}.{{png,pdf,csv,json}}")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit status."""
     parser = build_parser()
@@ -75,20 +131,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if args.jobs < 1:
         parser.error(f"--jobs must be >= 1, got {args.jobs}")
-    names = list(FIGURES)
-    if args.only:
-        wanted = [n for chunk in args.only for n in _parse_names(chunk)]
-        unknown = [n for n in wanted if n not in FIGURES]
-        if unknown or not wanted:
-            parser.error(
-                f"unknown figure name(s): {', '.join(unknown) or '(none given)'}; "
-                f"valid names: {', '.join(FIGURES)}"
-            )
-        names = [n for n in FIGURES if n in set(wanted)]
+    names = _select(parser, args.only)
 
     cfg = RunConfig(quick=args.quick, jobs=args.jobs, learned_dir=args.learned_results)
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries(out)
     revision = git_revision(REPO_ROOT)
     try:
         from tqdm import tqdm
@@ -100,46 +148,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     t_all = time.perf_counter()
     written = 0
     for i, name in enumerate(names, start=1):
-        spec = FIGURES[name]
         if bar is not None:
             bar.set_description(name)
-        t0 = time.perf_counter()
-        take_stats()
-        data = spec.compute(cfg)
-        if data is None:
-            say(f"[{i}/{len(names)}] {name}: skipped, no learned results under "
-                f"{cfg.learned_dir} (run the learned-codec experiment E1 first)")
-            if bar is not None:
-                bar.update()
-            continue
-        stats = take_stats()
-        fig = spec.plot(data)
-        save_figure(fig, out / f"{name}.png", "png")
-        save_figure(fig, out / f"{name}.pdf", "pdf")
-        atomic_write_text(out / f"{name}.csv", data.table.to_csv())
-        meta = {
-            "figure": name,
-            "title": data.title,
-            "caption": data.caption,
-            "parameters": data.params,
-            "columns": list(data.table.columns),
-            "rows": len(data.table.rows),
-            "rdp_theory_version": rdp_theory.__version__,
-            "git_revision": revision,
-            "generated_by": "paper_repro.py",
-            "failed_solves": stats["failed"],
-        }
-        atomic_write_text(out / f"{name}.json", dumps_json(meta))
-        written += 1
-        note = ""
-        if stats["solves"]:
-            note = f", {stats['solves']} SDP solves"
-            if stats["solver_warnings"]:
-                note += f" ({stats['solver_warnings']} inaccurate-solution warnings)"
-            if stats["failed"]:
-                note += f", {stats['failed']} FAILED (left as gaps)"
-        say(f"[{i}/{len(names)}] {name}: {len(data.table.rows)} rows{note}, "
-            f"{time.perf_counter() - t0:.1f} s -> {out / name}.{{png,pdf,csv,json}}")
+        line = _make_one(FIGURES[name], cfg, out, revision)
+        written += not line.startswith("skipped")
+        say(f"[{i}/{len(names)}] {name}: {line}")
         if bar is not None:
             bar.update()
     if bar is not None:

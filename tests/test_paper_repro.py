@@ -1,4 +1,5 @@
-"""End-to-end tests of ``paper_repro.py`` and the ``figures`` catalogue.
+"""End-to-end tests of ``paper_repro.py`` and the ``figures`` catalogue (per-module figure tests
+are in ``tests/figures/``).
 
 The CLI runs twice in ``--quick`` mode (about 15 s each on 2 cores): once with a synthetic
 learned-results folder (every figure drawn), once without (the overlay is skipped with a notice).
@@ -13,7 +14,6 @@ import math
 import subprocess
 import sys
 import warnings
-from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -28,7 +28,6 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from figures import FIGURES
-from figures._common import Table, atomic_write_bytes
 from figures.learned_results import find_results, read_points
 
 SCRIPT = REPO / "paper_repro.py"
@@ -276,35 +275,6 @@ def test_learned_points_plotted_as_read(quick_runs: dict[str, Any]) -> None:
 
 
 # ------------------------------------------------------------------------- units
-def test_table_csv_is_deterministic_and_round_trips() -> None:
-    """``repr`` floats round-trip exactly; inf and nan are written as text."""
-    t = Table(("a", "b"))
-    t.add(a=0.1, b=math.inf)
-    t.add(a=1 / 3, b=math.nan)
-    text = t.to_csv()
-    assert text == t.to_csv()
-    rows = list(csv.reader(text.splitlines()))
-    assert float(rows[2][0]) == 1 / 3
-    assert rows[1][1] == "inf" and rows[2][1] == "nan"
-
-
-def test_atomic_write_keeps_old_file_on_failure(tmp_path: Path,
-                                               monkeypatch: pytest.MonkeyPatch) -> None:
-    """If the final rename fails, the previous file is intact and no temp file remains."""
-    target = tmp_path / "x.csv"
-    atomic_write_bytes(target, b"good")
-    import figures._common as common
-
-    def boom(src: str, dst: str) -> None:
-        raise OSError("disk full")
-
-    monkeypatch.setattr(common.os, "replace", boom)
-    with pytest.raises(OSError):
-        atomic_write_bytes(target, b"half-written")
-    assert target.read_bytes() == b"good"
-    assert [p.name for p in tmp_path.iterdir()] == ["x.csv"]
-
-
 @pytest.mark.parametrize(
     ("name", "text"),
     [
@@ -328,14 +298,3 @@ def test_learned_reader_without_results(tmp_path: Path) -> None:
     """A missing or empty folder gives no files (the figure is then skipped)."""
     assert find_results(tmp_path / "absent") == []
     assert find_results(tmp_path) == []
-
-
-def test_registry_specs_are_complete() -> None:
-    """Every registry entry has a name matching its key, a summary and both callables."""
-    expected = {"rd_low_first_rate", "rd_high_first_rate", "error_permanence",
-                "temporal_correlation", "universality", "distortion_perception", "jd_pareto",
-                "operational_region", "learned_overlay"}
-    assert set(FIGURES) == expected
-    for key, spec in FIGURES.items():
-        assert spec.name == key and spec.summary
-        assert isinstance(spec.compute, Callable) and isinstance(spec.plot, Callable)  # type: ignore[arg-type]
