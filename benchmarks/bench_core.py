@@ -24,10 +24,10 @@ import warnings
 from collections.abc import Callable
 
 import numpy as np
-from bench_io import write_json_atomic  # benchmarks/ is on sys.path when run as a script
 
 import rdp_theory as rt
 from rdp_theory import convex
+from rdp_theory.io import write_json
 
 
 def median_time(fn: Callable[[], object], repeat: int) -> float:
@@ -112,7 +112,7 @@ def main() -> None:
     for k, v in res.items():
         print(f"{k:<{width}}  {v:,.4g}")
     if args.out:
-        write_json_atomic(args.out, info)
+        write_json(args.out, info)
 
 
 if __name__ == "__main__":

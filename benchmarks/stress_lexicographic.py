@@ -17,9 +17,9 @@ import time
 import warnings
 
 import numpy as np
-from bench_io import write_json_atomic  # benchmarks/ is on sys.path when run as a script
 
 import rdp_theory as rt
+from rdp_theory.io import write_json
 
 
 def draw(rng: np.random.Generator) -> tuple[rt.GaussMarkovSource, np.ndarray, np.ndarray, str]:
@@ -84,7 +84,7 @@ def main() -> None:
     for f in failures[:5]:
         print(f)
     if args.out:
-        write_json_atomic(args.out, report)
+        write_json(args.out, report)
 
 
 if __name__ == "__main__":

@@ -16,9 +16,9 @@ import itertools
 import warnings
 
 import numpy as np
-from bench_io import write_json_atomic  # benchmarks/ is on sys.path when run as a script
 
 import rdp_theory as rt
+from rdp_theory.io import write_json
 
 
 def main() -> None:
@@ -59,7 +59,7 @@ def main() -> None:
         print(f"{plf:>3} {oname:>13}: {n} points, {failed} failed, {flagged} flagged, max relative gap "
               f"{worst:.2e} at {worst_at}; unflagged {worst_clean:.2e}", flush=True)
     if args.out:
-        write_json_atomic(args.out, report)
+        write_json(args.out, report)
 
 
 if __name__ == "__main__":
