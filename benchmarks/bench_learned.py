@@ -18,11 +18,11 @@ from typing import Any
 import numpy as np
 import torch
 
-from learned._io import write_json
 from learned.data import GaussMarkovStream, MovingDigitsStream
 from learned.experiments import E1_QUICK, E2_QUICK
 from learned.models import CausalCodec, CodecConfig
 from learned.train import TrainConfig, Trainer
+from rdp_theory.io import write_json
 
 
 def _time(trainer: Trainer, steps: int, warmup: int = 5) -> float:

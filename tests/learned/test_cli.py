@@ -276,3 +276,23 @@ def test_e2_lossless_p_frames_scenario(tmp_path: Path) -> None:
             assert float(r["mse"]) > 0.0
     meta = json.loads((tmp_path / "e2" / "e2_config.json").read_text())
     assert meta["scenarios"]["eps_inf_inf"] == [2, None, None]
+
+
+def test_cli_choices_and_defaults_come_from_the_configs() -> None:
+    """The presets, E2 scenarios and datasets of the CLI are those of learned.experiments.configs,
+    and a bare run selects each experiment's default preset."""
+    from learned.__main__ import build_parser, config_from_args
+    from learned.experiments import configs
+
+    parser = build_parser()
+    sub = next(a for a in parser._actions if a.dest == "experiment").choices
+    assert set(sub) == set(configs.PRESETS)
+    for name, presets in configs.PRESETS.items():
+        flags = {o for a in sub[name]._actions for o in a.option_strings}
+        assert {f"--{p}" for p in presets} <= flags
+        assert config_from_args(parser.parse_args([name])) == presets[configs.DEFAULT_PRESET[name]]
+        for p, cfg in presets.items():
+            assert config_from_args(parser.parse_args([name, f"--{p}"])) == cfg
+    e2 = {a.dest: a for a in sub["e2"]._actions}
+    assert tuple(e2["scenarios"].choices) == configs.E2_SCENARIOS
+    assert tuple(e2["dataset"].choices) == configs.DATASETS

@@ -1,0 +1,154 @@
+"""Configurations of the experiments E1-E3 and their presets: the one home of their settings.
+
+Torch-free, so the command line (:mod:`learned.__main__`) reads its choices and defaults from here
+(presets, E2 scenarios, datasets, default steps) without importing the training code. The
+training settings shared by both configs (``mse_steps``, ``gan_lr``, ...) become
+:class:`~learned.train.TrainConfig` stages in one place,
+:func:`learned.experiments._common.stage_config`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+import rdp_theory as rt
+from rdp_theory.perception import PLF_NAMES
+
+__all__ = [
+    "DATASETS",
+    "DEFAULT_PRESET",
+    "E1_FULL",
+    "E1_QUICK",
+    "E2_FULL",
+    "E2_MEDIUM",
+    "E2_QUICK",
+    "E2_SCENARIOS",
+    "E3_FULL",
+    "E3_QUICK",
+    "PRESETS",
+    "DigitsConfig",
+    "GaussMarkovConfig",
+]
+
+#: E2's rate scenarios: the issue's two; (eps, high, high), whose P-frames carry ``high_symbols``
+#: symbols, meant to carry some of the digit's shape; and (eps, inf, inf), THEORY.md's permanence
+#: limit R_1 -> 0, R_2 -> inf itself: the P-frames are sent losslessly and decoded by learned
+#: networks that see the exact frame (``CodecConfig.decode_lossless``), so a decoder *can* output
+#: the true digit from frame 2 on, and PLF-JD's consistency with a wrong frame 1 is a free choice.
+E2_SCENARIOS = ("inf_eps_eps", "eps_eps_eps", "eps_high_high", "eps_inf_inf")
+
+#: E2's data sets: bouncing digits (bundled), a Moving MNIST ``.npy`` file, a folder of KTH ``.avi``.
+DATASETS = ("bouncing", "moving_mnist", "kth")
+
+
+@dataclass(frozen=True)
+class GaussMarkovConfig:
+    """Configuration of E1/E3 (Gauss-Markov source, MLP codec).
+
+    ``rate_points`` lists the per-frame symbol counts; the rate of frame ``j`` is
+    ``latent_dims[j] * log2(levels) / n`` bits per sample. ``lams`` lists the perception weights
+    (E1 uses one, E3 sweeps several to match perception between variants).
+    """
+
+    T: int = 3
+    sigma: float = 1.0
+    rho: float = 0.9
+    n: int = 2
+    rate_points: tuple[tuple[int, ...], ...] = ((1, 1, 1),)
+    levels: int = 4
+    hidden: int = 64
+    batch_size: int = 256
+    mse_steps: int = 1000
+    gan_steps: int = 300
+    mse_lr: float = 2e-3
+    gan_lr: float = 1e-4
+    gan_betas: tuple[float, float] = (0.5, 0.9)
+    critic_lr: float = 1e-3
+    n_critic: int = 5
+    gp_weight: float = 10.0
+    lams: tuple[float, ...] = (1.0,)
+    plfs: tuple[str, ...] = PLF_NAMES
+    variants: tuple[str, ...] = ("universal", "e2e")
+    eval_samples: int = 10000
+    seed: int = 0
+    checkpoint_every: int = 200
+
+    def source(self) -> rt.GaussMarkovSource:
+        return rt.GaussMarkovSource.stationary(T=self.T, sigma=self.sigma, rho=self.rho)
+
+
+@dataclass(frozen=True)
+class DigitsConfig:
+    """Configuration of E2 (bouncing MNIST digits, conv codec).
+
+    ``eps_symbols`` symbols of ``levels`` values per low-rate frame, i.e.
+    ``eps_symbols * log2(levels)`` bits per frame ("eps"); the default 2 x 16 levels = 8 bits is
+    one symbol per axis, enough for a displacement within the ``motion_kernel`` window or the
+    digit's position. ``motion_kernel`` is the side of the P-frames' motion kernel
+    (:class:`~learned.models.CodecConfig`); ``drift_window`` the side of the displacement search
+    of :func:`~learned.metrics.identity_drift`. ``scenarios`` selects which of
+    :data:`E2_SCENARIOS` are trained and evaluated (the issue's two by default);
+    ``high_symbols`` is the P-frames' symbol count in ``"eps_high_high"``. ``classifier_steps``
+    trains the digit classifier of :mod:`learned.classifier` that measures which digit each
+    reconstruction shows (0 disables it; it is never used for ``dataset="kth"``). ``dataset`` is
+    one of :data:`DATASETS` (``data_path`` names the file or folder of the last two).
+    """
+
+    T: int = 3
+    size: int = 32
+    eps_symbols: int = 2
+    levels: int = 16
+    hidden: int = 128
+    noise_dim: int = 16
+    motion_kernel: int = 11
+    batch_size: int = 32
+    mse_steps: int = 400
+    gan_steps: int = 120
+    mse_lr: float = 3e-3
+    gan_lr: float = 1e-4
+    gan_betas: tuple[float, float] = (0.5, 0.9)
+    critic_lr: float = 2e-4
+    n_critic: int = 2
+    gp_weight: float = 10.0
+    lam: float = 0.5
+    plfs: tuple[str, ...] = ("jd", "fmd")
+    eval_samples: int = 512
+    eval_critic_steps: int = 60
+    grid_samples: int = 4
+    drift_window: int = 21
+    seed: int = 0
+    checkpoint_every: int = 200
+    dataset: str = "bouncing"
+    data_path: str | None = None
+    scenarios: tuple[str, ...] = ("inf_eps_eps", "eps_eps_eps")
+    high_symbols: int = 16
+    classifier_steps: int = 600
+
+    def high_bits(self) -> float:
+        """Bits of one ``eps_high_high`` P-frame: ``high_symbols * log2(levels)``."""
+        return self.high_symbols * math.log2(self.levels)
+
+
+E1_QUICK = GaussMarkovConfig()
+E1_FULL = GaussMarkovConfig(
+    rate_points=((1, 1, 1), (2, 2, 2)),
+    mse_steps=6000,
+    gan_steps=3000,
+    eval_samples=100000,
+)
+E3_QUICK = GaussMarkovConfig(lams=(0.3, 1.0, 3.0), plfs=("jd", "fmd"))
+E3_FULL = replace(E1_FULL, rate_points=((1, 1, 1),), lams=(0.1, 0.3, 1.0, 3.0))
+E2_QUICK = DigitsConfig()
+E2_MEDIUM = DigitsConfig(mse_steps=1000, gan_steps=150)
+E2_FULL = DigitsConfig(mse_steps=5000, gan_steps=3000, eval_samples=2000, eval_critic_steps=1000)
+
+#: The presets of each experiment, by the command-line flag that selects them.
+PRESETS: dict[str, dict[str, GaussMarkovConfig | DigitsConfig]] = {
+    "e1": {"quick": E1_QUICK, "full": E1_FULL},
+    "e2": {"quick": E2_QUICK, "medium": E2_MEDIUM, "full": E2_FULL},
+    "e3": {"quick": E3_QUICK, "full": E3_FULL},
+}
+
+#: The preset each experiment runs when no flag is given.
+DEFAULT_PRESET: dict[str, str] = {"e1": "quick", "e2": "medium", "e3": "quick"}
