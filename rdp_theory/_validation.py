@@ -68,6 +68,8 @@ def _scan(value: Any, name: str, allowed: str, depth: int = 0) -> None:
     ``np.asarray`` would silently coerce (``[1.0, True]`` becomes ``[1.0, 1.0]``)."""
     if isinstance(value, (bool, np.bool_)):
         raise _not_real(name, allowed, value, "bool is not accepted as a number")
+    if isinstance(value, np.timedelta64):  # a numpy integer subclass, but not a number
+        raise _not_real(name, allowed, value)
     if isinstance(value, _REAL_SCALARS):
         return
     if isinstance(value, (list, tuple)):
@@ -86,7 +88,7 @@ def _object_to_float(arr: np.ndarray, name: str, allowed: str, value: Any) -> Fl
     out = np.empty(arr.shape, dtype=np.float64)
     flat = out.reshape(-1)
     for k, item in enumerate(arr.reshape(-1)):
-        if isinstance(item, (bool, np.bool_)) or not isinstance(item, _REAL_SCALARS):
+        if isinstance(item, (bool, np.bool_, np.timedelta64)) or not isinstance(item, _REAL_SCALARS):
             raise _not_real(name, allowed, value)
         try:
             flat[k] = float(item)
@@ -244,7 +246,7 @@ def check_positive_int(
 ) -> int:
     """An integer in ``[minimum, maximum]`` (bools rejected; an integral float is accepted)."""
     rng = f"[{minimum}, {'inf' if maximum is None else maximum}]"
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+    if isinstance(value, (bool, np.bool_, np.timedelta64)) or not isinstance(value, (int, np.integer)):
         if isinstance(value, (float, np.floating)) and math.isfinite(value) and float(value).is_integer():
             value = int(value)
         else:

@@ -289,7 +289,11 @@ def fmd_distortions(
     broadcast_shapes(rates=r, perception=p)
     e, _, v, _ = _normalised_greedy(source, r)
     gap = e / (1.0 + np.sqrt(v))
-    gap -= np.sqrt(p) / source.sigma  # broadcasts the leading axes of rates and perception
+    root_p = np.sqrt(p) / source.sigma
+    if np.broadcast_shapes(gap.shape, root_p.shape) == gap.shape:
+        gap -= root_p  # in place: the common case (perception no larger than rates)
+    else:
+        gap = gap - root_p  # perception brings more leading axes
     np.maximum(gap, 0.0, out=gap)
     gap *= gap
     gap += e

@@ -55,7 +55,11 @@ def as_generator(rng: RNGLike, name: str = "rng") -> np.random.Generator:
     """
     if isinstance(rng, np.random.Generator):
         return rng
-    if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool) and int(rng) >= 0:
+    if (
+        isinstance(rng, (int, np.integer))
+        and not isinstance(rng, (bool, np.timedelta64))
+        and int(rng) >= 0
+    ):
         return np.random.default_rng(int(rng))
     raise InvalidParameterError(
         f"{name} must be a numpy.random.Generator or an integer seed in [0, inf), got {_describe(rng)}"

@@ -17,11 +17,16 @@ The default ranges are the box in which the solver is certified: T <= 6, sigma i
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from hypothesis import strategies as st
 
-from .source import GaussMarkovSource
+from ._validation import SIGMA_MAX, SIGMA_MIN, check_positive_int, check_scalar
+from .exceptions import InvalidParameterError, RDPError
+from .source import MAX_FRAMES, GaussMarkovSource, check_source
 
 __all__ = [
     "CLOSED_FORM_RTOL",
@@ -32,7 +37,35 @@ __all__ = [
     "perception_vectors",
     "scenarios",
     "PLF_NAMES",
+    "FuzzTarget",
+    "FUZZ_TARGETS",
+    "arbitrary_values",
+    "fuzz_outcome",
+    "is_wrong_type",
+    "fuzz_targets",
 ]
+
+
+def _flag(value: object, name: str) -> bool | None:
+    if value is None or isinstance(value, bool):
+        return value
+    raise InvalidParameterError(f"{name} must be True, False or None, got {value!r}")
+
+
+def _bool(value: object, name: str) -> bool:
+    if not isinstance(value, bool):
+        raise InvalidParameterError(f"{name} must be True or False, got {value!r}")
+    return value
+
+
+def _range_pair(value: object, name: str, lo: float, hi: float) -> tuple[float, float]:
+    if not isinstance(value, (tuple, list)) or len(value) != 2:
+        raise InvalidParameterError(f"{name} must be a pair (low, high) within [{lo:g}, {hi:g}], got {value!r}")
+    a = check_scalar(value[0], f"{name}[0]", f" in [{lo:g}, {hi:g}]")
+    b = check_scalar(value[1], f"{name}[1]", f" in [{lo:g}, {hi:g}]")
+    if not lo <= a <= b <= hi:
+        raise InvalidParameterError(f"{name} must be a pair low <= high within [{lo:g}, {hi:g}], got {value!r}")
+    return a, b
 
 PLF_NAMES = ("jd", "fmd", "sa")
 
@@ -46,7 +79,7 @@ MC_SIGMAS = 4.0
 
 
 @st.composite
-def gauss_markov_sources(
+def _gauss_markov_sources(
     draw: st.DrawFn,
     *,
     min_T: int = 1,
@@ -62,17 +95,50 @@ def gauss_markov_sources(
     rho = st.floats(-max_abs_rho, max_abs_rho, allow_nan=False)
     equal = draw(st.booleans()) if stationary is None else stationary
     if equal:
-        s, r = math.exp(draw(log_sigma)), draw(rho)
+        s, r = min(max(math.exp(draw(log_sigma)), sigma_range[0]), sigma_range[1]), draw(rho)
         return GaussMarkovSource((s,) * T, (r,) * (T - 1))
-    sigmas = tuple(math.exp(draw(log_sigma)) for _ in range(T))
+    sigmas = tuple(min(max(math.exp(draw(log_sigma)), sigma_range[0]), sigma_range[1]) for _ in range(T))
     rhos = tuple(draw(rho) for _ in range(T - 1))
     return GaussMarkovSource(sigmas, rhos)
+
+
+def gauss_markov_sources(
+    *,
+    min_T: int = 1,
+    max_T: int = 6,
+    sigma_range: tuple[float, float] = (0.1, 10.0),
+    max_abs_rho: float = 0.999,
+    stationary: bool | None = None,
+) -> st.SearchStrategy[GaussMarkovSource]:
+    """Valid :class:`GaussMarkovSource` instances (log-uniform sigmas).
+
+    ``1 <= min_T <= max_T <= 1e6``; ``sigma_range`` a pair within ``[1e-150, 1e150]``;
+    ``max_abs_rho`` in ``[0, 1)``; ``stationary`` True, False or None (either). Checked eagerly.
+    """
+    min_T = check_positive_int(min_T, "min_T", maximum=MAX_FRAMES)
+    max_T = check_positive_int(max_T, "max_T", minimum=min_T, maximum=MAX_FRAMES)
+    lo, hi = _range_pair(sigma_range, "sigma_range", SIGMA_MIN, SIGMA_MAX)
+    m = check_scalar(max_abs_rho, "max_abs_rho", " in [0, 1)")
+    if not 0.0 <= m < 1.0:
+        raise InvalidParameterError(f"max_abs_rho must lie in [0, 1), got {m!r}")
+    return _gauss_markov_sources(
+        min_T=min_T, max_T=max_T, sigma_range=(lo, hi), max_abs_rho=m,
+        stationary=_flag(stationary, "stationary"),
+    )
 
 
 def rate_vectors(
     T: int, *, max_rate: float = 8.0, allow_zero: bool = True, allow_inf: bool = False
 ) -> st.SearchStrategy[np.ndarray]:
-    """Rate vectors of shape (T,) in bits per sample."""
+    """Rate vectors of shape (T,) in bits per sample.
+
+    ``T`` an integer in ``[1, 1e6]``, ``max_rate`` in ``[1e-3, 1e300]``; flags True or False.
+    """
+    T = check_positive_int(T, "T", maximum=MAX_FRAMES)
+    max_rate = check_scalar(max_rate, "max_rate", " in [1e-3, 1e300]")
+    if not 1e-3 <= max_rate <= 1e300:
+        raise InvalidParameterError(f"max_rate must lie in [1e-3, 1e300], got {max_rate!r}")
+    allow_zero, allow_inf = _bool(allow_zero, "allow_zero"), _bool(allow_inf, "allow_inf")
     elem = st.floats(1e-3, max_rate, allow_nan=False)
     if allow_zero:
         elem = st.one_of(st.just(0.0), elem)
@@ -89,7 +155,15 @@ def perception_vectors(
     min_relative: float = 1e-4,
     max_relative: float = 10.0,
 ) -> st.SearchStrategy[np.ndarray]:
-    """Perception levels (W2^2) of shape (T,): 0, inf, or ``[min, max] * sigma_j^2`` (log-uniform)."""
+    """Perception levels (W2^2) of shape (T,): 0, inf, or ``[min, max] * sigma_j^2`` (log-uniform).
+
+    ``1e-300 <= min_relative <= max_relative <= 1e6``; flags True or False.
+    """
+    source = check_source(source)
+    allow_zero, allow_inf = _bool(allow_zero, "allow_zero"), _bool(allow_inf, "allow_inf")
+    min_relative, max_relative = _range_pair(
+        (min_relative, max_relative), "(min_relative, max_relative)", 1e-300, 1e6
+    )
 
     def frame(var: float) -> st.SearchStrategy[float]:
         pos = st.floats(math.log(min_relative), math.log(max_relative)).map(
@@ -107,10 +181,362 @@ def perception_vectors(
     )
 
 
-@st.composite
 def scenarios(
-    draw: st.DrawFn, *, max_T: int = 4, plfs: tuple[str, ...] = PLF_NAMES
+    *, max_T: int = 4, plfs: tuple[str, ...] = PLF_NAMES
+) -> st.SearchStrategy[tuple[GaussMarkovSource, np.ndarray, np.ndarray, str]]:
+    """A full operating point: ``(source, rates, perception, plf)``.
+
+    ``max_T`` an integer in ``[1, 1e6]``; ``plfs`` a non-empty tuple or list of names from
+    :data:`PLF_NAMES`.
+    """
+    max_T = check_positive_int(max_T, "max_T", maximum=MAX_FRAMES)
+    if (
+        not isinstance(plfs, (tuple, list))
+        or not plfs
+        or not all(isinstance(x, str) and x in PLF_NAMES for x in plfs)
+    ):
+        raise InvalidParameterError(f"plfs must be a non-empty tuple of names from {PLF_NAMES}, got {plfs!r}")
+    return _scenarios(max_T=max_T, plfs=tuple(plfs))
+
+
+@st.composite
+def _scenarios(
+    draw: st.DrawFn, *, max_T: int, plfs: tuple[str, ...]
 ) -> tuple[GaussMarkovSource, np.ndarray, np.ndarray, str]:
-    """A full operating point: ``(source, rates, perception, plf)``."""
     src = draw(gauss_markov_sources(max_T=max_T))
     return src, draw(rate_vectors(src.T)), draw(perception_vectors(src)), draw(st.sampled_from(plfs))
+
+
+# ----------------------------------------------------------------------------------------------
+# Fuzzing the public API (issue 12): every entry point, arbitrary objects
+# ----------------------------------------------------------------------------------------------
+#: The promise checked by the fuzzer: accepted input gives a finite, bound-respecting result;
+#: anything else is an :class:`~rdp_theory.exceptions.RDPError`. Bounds carry this relative slack.
+FUZZ_RTOL = 1e-9
+
+
+class _Opaque:
+    """An arbitrary object (no numeric meaning)."""
+
+    def __repr__(self) -> str:
+        return "<opaque>"
+
+
+def arbitrary_values() -> st.SearchStrategy[Any]:
+    """Values that a caller might pass by mistake: None, strings (numeric too), bools, complex,
+    datetime64/timedelta64, ragged and nested lists, huge ints, NaN, +-inf, negatives, 3-D and
+    empty arrays, numpy bools, dicts, arbitrary objects, and plain floats and ints."""
+    scalars = st.one_of(
+        st.none(),
+        st.sampled_from(["", "1", "0.5", "inf", "nan", "abc", b"1"]),
+        st.booleans(),
+        st.sampled_from([np.True_, np.bool_(False)]),
+        st.complex_numbers(allow_nan=True, allow_infinity=True),
+        st.sampled_from([np.complex128(1.0), np.complex64(2 + 1j)]),
+        st.sampled_from([np.datetime64("2020-01-01"), np.timedelta64(3, "s")]),
+        st.sampled_from([10**400, -(10**400), 2**64, 2**63, 10**30, -1, 0, 1, 2, 3]),
+        st.floats(allow_nan=True, allow_infinity=True),
+        st.sampled_from([math.nan, math.inf, -math.inf, -1.0, -1e-300, 0.0, 5e-324, 1e308]),
+        st.sampled_from([np.float32(0.5), np.longdouble(2.0), np.int8(3), np.uint64(7)]),
+        st.builds(_Opaque),
+        st.just({"a": 1}),
+        st.just({1.0, 2.0}),
+    )
+    arrays = st.one_of(
+        st.sampled_from(
+            [np.ones((2, 2, 2)), np.zeros((0,)), np.ones((3, 0)), np.full((2, 3), np.nan),
+             np.array(["1", "2"]), np.array([1.0, 2.0], dtype=object), np.array([True, False]),
+             np.ones((2, 2), dtype=complex), np.array(["2020-01-01"] * 3, dtype="datetime64[D]")]
+        ),
+        st.sampled_from([[[1.0, 2.0], [3.0]], [1.0, True], [1.0, "2"], [None], [1.0, 10**400],
+                         [[[1.0]]], [0.5, 1.0, 2.0], [[1.0, 2.0, 3.0]] * 4, (1.0, 1.0)]),
+    )
+    return st.one_of(scalars, scalars.flatmap(lambda x: st.lists(st.just(x), max_size=4)), arrays)
+
+
+def is_wrong_type(value: Any, _depth: int = 0) -> bool:
+    """Whether ``value`` is (or contains) something that is not a real number: None, str, bool,
+    complex, datetime, an object, a dict, ... (a ragged list counts as wrong too)."""
+    if _depth > 64:
+        return True
+    if isinstance(value, (bool, np.bool_, str, bytes)) or value is None:
+        return True
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        return False
+    if isinstance(value, np.ndarray):
+        if value.dtype.kind == "O":
+            return any(is_wrong_type(v, _depth + 1) for v in value.reshape(-1))
+        return value.dtype.kind not in "iuf"
+    if isinstance(value, (list, tuple)):
+        if any(is_wrong_type(v, _depth + 1) for v in value):
+            return True
+        try:
+            np.asarray(value, dtype=object).shape  # noqa: B018
+            np.asarray(value, dtype=float)
+        except (ValueError, TypeError, OverflowError):
+            return True
+        return False
+    return True
+
+
+@dataclass(frozen=True)
+class FuzzTarget:
+    """One public entry point for the fuzzer.
+
+    ``arguments`` draws keyword arguments (a mixture of valid values and
+    :func:`arbitrary_values`); ``call`` calls the entry point with them; ``check(kwargs, result)``
+    returns ``None`` when the result is finite and respects the theorem's bounds, else a short
+    description of what is wrong. Adding an entry point (e.g. ``solve_rdp``) is one list entry.
+    """
+
+    name: str
+    arguments: st.SearchStrategy[dict[str, Any]]
+    call: Callable[..., Any]
+    check: Callable[[Mapping[str, Any], Any], str | None]
+    #: Arguments that must be real numbers: a result despite a non-number there counts as
+    #: ``accepted_wrong_type`` (other arguments are judged by ``check``).
+    numeric: tuple[str, ...] = ()
+
+
+def _or_junk(valid: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    """``valid`` three times in four, :func:`arbitrary_values` otherwise."""
+    return st.integers(0, 3).flatmap(lambda k: arbitrary_values() if k == 3 else valid)
+
+
+def _valid_sources() -> st.SearchStrategy[GaussMarkovSource]:
+    return st.one_of(
+        gauss_markov_sources(max_T=4),
+        gauss_markov_sources(max_T=4, sigma_range=(SIGMA_MIN, SIGMA_MAX), max_abs_rho=0.999999),
+    )
+
+
+def _rates_like(T: int = 3) -> st.SearchStrategy[Any]:
+    elem = st.one_of(st.floats(0, 20), st.just(math.inf), st.just(0.0))
+    return st.one_of(
+        elem,
+        st.lists(elem, min_size=T, max_size=T),
+        st.lists(st.lists(elem, min_size=T, max_size=T), min_size=1, max_size=3),
+        st.lists(elem, min_size=1, max_size=5),
+    )
+
+
+def _per_frame_arrays(result: Any, var: np.ndarray, upper: float) -> str | None:
+    d = np.asarray(result, dtype=np.float64)
+    if not np.isfinite(d).all():
+        return "not finite"
+    if (d < 0).any():
+        return "negative"
+    if (d / var > upper * (1 + FUZZ_RTOL)).any():
+        return f"above {upper:g} sigma_j^2"
+    return None
+
+
+def _source_var(kw: Mapping[str, Any]) -> np.ndarray:
+    return kw["source"].variances  # a result from a non-source is flagged as a wrong type anyway
+
+
+def _check_rdp(kw: Mapping[str, Any], d: Any) -> str | None:
+    s = np.asarray(kw["sigma"], dtype=np.float64)
+    return _per_frame_arrays(d, s * s, 2.0)
+
+
+def _check_greedy(kw: Mapping[str, Any], rep: Any) -> str | None:
+    var = _source_var(kw)
+    for field in ("p", "q", "e", "v"):
+        bad = _per_frame_arrays(getattr(rep, field), var, 1.0)
+        if bad:
+            return f"{field}: {bad}"
+    return None
+
+
+def _check_source(kw: Mapping[str, Any], src: Any) -> str | None:
+    if not isinstance(src, GaussMarkovSource):
+        return "not a GaussMarkovSource"
+    cov = src.covariance()
+    if not np.isfinite(cov).all() or not np.isfinite(src.transfer).all() or not np.isfinite(src.a).all():
+        return "covariance, transfer or a not finite"
+    return None
+
+
+def _check_w2(kw: Mapping[str, Any], w: Any) -> str | None:
+    if not isinstance(w, float) or not math.isfinite(w) or w < 0:
+        return f"W2^2 = {w!r} is not a finite non-negative float"
+    t1 = float(np.trace(np.atleast_2d(np.asarray(kw["k1"], dtype=float))))
+    t2 = float(np.trace(np.atleast_2d(np.asarray(kw["k2"], dtype=float))))
+    if w > (math.sqrt(max(t1, 0)) + math.sqrt(max(t2, 0))) ** 2 * (1 + FUZZ_RTOL):
+        return "W2^2 above (sqrt tr K1 + sqrt tr K2)^2"
+    return None
+
+
+def _psd_matrices() -> st.SearchStrategy[Any]:
+    def build(args: tuple[int, int, float]) -> np.ndarray:
+        d, seed, scale = args
+        m = np.random.default_rng(seed).normal(size=(d, d))
+        return (m @ m.T) * scale
+
+    return st.one_of(
+        st.floats(0, 1e300),
+        st.tuples(st.integers(1, 4), st.integers(0, 2**32 - 1),
+                  st.sampled_from([1.0, 1e-200, 1e-20, 1e20, 1e290])).map(build),
+    )
+
+
+def _w2_arguments() -> st.SearchStrategy[dict[str, Any]]:
+    same = st.integers(1, 4).flatmap(
+        lambda d: st.tuples(*(st.integers(0, 2**32 - 1) for _ in range(2))).map(
+            lambda seeds: {k: (lambda m: m @ m.T)(np.random.default_rng(s).normal(size=(d, d)))
+                           for k, s in zip(("k1", "k2"), seeds)}
+        )
+    )
+    return st.one_of(same, st.fixed_dictionaries({"k1": _or_junk(_psd_matrices()),
+                                                  "k2": _or_junk(_psd_matrices())}))
+
+
+def _sources_and(
+    junk_source: bool = True, **more: Callable[[int], st.SearchStrategy[Any]]
+) -> st.SearchStrategy[dict[str, Any]]:
+    """``{"source": ..., **more}`` where each ``more[k](T)`` draws argument ``k`` for a source of
+    ``T`` frames (so valid per-frame arrays have the right length); ``junk_source`` mixes in
+    non-sources (off for methods, whose ``self`` is always a source)."""
+
+    def given_source(src: Any) -> st.SearchStrategy[dict[str, Any]]:
+        T = src.T if isinstance(src, GaussMarkovSource) else 3
+        return st.fixed_dictionaries({"source": st.just(src), **{k: f(T) for k, f in more.items()}})
+
+    sources = _or_junk(_valid_sources()) if junk_source else _valid_sources()
+    return sources.flatmap(given_source)
+
+
+def _check_operational(kw: Mapping[str, Any], r: Any) -> str | None:
+    r = np.asarray(r, dtype=np.float64)
+    return "NaN or below 5 bits" if (np.isnan(r) | (r < 5)).any() else None
+
+
+def _check_sample(kw: Mapping[str, Any], x: Any) -> str | None:
+    src = kw["source"]
+    if not isinstance(x, np.ndarray) or x.shape != (int(kw["n"]), src.T):
+        return f"shape {getattr(x, 'shape', None)}"
+    return None if np.isfinite(x).all() else "not finite"
+
+
+def _check_strategy(kw: Mapping[str, Any], s: Any) -> str | None:
+    return None if isinstance(s, st.SearchStrategy) else "not a SearchStrategy"
+
+
+def _gm(**kw: Any) -> GaussMarkovSource:
+    return GaussMarkovSource(**kw)
+
+
+def _targets() -> list[FuzzTarget]:
+    import rdp_theory as rt  # late: the list names the public entry points as users call them
+
+    rates = _or_junk(_rates_like())
+    perception = _or_junk(st.one_of(_rates_like(), st.just(np.zeros((2, 2, 1)))))
+
+    def rates_T(T: int) -> st.SearchStrategy[Any]:
+        return _or_junk(_rates_like(T))
+
+    def perception_T(T: int) -> st.SearchStrategy[Any]:
+        return _or_junk(st.one_of(_rates_like(T), st.just(np.zeros((2, 2, 1)))))
+
+    def frame_T(T: int) -> st.SearchStrategy[Any]:
+        return _or_junk(st.integers(1, T + 1))
+    sigma = _or_junk(st.one_of(st.floats(SIGMA_MIN, SIGMA_MAX), st.lists(st.floats(1e-3, 1e3), max_size=3)))
+    ints = _or_junk(st.integers(1, 8))
+    small = st.floats(-0.999, 0.999)
+    return [
+        FuzzTarget("gaussian_rdp",
+                   st.fixed_dictionaries({"sigma": sigma, "rate": rates, "perception": perception}),
+                   rt.gaussian_rdp, _check_rdp, ("sigma", "rate", "perception")),
+        FuzzTarget("greedy_representation", _sources_and(rates=rates_T), rt.greedy_representation,
+                   _check_greedy, ("rates",)),
+        FuzzTarget("mmse_distortions", _sources_and(rates=rates_T), rt.mmse_distortions,
+                   lambda kw, d: _per_frame_arrays(d, _source_var(kw), 1.0), ("rates",)),
+        FuzzTarget("fmd_distortions", _sources_and(rates=rates_T, perception=perception_T),
+                   rt.fmd_distortions,
+                   lambda kw, d: _per_frame_arrays(d, _source_var(kw), 2.0), ("rates", "perception")),
+        FuzzTarget("jd_zero_perception_distortions", _sources_and(rates=rates_T),
+                   rt.jd_zero_perception_distortions,
+                   lambda kw, d: _per_frame_arrays(d, _source_var(kw), 2.0), ("rates",)),
+        FuzzTarget("error_permanence_limit", _sources_and(frame=frame_T), rt.error_permanence_limit,
+                   lambda kw, d: _per_frame_arrays(d, _source_var(kw)[int(kw["frame"]) - 1], 2.0),
+                   ("frame",)),
+        FuzzTarget("operational_rates", st.fixed_dictionaries({"rates": rates}), rt.operational_rates,
+                   _check_operational, ("rates",)),
+        FuzzTarget("GaussMarkovSource",
+                   st.fixed_dictionaries({"sigmas": _or_junk(st.lists(st.floats(SIGMA_MIN, SIGMA_MAX), min_size=1, max_size=4)),
+                                          "rhos": _or_junk(st.lists(small, max_size=3))}),
+                   _gm, _check_source, ("sigmas", "rhos")),
+        FuzzTarget("GaussMarkovSource.stationary",
+                   st.fixed_dictionaries({"T": ints, "sigma": _or_junk(st.floats(SIGMA_MIN, SIGMA_MAX)),
+                                          "rho": _or_junk(small)}),
+                   GaussMarkovSource.stationary, _check_source, ("T", "sigma", "rho")),
+        FuzzTarget("GaussMarkovSource.sample",
+                   _sources_and(False, n=lambda T: _or_junk(st.integers(1, 50)),
+                                rng=lambda T: _or_junk(st.one_of(st.integers(0, 2**70), st.builds(np.random.default_rng, st.integers(0, 9))))),
+                   lambda source, n, rng: source.sample(n, rng), _check_sample, ("n",)),
+        FuzzTarget("GaussMarkovSource.scaled",
+                   _sources_and(False, factor=lambda T: _or_junk(st.floats(1e-100, 1e100))),
+                   lambda source, factor: source.scaled(factor), _check_source, ("factor",)),
+        FuzzTarget("GaussMarkovSource.covariance", _sources_and(False),
+                   lambda source: source.covariance(),
+                   lambda kw, c: None if np.isfinite(c).all() else "not finite"),
+        FuzzTarget("gaussian_w2_squared", _w2_arguments(), rt.gaussian_w2_squared, _check_w2, ("k1", "k2")),
+        FuzzTarget("wasserstein.psd_sqrt", st.fixed_dictionaries({"k": _or_junk(_psd_matrices())}),
+                   rt.wasserstein.psd_sqrt,
+                   lambda kw, m: None if np.isfinite(m).all() and np.allclose(m, m.T) else "bad root",
+                   ("k",)),
+        FuzzTarget("testing.gauss_markov_sources",
+                   st.fixed_dictionaries({"min_T": ints, "max_T": ints,
+                                          "sigma_range": _or_junk(st.tuples(st.floats(0.1, 1), st.floats(1, 10))),
+                                          "max_abs_rho": _or_junk(st.floats(0, 0.99)),
+                                          "stationary": _or_junk(st.sampled_from([None, True, False]))}),
+                   gauss_markov_sources, _check_strategy, ("min_T", "max_T", "max_abs_rho")),
+        FuzzTarget("testing.rate_vectors",
+                   st.fixed_dictionaries({"T": ints, "max_rate": _or_junk(st.floats(1e-3, 10)),
+                                          "allow_zero": _or_junk(st.booleans()), "allow_inf": _or_junk(st.booleans())}),
+                   rate_vectors, _check_strategy, ("T", "max_rate")),
+        FuzzTarget("testing.perception_vectors",
+                   _sources_and(min_relative=lambda T: _or_junk(st.floats(1e-4, 1)),
+                                max_relative=lambda T: _or_junk(st.floats(1, 10))),
+                   perception_vectors, _check_strategy, ("min_relative", "max_relative")),
+        FuzzTarget("testing.scenarios",
+                   st.fixed_dictionaries({"max_T": ints, "plfs": _or_junk(st.sampled_from([("jd",), PLF_NAMES]))}),
+                   scenarios, _check_strategy, ("max_T",)),
+    ]
+
+
+#: Every public entry point the fuzzer covers (built lazily; see :func:`fuzz_targets`).
+FUZZ_TARGETS: list[FuzzTarget] = []
+
+
+def fuzz_targets() -> list[FuzzTarget]:
+    """The fuzzed entry points (the solver's are to be appended here by one entry each)."""
+    if not FUZZ_TARGETS:
+        FUZZ_TARGETS.extend(_targets())
+    return FUZZ_TARGETS
+
+
+def fuzz_outcome(target: FuzzTarget, kwargs: Mapping[str, Any]) -> str:
+    """Classify one call: an RDPError subclass name (typed error: the promise kept),
+    ``"ok"`` (a result that passed ``check`` from well-typed input), ``"accepted_wrong_type"``
+    (a result although some argument was not a real number / not the right type),
+    ``"bad_result"`` (NaN, inf, negative or out of bounds), or ``"untyped:<Class>"`` (any other
+    exception: the promise broken)."""
+    import warnings
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            result = target.call(**kwargs)
+    except RDPError as exc:
+        return type(exc).__name__
+    except Exception as exc:  # noqa: BLE001 - classifying every failure is the point
+        return f"untyped:{type(exc).__name__}"
+    if any(is_wrong_type(kwargs[k]) for k in target.numeric if k in kwargs):
+        return "accepted_wrong_type"
+    try:
+        bad = target.check(kwargs, result)
+    except Exception as exc:  # noqa: BLE001
+        bad = f"check failed: {type(exc).__name__}"
+    return "bad_result" if bad else "ok"

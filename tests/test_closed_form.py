@@ -114,3 +114,100 @@ def test_closed_forms_monotone_in_rates_and_perception(data: st.DataObject) -> N
 def test_operational_rates() -> None:
     np.testing.assert_allclose(rt.operational_rates([0.0, 1.0, 3.0]), [5.0, 7.0, 10.0])
     assert rt.operational_rates(math.inf) == math.inf
+
+
+# --- issue 12 item 4: computed in units of sigma_j, every accepted sigma works -----------------
+SCALE_TOL = 1e-12  # a few float64 roundings on each side of the comparison
+
+
+def _direct_fmd_jd(src: rt.GaussMarkovSource, r: np.ndarray, P: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """THEORY.md section 4 in absolute units (a_j, s_j, sigma_j^2), cancellation-free forms."""
+    T = src.T
+    e, v, q = np.empty(T), np.empty(T), np.empty(T)
+    p = src.variances[0]
+    for j in range(T):
+        if j:
+            p = src.a[j - 1] ** 2 * e[j - 1] + src.innovation_variances[j - 1]
+        e[j] = p * 2.0 ** (-2 * r[j])
+        q[j] = p * -math.expm1(-2 * r[j] * math.log(2))
+        v[j] = q[j] + (src.a[j - 1] ** 2 * v[j - 1] if j else 0.0)
+    gap = np.maximum(e / (src.sigma + np.sqrt(v)) - np.sqrt(P), 0.0)
+    delta = np.empty(T)
+    delta[0] = (e[0] / (src.sigma[0] + math.sqrt(q[0]))) ** 2
+    for j in range(1, T):
+        a2 = src.a[j - 1] ** 2
+        diff = (e[j] - a2 * e[j - 1]) / (math.sqrt(src.innovation_variances[j - 1]) + math.sqrt(q[j]))
+        delta[j] = a2 * delta[j - 1] + diff**2
+    return e, e + gap**2, e + delta
+
+
+@given(data=st.data())
+def test_normalised_computation_equals_direct_formulas(data: st.DataObject) -> None:
+    """Route 1: at moderate sigma the per-frame normalised evaluation equals the direct one."""
+    src = data.draw(gauss_markov_sources(max_T=5))
+    r = data.draw(rate_vectors(src.T, max_rate=6))
+    P = np.asarray(data.draw(st.lists(st.floats(0, 5), min_size=src.T, max_size=src.T)))
+    e, fmd, jd = _direct_fmd_jd(src, r, P)
+    np.testing.assert_allclose(rt.mmse_distortions(src, r), e, rtol=SCALE_TOL)
+    np.testing.assert_allclose(rt.fmd_distortions(src, r, P), fmd, rtol=SCALE_TOL, atol=1e-300)
+    np.testing.assert_allclose(rt.jd_zero_perception_distortions(src, r), jd, rtol=1e-10)
+    for j in range(src.T):
+        assert rt.gaussian_rdp(src.sigma[j], r[j], P[j]) == pytest.approx(
+            float(_direct_fmd_jd(rt.GaussMarkovSource((src.sigma[j],), ()), r[j:j + 1], P[j:j + 1])[1][0]),
+            rel=SCALE_TOL)
+
+
+@given(data=st.data(), log_c=st.lists(st.floats(-149, 149), min_size=5, max_size=5))
+def test_scale_covariance_per_frame_at_extreme_scales(data: st.DataObject, log_c: list[float]) -> None:
+    """Route 2: multiplying frame j by c_j (and P_j by c_j^2) multiplies D_j by c_j^2, frame by
+    frame, for c_j up to 1e+-149 (ratios sigma_{j+1}/sigma_j up to ~1e298)."""
+    src = data.draw(gauss_markov_sources(max_T=5, sigma_range=(0.5, 2.0)))
+    c = 10.0 ** np.asarray(log_c[: src.T])
+    big = rt.GaussMarkovSource(tuple(src.sigma * c), src.rhos)
+    r = data.draw(rate_vectors(src.T, max_rate=10, allow_inf=True))
+    P = np.asarray(data.draw(st.lists(st.floats(0, 5), min_size=src.T, max_size=src.T)))
+    c2 = c * c
+    for got, ref in (
+        (rt.mmse_distortions(big, r), rt.mmse_distortions(src, r) * c2),
+        (rt.fmd_distortions(big, r, P * c2), rt.fmd_distortions(src, r, P) * c2),
+        (rt.jd_zero_perception_distortions(big, r), rt.jd_zero_perception_distortions(src, r) * c2),
+        (rt.gaussian_rdp(big.sigma, r, P * c2), rt.gaussian_rdp(src.sigma, r, P) * c2),
+    ):
+        assert np.all(np.isfinite(got))
+        np.testing.assert_allclose(got, ref, rtol=SCALE_TOL, atol=0)
+    rep_big, rep = rt.greedy_representation(big, r), rt.greedy_representation(src, r)
+    for field in rep._fields:
+        np.testing.assert_allclose(getattr(rep_big, field), getattr(rep, field) * c2, rtol=SCALE_TOL)
+
+
+def test_issue_example_tiny_sigma_is_refused_or_exact() -> None:
+    """The audit's [0, nan, nan]: sigma = 1e-162 is now outside the accepted range (typed error),
+    and the smallest accepted sigma gives sigma^2 times the unit-source result."""
+    with pytest.raises(rt.InvalidParameterError, match=r"sigma must lie in \[1e-150, 1e\+150\]"):
+        rt.GaussMarkovSource.stationary(3, 1e-162, 0.9)
+    unit = rt.jd_zero_perception_distortions(rt.GaussMarkovSource.stationary(3, 1.0, 0.9), 1.0)
+    tiny = rt.jd_zero_perception_distortions(rt.GaussMarkovSource.stationary(3, 1e-150, 0.9), 1.0)
+    np.testing.assert_allclose(tiny, unit * 1e-300, rtol=SCALE_TOL)
+    wild = rt.GaussMarkovSource((1e-150, 1e150, 1e-150), (0.5, -0.5))  # ratios 1e300
+    assert np.all(np.isfinite(rt.fmd_distortions(wild, [1.0, 2.0, 3.0], 0.0)))
+
+
+def test_broadcasting_of_leading_axes() -> None:
+    """Issue 14: the last axis is the frame (T or 1); leading axes broadcast with numpy rules."""
+    src = rt.GaussMarkovSource.stationary(3)
+    P = np.linspace(0, 1, 2500).reshape(50, 50)
+    d = rt.fmd_distortions(src, [0.5, 1.0, 2.0], P[..., None])
+    assert d.shape == (50, 50, 3)
+    np.testing.assert_array_equal(d[7, 9], rt.fmd_distortions(src, [0.5, 1.0, 2.0], P[7, 9]))
+    r = np.random.default_rng(0).uniform(0, 3, size=(4, 1, 3))
+    d2 = rt.fmd_distortions(src, r, np.full((5, 1), 0.2))
+    assert d2.shape == (4, 5, 3)
+    np.testing.assert_array_equal(d2[1, 2], rt.fmd_distortions(src, r[1, 0], 0.2))
+    assert rt.mmse_distortions(src, np.ones((2, 1))).shape == (2, 3)
+    assert rt.jd_zero_perception_distortions(src, np.ones((6, 3))).shape == (6, 3)
+    with pytest.raises(rt.InvalidParameterError, match=r"last axis of length T = 3 or 1.*x\[\.\.\., None\]"):
+        rt.fmd_distortions(src, [0.5, 1.0, 2.0], P)
+    with pytest.raises(rt.InvalidParameterError, match=r"rates and perception must have shapes that broadcast.*\(4, 3\).*\(5, 3\)"):
+        rt.fmd_distortions(src, np.ones((4, 3)), np.ones((5, 3)))
+    with pytest.raises(rt.InvalidParameterError, match=r"sigma and rate and perception.*broadcast"):
+        rt.gaussian_rdp(np.ones(2), np.ones(3), 0.0)

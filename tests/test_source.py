@@ -45,3 +45,35 @@ def test_frozen_and_hashable() -> None:
     assert hash(src) == hash(rt.GaussMarkovSource((1.0, 1.0), (0.9,)))
     with pytest.raises(AttributeError):
         src.sigmas = (2.0, 2.0)  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    "call, name",
+    [
+        (lambda: rt.GaussMarkovSource.stationary(3, [1, 2]), "sigma must be a single real number"),
+        (lambda: rt.GaussMarkovSource.stationary(1, 1.0, float("nan")), "rho"),  # checked even at T = 1
+        (lambda: rt.GaussMarkovSource.stationary(1, 1.0, 1.5), r"rho must lie in the open interval \(-1, 1\)"),
+        (lambda: rt.GaussMarkovSource.stationary(True), r"T must be an integer in \[1, 1000000\]"),
+        (lambda: rt.GaussMarkovSource.stationary(10**400), "T must be an integer"),
+        (lambda: rt.GaussMarkovSource.stationary(np.timedelta64(3, "s")), "T must be an integer"),
+        (lambda: rt.GaussMarkovSource((1.0, True), (0.5,)), "sigmas"),
+        (lambda: rt.GaussMarkovSource((1.0, 1.0), (0.5 + 0j,)), "rhos"),
+        (lambda: rt.GaussMarkovSource((1.0, 1e151), (0.5,)), r"sigmas must lie in \[1e-150, 1e\+150\]"),
+        (lambda: rt.GaussMarkovSource.stationary(2).sample(10**400, 0), "n must be an integer"),
+        (lambda: rt.GaussMarkovSource.stationary(2).sample(10, True), "rng"),
+        (lambda: rt.GaussMarkovSource.stationary(2).sample(10, np.timedelta64(1)), "rng"),
+        (lambda: rt.GaussMarkovSource.stationary(2).scaled(1e200), r"factor must lie in \[1e-150, 1e\+150\]"),
+        (lambda: rt.GaussMarkovSource.stationary(2).scaled([2.0]), "factor must be a single real number"),
+    ],
+)
+def test_constructors_and_methods_reject_bad_arguments(call, name: str) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(rt.InvalidParameterError, match=name):
+        call()
+
+
+def test_extreme_accepted_sources_have_finite_laws() -> None:
+    """Every accepted sigma: ratios up to 1e300 keep a_j, A_{k,i}, covariance and samples finite."""
+    src = rt.GaussMarkovSource((1e-150, 1e150, 1e-150), (0.9, -0.9))
+    for arr in (src.a, src.transfer, src.covariance(), src.sample(100, 0)):
+        assert np.all(np.isfinite(arr))
+    assert src.scaled(1e-150 / 1e-150 * 1.0).sigmas == src.sigmas

@@ -139,3 +139,47 @@ def test_fuzz_solver(sig: float, rho: float, rate: float, perc: float, plf: str)
         return
     for arr in (sol.distortions, sol.perception_values, sol.reconstruction_covariance):
         assert not np.isnan(arr).any()
+
+
+# --- issue 12: wrong types are typed errors, never silently converted -----------------------
+WRONG_TYPES = [
+    None, "1", b"1", ["1"], True, np.True_, [1.0, True], 1 + 0j, np.complex128(1.0),
+    np.datetime64("2020-01-01"), np.timedelta64(3, "s"), [[1.0, 2.0], [3.0]], {"a": 1},
+    object(), 10**400, [1.0, 10**400], np.array(["1.0"]), np.array([1.0], dtype=complex),
+]
+
+
+@pytest.mark.parametrize("bad", WRONG_TYPES, ids=lambda b: type(b).__name__)
+def test_wrong_types_are_typed_errors_naming_the_argument(bad: object) -> None:
+    with pytest.raises(rt.InvalidParameterError, match="rate"):
+        rt.gaussian_rdp(1.0, bad, 0.0)
+    with pytest.raises(rt.InvalidParameterError, match="sigma"):
+        rt.gaussian_rdp(bad, 1.0, 0.0)
+    with pytest.raises(rt.InvalidParameterError, match="perception"):
+        rt.fmd_distortions(SRC, 1.0, bad)
+    with pytest.raises(rt.InvalidParameterError, match="rates"):
+        rt.operational_rates(bad)
+    with pytest.raises(rt.InvalidParameterError, match="source"):
+        rt.mmse_distortions(bad, 1.0)  # type: ignore[arg-type]
+
+
+def test_big_python_ints_and_range_in_messages() -> None:
+    """A Python int beyond float64 is an error everywhere (inf must be written as math.inf);
+    an int that fits is a number."""
+    with pytest.raises(rt.InvalidParameterError, match=r"rate must be representable as float64.*\[0, inf\]"):
+        rt.gaussian_rdp(1.0, 10**400, 0)
+    assert rt.gaussian_rdp(1.0, 10**30, 0) == 0.0
+    assert rt.operational_rates(np.int64(3)) == rt.operational_rates(3.0)
+    with pytest.raises(rt.InvalidParameterError, match=r"rate must be a real number.*in \[0, inf\].*bool"):
+        rt.gaussian_rdp(1.0, True, 0.0)
+
+
+def test_every_source_argument_is_checked() -> None:
+    with pytest.raises(rt.InvalidParameterError, match="source must be a GaussMarkovSource"):
+        rt.mmse_distortions(None, 1.0)  # type: ignore[arg-type]
+    with pytest.raises(rt.InvalidParameterError, match="source"):
+        rt.error_permanence_limit((1.0, 1.0))  # type: ignore[arg-type]
+    with pytest.raises(rt.InvalidParameterError, match="source must have T >= 2"):
+        rt.error_permanence_limit(rt.GaussMarkovSource.stationary(1))
+    with pytest.raises(rt.InvalidParameterError, match=r"frame must be an integer in \[2, 3\]"):
+        rt.error_permanence_limit(SRC, True)

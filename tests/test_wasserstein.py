@@ -31,3 +31,39 @@ def test_zero_for_equal_laws_and_rejects_bad_shapes() -> None:
     assert gaussian_w2_squared(k, k) == pytest.approx(0.0, abs=1e-12)
     with pytest.raises(InvalidParameterError):
         gaussian_w2_squared(k, np.eye(3))
+
+
+@pytest.mark.parametrize(
+    "k1, k2, match",
+    [
+        (np.ones((2, 2, 2)), np.ones((2, 2, 2)), r"k1 must be a scalar variance or a square \(d, d\) matrix.*\(2, 2, 2\)"),
+        (-1.0, 1.0, "k1 must be a positive semidefinite variance"),
+        (1.0, -0.5, "k2 must be a positive semidefinite"),
+        ([[1.0, 2.0], [0.0, 1.0]], np.eye(2), "k1 must be symmetric"),
+        (np.eye(2), [[1.0, 2.0], [2.0, 1.0]], "k2 must be a positive semidefinite matrix"),
+        (np.eye(2), np.eye(2) + 0j, "k2 must be a real number"),
+        ("1", 1.0, "k1"),
+        (None, 1.0, "k1"),
+        (True, 1.0, "k1"),
+        (np.eye(2), [[np.inf, 0.0], [0.0, 1.0]], "k2 must have finite entries"),
+    ],
+)
+def test_rejects_non_covariances(k1: object, k2: object, match: str) -> None:
+    with pytest.raises(InvalidParameterError, match=match):
+        gaussian_w2_squared(k1, k2)
+
+
+@given(log_c=st.floats(-290, 290), seed=st.integers(0, 2**31), d=st.integers(1, 4))
+def test_scale_covariance(log_c: float, seed: int, d: int) -> None:
+    """W2^2(c K1, c K2) = c W2^2(K1, K2) at any scale (computed on K / max|K|)."""
+    rng = np.random.default_rng(seed)
+    m1, m2 = rng.normal(size=(d, d)), rng.normal(size=(d, d))
+    k1, k2 = m1 @ m1.T, m2 @ m2.T
+    c = 10.0**log_c
+    assert gaussian_w2_squared(c * k1, c * k2) == pytest.approx(c * gaussian_w2_squared(k1, k2), rel=1e-9)
+
+
+def test_round_off_asymmetry_and_negative_eigenvalues_are_tolerated() -> None:
+    k = np.array([[1.0, 0.5], [0.5 + 1e-12, 0.25]])  # singular, tiny asymmetry
+    assert gaussian_w2_squared(k, k) == pytest.approx(0.0, abs=1e-9)
+    assert gaussian_w2_squared(-1e-12, 1.0) == pytest.approx(1.0)
