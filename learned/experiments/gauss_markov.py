@@ -136,7 +136,7 @@ def _evaluate(
                 "rate_bits": rates[j],
                 "distortion": D[j],
                 "distortion_se": D_se[j],
-                **{f"perception_{p}": P[p][j] for p in ("fmd", "jd", "sa")},
+                **{f"perception_{p}": P[p][j] for p in PLF_NAMES},
                 "perception": P["fmd" if plf == "mse" else plf][j],
                 "critic_w1": w1[j],
                 "bound_fmd": b["fmd"][j],
