@@ -13,6 +13,7 @@ import enum
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 import cvxpy as cp
 import numpy as np
@@ -190,15 +191,17 @@ def solve_weighted(
     return solve_pattern(inst, pattern, attempts)
 
 
-def _distinct_programs(attempts: Sequence[Attempt]) -> list[Attempt]:
-    """Without a coupling "fast" and "robust" are the same program: run each setting once."""
+@lru_cache(maxsize=32)
+def _distinct_programs(attempts: tuple[Attempt, ...]) -> tuple[Attempt, ...]:
+    """Without a coupling "fast" and "robust" are the same program: run each setting once
+    (cached: the attempt lists are a few constant tuples)."""
     unique: list[Attempt] = []
     for attempt in attempts:
         if attempt.form is Form.FAST:
             attempt = replace(attempt, form=Form.ROBUST)
         if attempt not in unique:
             unique.append(attempt)
-    return unique
+    return tuple(unique)
 
 
 def solve_pattern(
@@ -225,7 +228,7 @@ def solve_pattern(
         eliminate=False,
     )
     if not any(c == "p" and not plf.is_scalar(j) for j, c in enumerate(pattern)):
-        attempts = _distinct_programs(attempts)
+        attempts = _distinct_programs(tuple(attempts))
     wn = inst.weights * source.variances  # D_k = sigma_k^2 D'_k
     scales = {Form.FAST: float(wn.max()), Form.ROBUST: float(wn.max())}
     # a lower bound of the objective: the MSE-only distortions e_k <= D_k
