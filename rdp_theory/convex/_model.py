@@ -6,6 +6,10 @@ by :func:`compiled`. Every number of an instance enters as a ``cp.Parameter`` va
 :func:`parameter_values` (the normalisation). A cached model holds no per-call state: values go
 in as arguments and come out as return values of :func:`rdp_theory.convex._backend.run`, so
 concurrent solves can share it.
+
+``Model.__init__`` (about 110 lines, moved unchanged) writes the whole program in one place, in
+the order of the maths above it in ``convex/__init__``: splitting the constraint list would
+scatter one program over several functions.
 """
 
 from __future__ import annotations
