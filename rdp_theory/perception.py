@@ -13,7 +13,7 @@ SA     :math:`(\hat X_1, \dots, \hat X_{j-1}, X_j)`                 :math:`(\hat
 Each implementation provides the pair :math:`(K_1, K_2 - K_1)` twice: as cvxpy expressions that
 are affine in the solver's variables (for the convex program of :mod:`rdp_theory.convex`), and as
 numbers from a joint covariance (for certificates and Monte Carlo). The solver turns a pair into
-a constraint in one generic way (:func:`rdp_theory.convex` ``_perception_constraints``):
+a constraint in one generic way (``Model.__init__`` in :mod:`rdp_theory.convex._model`):
 
 * :math:`P_j = 0`: linear equalities :math:`K_2 - K_1 = 0` (exact, no degenerate cone);
 * :math:`0 < P_j < \infty`, scalar pair: :math:`(\sigma - \sqrt P)_+^2 \le K_2 \le (\sigma + \sqrt P)^2`;
@@ -28,6 +28,7 @@ a constraint in one generic way (:func:`rdp_theory.convex` ``_perception_constra
 from __future__ import annotations
 
 import abc
+import functools
 from typing import Any, ClassVar
 
 import cvxpy as cp
@@ -35,7 +36,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ._validation import check_choice
-from .wasserstein import gaussian_w2_squared
+from .wasserstein import _w2_unchecked
 
 __all__ = [
     "PerceptionLoss",
@@ -91,11 +92,8 @@ class PerceptionLoss(abc.ABC):
         return self._pair_from_joint(_joint(sigma_x, sigma_xhat, cross), j)
 
     def _pair_from_joint(self, joint: FloatArray, j: int) -> tuple[FloatArray, FloatArray]:
-        offset = {"x": 0, "xhat": joint.shape[0] // 2}
-        ref, rec = self.compared_laws(j)
-        i1 = [offset[kind] + k for kind, k in ref]
-        i2 = [offset[kind] + k for kind, k in rec]
-        return joint[np.ix_(i1, i1)], joint[np.ix_(i2, i2)]
+        i1, i2 = _law_indices(self, joint.shape[0] // 2, j)
+        return joint[i1][:, i1], joint[i2][:, i2]
 
     def is_scalar(self, j: int) -> bool:
         """Whether frame ``j``'s comparison is between two scalar laws."""
@@ -123,14 +121,30 @@ class PerceptionLoss(abc.ABC):
         r"""Perception value :math:`\phi_j` (W2^2) of every frame, shape (T,)."""
         joint = _joint(sigma_x, sigma_xhat, cross)
         return np.array(
-            [gaussian_w2_squared(*self._pair_from_joint(joint, j)) for j in range(joint.shape[0] // 2)]
+            [_w2_unchecked(*self._pair_from_joint(joint, j)) for j in range(joint.shape[0] // 2)]
         )
 
 
 def _joint(sigma_x: FloatArray, sigma_xhat: FloatArray, cross: FloatArray) -> FloatArray:
     r"""Covariance (2T, 2T) of :math:`(X_1..X_T, \hat X_1..\hat X_T)`."""
-    sx, sh, cr = (np.asarray(a, dtype=np.float64) for a in (sigma_x, sigma_xhat, cross))
-    return np.block([[sx, cr.T], [cr, sh]])
+    T = np.shape(sigma_x)[0]
+    joint = np.empty((2 * T, 2 * T))
+    joint[:T, :T] = sigma_x
+    joint[:T, T:] = np.transpose(cross)
+    joint[T:, :T] = cross
+    joint[T:, T:] = sigma_xhat
+    return joint
+
+
+@functools.lru_cache(maxsize=1024)
+def _law_indices(plf: PerceptionLoss, T: int, j: int) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+    """Rows of the joint covariance (:func:`_joint`) of the two laws ``plf`` compares at ``j``."""
+    offset = {"x": 0, "xhat": T}
+    ref, rec = plf.compared_laws(j)
+    return (
+        np.array([offset[kind] + k for kind, k in ref], dtype=np.intp),
+        np.array([offset[kind] + k for kind, k in rec], dtype=np.intp),
+    )
 
 
 class FramewisePLF(PerceptionLoss):

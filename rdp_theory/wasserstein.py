@@ -53,23 +53,28 @@ def _covariance(k: ArrayLike, name: str) -> FloatArray:
     return mat
 
 
-def _symmetric_psd(mat: FloatArray, name: str, scale: float) -> FloatArray:
-    """Symmetrise ``mat`` / ``scale`` and check it is PSD up to :data:`PSD_RTOL`."""
-    m = mat / scale
-    if np.abs(m - m.T).max() > PSD_RTOL:
+def _check_symmetric(mat: FloatArray, name: str, scale: float) -> None:
+    """``mat`` (already divided by ``scale``) must be symmetric up to :data:`PSD_RTOL`."""
+    asym = float(np.abs(mat - mat.T).max())
+    if asym > PSD_RTOL:
         raise InvalidParameterError(
             f"{name} must be symmetric (|K - K^T| <= {PSD_RTOL:g} * max|K|), "
-            f"got an asymmetry of {np.abs(m - m.T).max() * scale:.3g}"
+            f"got an asymmetry of {asym * scale:.3g}"
         )
-    m = 0.5 * (m + m.T)
-    w, v = np.linalg.eigh(m)
-    if w[0] < -PSD_RTOL:
-        what = "variance" if m.shape == (1, 1) else "matrix"
+
+
+def _check_psd(smallest: float, name: str, scale: float, scalar: bool) -> None:
+    """The smallest eigenvalue of the scaled matrix must be ``>= -PSD_RTOL``."""
+    if smallest < -PSD_RTOL:
+        what = "variance" if scalar else "matrix"
         raise InvalidParameterError(
             f"{name} must be a positive semidefinite {what} (eigenvalues >= -{PSD_RTOL:g} * max|K| "
-            f"allowed for round-off), got smallest eigenvalue {w[0] * scale:.6g}"
+            f"allowed for round-off), got smallest eigenvalue {smallest * scale:.6g}"
         )
-    return m
+
+
+def _sqrt_from_eigh(w: FloatArray, v: FloatArray) -> FloatArray:
+    return (v * np.sqrt(np.clip(w, 0.0, None))) @ v.T
 
 
 def psd_sqrt(k: ArrayLike) -> FloatArray:
@@ -79,8 +84,40 @@ def psd_sqrt(k: ArrayLike) -> FloatArray:
     """
     mat = _covariance(k, "k")
     mat = 0.5 * (mat + mat.T)
-    w, v = np.linalg.eigh(mat)
-    return (v * np.sqrt(np.clip(w, 0.0, None))) @ v.T
+    return _sqrt_from_eigh(*np.linalg.eigh(mat))
+
+
+def _w2_scaled(a: FloatArray, b: FloatArray, check: bool = True) -> tuple[float, float, float]:
+    """Bures-Wasserstein core on symmetrised matrices of largest absolute entry <= 1.
+
+    Returns ``(W2^2, smallest eigenvalue of a, smallest eigenvalue of b)``; negative eigenvalues
+    are clipped to 0 in the distance. Symmetric eigen-problems: ``eigh(a)`` for
+    :math:`K_1^{1/2}`, ``eigvalsh`` of :math:`K_1^{1/2} K_2 K_1^{1/2}`, whose square-rooted
+    eigenvalues sum to the trace term, and (only when ``check``) ``eigvalsh(b)``; without it the
+    third value is ``nan``.
+    """
+    if a.shape == (1, 1):
+        x, y = float(a[0, 0]), float(b[0, 0])
+        d = np.sqrt(max(x, 0.0)) - np.sqrt(max(y, 0.0))
+        return float(d * d), x, y
+    wa, va = np.linalg.eigh(a)
+    min_b = float(np.linalg.eigvalsh(b)[0]) if check else float("nan")
+    ra = _sqrt_from_eigh(wa, va)
+    mid = ra @ b @ ra
+    lam = np.linalg.eigvalsh(0.5 * (mid + mid.T))
+    val = np.trace(a) + np.trace(b) - 2.0 * np.sqrt(np.clip(lam, 0.0, None)).sum()
+    return float(max(val, 0.0)), float(wa[0]), min_b
+
+
+def _w2_unchecked(k1: FloatArray, k2: FloatArray) -> float:
+    """W2^2 of two same-shape covariances computed by this package (a solver's or a fit's):
+    symmetrised, scaled, negative round-off clipped, without argument checks. The certificate
+    uses it; it reports the solver's PSD residuals separately."""
+    scale = float(max(np.abs(k1).max(), np.abs(k2).max()))
+    if scale == 0.0 or not np.isfinite(scale):
+        return 0.0 if scale == 0.0 else float("nan")
+    a, b = k1 / scale, k2 / scale
+    return _w2_scaled(0.5 * (a + a.T), 0.5 * (b + b.T), check=False)[0] * scale
 
 
 def gaussian_w2_squared(k1: ArrayLike, k2: ArrayLike) -> float:
@@ -111,12 +148,10 @@ def gaussian_w2_squared(k1: ArrayLike, k2: ArrayLike) -> float:
     scale = float(max(np.abs(a).max(), np.abs(b).max()))
     if scale == 0.0:
         return 0.0
-    a = _symmetric_psd(a, "k1", scale)
-    b = _symmetric_psd(b, "k2", scale)
-    if a.shape == (1, 1):
-        d = np.sqrt(max(a[0, 0], 0.0)) - np.sqrt(max(b[0, 0], 0.0))
-        return float(d * d) * scale
-    ra = psd_sqrt(a)
-    cross = psd_sqrt(ra @ b @ ra)
-    val = np.trace(a) + np.trace(b) - 2.0 * np.trace(cross)
-    return float(max(val, 0.0)) * scale
+    a, b = a / scale, b / scale
+    _check_symmetric(a, "k1", scale)
+    _check_symmetric(b, "k2", scale)
+    val, min_a, min_b = _w2_scaled(0.5 * (a + a.T), 0.5 * (b + b.T))
+    _check_psd(min_a, "k1", scale, a.shape == (1, 1))
+    _check_psd(min_b, "k2", scale, b.shape == (1, 1))
+    return val * scale
