@@ -15,6 +15,7 @@ from .closed_form import (
     jd_zero_perception_distortions,
     mmse_distortions,
     operational_rates,
+    sa_zero_perception_distortions,
 )
 from .convex import Certificate, DecoderMatrices, RDPSolution, pareto_sweep, solve_rdp
 from .exceptions import (
@@ -67,4 +68,5 @@ __all__ = [
     "jd_zero_perception_distortions",
     "mmse_distortions",
     "operational_rates",
+    "sa_zero_perception_distortions",
 ]

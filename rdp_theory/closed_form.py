@@ -66,6 +66,7 @@ __all__ = [
     "mmse_distortions",
     "fmd_distortions",
     "jd_zero_perception_distortions",
+    "sa_zero_perception_distortions",
     "error_permanence_limit",
     "operational_rates",
 ]
@@ -343,6 +344,44 @@ def jd_zero_perception_distortions(source: GaussMarkovSource, rates: ArrayLike) 
     delta += e
     delta *= source.variances
     return delta
+
+
+def sa_zero_perception_distortions(source: GaussMarkovSource, rates: ArrayLike) -> FloatArray:
+    r"""0-PLF-SA distortions at the lexicographic optimum (min :math:`D_1`, then :math:`D_2`, ...).
+
+    .. math::
+
+        D_j = 2 p_j \bigl(1 - \sqrt{1 - 2^{-2R_j}}\bigr)
+            = 2 p_j - 2\sqrt{p_j q_j}
+            = \frac{2 e_j}{1 + \sqrt{1 - 2^{-2R_j}}},
+
+    the one-frame perfect-realism formula with :math:`\sigma_j^2` replaced by the prior variance
+    :math:`p_j = \operatorname{Var}(X_j \mid U_{<j})` of :func:`greedy_representation`. The
+    optimal decoder is :math:`\hat X_j = a_{j-1} Y_{j-1} + \sqrt{p_j}\,U_j` with
+    :math:`Y_j = E[X_j \mid U_{\le j}]`: the prediction of :math:`X_j` from the past
+    representations plus the fresh innovation inflated to the conditional standard deviation
+    (docs/theory.md, "0-PLF-SA"). Consequences: :math:`e_j \le D_j \le 2 e_j`, no error
+    permanence (:math:`D_j = 0` at :math:`R_j = \infty`), and every :math:`D_j` is
+    non-increasing in every rate, unlike lexicographic 0-PLF-JD. Evaluated as the last form in
+    units of :math:`\sigma_j^2` (no cancellation).
+
+    Parameters
+    ----------
+    source : GaussMarkovSource
+    rates : array_like, scalar or shape (..., T) or (..., 1)
+        Bits per sample per frame, each in ``[0, inf]``.
+
+    Returns
+    -------
+    ndarray, shape (..., T)
+        Distortions (MSE, variance units).
+    """
+    source = check_source(source)
+    e, q, _, _ = _normalised_greedy(source, rates)
+    T = source.T
+    r = _sequence_arg(rates, "rates", T, check_rates)
+    r = np.broadcast_to(r, e.shape)
+    return 2.0 * e / (1.0 + np.sqrt(-np.expm1(-_LN4 * r))) * source.variances
 
 
 def error_permanence_limit(source: GaussMarkovSource, frame: int = 2) -> float:

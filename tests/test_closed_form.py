@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import rdp_theory as rt
@@ -211,3 +211,62 @@ def test_broadcasting_of_leading_axes() -> None:
         rt.fmd_distortions(src, np.ones((4, 3)), np.ones((5, 3)))
     with pytest.raises(rt.InvalidParameterError, match=r"sigma and rate and perception.*broadcast"):
         rt.gaussian_rdp(np.ones(2), np.ones(3), 0.0)
+
+
+# ----------------------------------------------------------------------------- 0-PLF-SA
+def _sa_decoder_distortions(src: rt.GaussMarkovSource, rates: np.ndarray) -> np.ndarray:
+    """Second route: build the optimal 0-PLF-SA decoder X^_j = a_{j-1} Y_{j-1} + sqrt(p_j) U_j
+    as explicit coefficients on the unit innovations U and compute E(X_j - X^_j)^2 from the
+    source model (no closed-form algebra shared with the library)."""
+    rep = rt.greedy_representation(src, rates)
+    T = src.T
+    a = src.a
+    # X_k = sum_i A_{k,i} sqrt(q_i) U_i + (independent remainder with variance e_k)
+    A = np.array([[np.prod(a[i:k]) if i <= k else 0.0 for i in range(T)] for k in range(T)])
+    y = A * np.sqrt(rep.q)[None, :]  # Y_k = sum_i y[k, i] U_i
+    d = np.empty(T)
+    for j in range(T):
+        g = np.zeros(T)  # X^_j = sum_i g_i U_i
+        if j:
+            g[:j] = a[j - 1] * y[j - 1, :j]
+        g[j] = np.sqrt(rep.p[j])
+        # E(X_j - X^_j)^2 = e_j + ||y[j] - g||^2 (U orthonormal, remainder independent of U)
+        d[j] = rep.e[j] + np.sum((y[j] - g) ** 2)
+    return d
+
+
+@settings(max_examples=60, deadline=None)
+@given(src=gauss_markov_sources(max_T=5), data=st.data())
+def test_sa_zero_closed_form_matches_its_decoder(src: rt.GaussMarkovSource, data: st.DataObject) -> None:
+    """0-PLF-SA lexicographic: D_j = 2 e_j / (1 + sqrt(1 - 2^{-2R_j})) equals the distortion of the
+    decoder that attains it, and lies in [e_j, 2 e_j] (it is the one-frame formula at p_j)."""
+    rates = np.asarray(data.draw(rate_vectors(src.T, max_rate=6.0)))
+    d = rt.sa_zero_perception_distortions(src, rates)
+    e = rt.mmse_distortions(src, rates)
+    ref = _sa_decoder_distortions(src, rates)
+    assert np.all(np.abs(d - ref) <= 1e-9 * ref + 1e-12 * src.variances), (d, ref)
+    assert np.all(d >= e * (1 - 1e-12)) and np.all(d <= 2 * e * (1 + 1e-12))
+    p = rt.greedy_representation(src, rates).p
+    np.testing.assert_allclose(d, [rt.gaussian_rdp(np.sqrt(pj), r, 0.0) for pj, r in zip(p, rates)],
+                               rtol=1e-9, atol=1e-300)
+
+
+def test_sa_zero_closed_form_matches_the_solver() -> None:
+    """Third route: the SDP's lexicographic chain (1e-5, the tolerance of every closed-form/SDP check)."""
+    rng = np.random.default_rng(7)
+    for _ in range(6):
+        T = int(rng.integers(1, 5))
+        src = rt.GaussMarkovSource(tuple(rng.uniform(0.5, 2.0, T)), tuple(rng.uniform(-0.9, 0.9, T - 1)))
+        rates = rng.uniform(0.2, 3.0, T)
+        sol = rt.solve_rdp(src, rates, 0.0, plf="sa")
+        np.testing.assert_allclose(sol.distortions, rt.sa_zero_perception_distortions(src, rates), rtol=1e-5)
+
+
+def test_sa_zero_limits_and_broadcasting() -> None:
+    src = rt.GaussMarkovSource.stationary(3, 2.0, 0.9)
+    d = rt.sa_zero_perception_distortions(src, [0.0, math.inf, 1.0])
+    p3 = 0.81 * 0.0 + 4.0 * (1 - 0.81)  # frame 3's prior variance after a lossless frame 2
+    np.testing.assert_allclose(d, [8.0, 0.0, 2 * p3 * (1 - math.sqrt(0.75))], rtol=1e-12)
+    assert rt.sa_zero_perception_distortions(src, np.ones((4, 1))).shape == (4, 3)
+    with pytest.raises(rt.InvalidParameterError, match="rates"):
+        rt.sa_zero_perception_distortions(src, [1.0, -1.0, 1.0])
