@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 import threading
 import warnings
 from collections.abc import Iterator, Mapping
@@ -116,7 +117,7 @@ class Values:
 # redirects, the last out restores), or a later one would save /dev/null as "the" stderr.
 _STDERR_LOCK = threading.Lock()
 _stderr_users = 0
-_stderr_saved = -1
+_stderr_saved: tuple[int, ...] = ()
 # warnings.catch_warnings saves and restores the process-wide filter list: two interleaved
 # blocks could leave one's filter installed for good, so they never overlap.
 _WARNINGS_LOCK = threading.Lock()
@@ -124,33 +125,44 @@ _WARNINGS_LOCK = threading.Lock()
 
 @contextlib.contextmanager
 def _native_stderr_silenced() -> Iterator[None]:
-    """Silence file descriptor 2 while native code runs.
+    """Silence file descriptors 1 and 2 while native code runs.
 
     A Rust panic inside Clarabel prints its message (and, with RUST_BACKTRACE set, a backtrace)
     straight to fd 2 before Python sees the PanicException, which we catch and answer with the
-    next fallback; the message is kept in the exception, so nothing is lost.
+    next fallback; the message is kept in the exception, so nothing is lost. SCS's C code prints
+    "ERROR: could not determine problem status." to fd 1; its status reaches us through cvxpy.
+    Python's own buffered streams are flushed first, so nothing of the caller's is swallowed.
+    Counted across threads: the descriptors are restored when the last solve leaves.
     """
     global _stderr_users, _stderr_saved
     with _STDERR_LOCK:
         if _stderr_users == 0:
+            saved: list[int] = []
+            for stream in (sys.stdout, sys.stderr):
+                with contextlib.suppress(Exception):
+                    stream.flush()
             try:
-                saved = os.dup(2)
-            except OSError:  # pragma: no cover - no usable fd 2
-                saved = -1
-            if saved >= 0:
                 with open(os.devnull, "w") as null:
-                    os.dup2(null.fileno(), 2)
-            _stderr_saved = saved
+                    for fd in (1, 2):
+                        saved.append(os.dup(fd))
+                        os.dup2(null.fileno(), fd)
+            except OSError:  # pragma: no cover - no usable fd 1/2
+                for fd, old in zip((1, 2), saved):
+                    os.dup2(old, fd)
+                    os.close(old)
+                saved = []
+            _stderr_saved = tuple(saved)
         _stderr_users += 1
     try:
         yield
     finally:
         with _STDERR_LOCK:
             _stderr_users -= 1
-            if _stderr_users == 0 and _stderr_saved >= 0:
-                os.dup2(_stderr_saved, 2)
-                os.close(_stderr_saved)
-                _stderr_saved = -1
+            if _stderr_users == 0 and _stderr_saved:
+                for fd, old in zip((1, 2), _stderr_saved):
+                    os.dup2(old, fd)
+                    os.close(old)
+                _stderr_saved = ()
 
 
 def _assign(param: cp.Parameter, value: FloatArray) -> None:

@@ -20,6 +20,7 @@ from ..exceptions import InfeasibleError, InvalidParameterError, SolverError, So
 from ..perception import get_plf
 from ..source import GaussMarkovSource
 from ._certify import Report, assemble
+from ._exact import check_exact
 from ._instance import Instance
 from ._lexicographic import solve_lexicographic
 from ._weighted import Infeasible, solve_weighted
@@ -65,10 +66,12 @@ def solve_rdp(
     ----------
     source : GaussMarkovSource
     rates : array_like, shape (T,) or scalar
-        Rate budget per frame in bits per sample, each in ``[0, inf]``.
+        Rate budget per frame in bits per sample, each in ``[0, inf]``; rates above
+        ``RATE_LOSSLESS`` (64 bits) are solved as ``inf``.
     perception : array_like, shape (T,) or scalar
         Perception level (W2^2) per frame, each in ``[0, inf]``; 0 is perfect realism,
-        ``inf`` removes the constraint.
+        ``inf`` removes the constraint. A finite level must be at most ``LEVEL_MAX`` (1e6) times
+        the total variance of frames 1..k.
     plf : {"jd", "fmd", "sa"}
         Perception loss function (see :mod:`rdp_theory.perception`).
     objective : "lexicographic" or array_like of shape (T,)
@@ -77,7 +80,8 @@ def solve_rdp(
     representation : {"optimal", "mse"}
         ``"mse"`` fixes the representation at the greedy MSE-optimal one (universality).
     targets : array_like of shape (T,), optional
-        Distortion caps :math:`D_k \le t_k` (``inf`` = none), e.g. "min D_T s.t. D_k <= targets".
+        Distortion caps :math:`D_k \le t_k` (``inf`` = none), e.g. "min D_T s.t. D_k <= targets";
+        a finite cap must be at most ``LEVEL_MAX`` times :math:`\sigma_k^2`.
         Not combinable with ``objective="lexicographic"``.
 
     Returns
@@ -117,6 +121,22 @@ def _solve(
     targets: ArrayLike | None,
 ) -> tuple[RDPSolution, tuple[str, ...]]:
     """:func:`solve_rdp`, returning its warnings instead of emitting them."""
+    inst, solution, notes = _solve_unchecked(
+        source, rates, perception, plf, objective, representation, targets
+    )
+    return check_exact(inst, solution, notes)
+
+
+def _solve_unchecked(
+    source: GaussMarkovSource,
+    rates: ArrayLike,
+    perception: ArrayLike,
+    plf: str,
+    objective: Objective,
+    representation: str,
+    targets: ArrayLike | None,
+) -> tuple[Instance, RDPSolution, tuple[str, ...]]:
+    """The solve itself, before the checks of :mod:`._exact`."""
     source, r, p = _validate(source, rates, perception)
     plf_obj = get_plf(plf)
     representation = check_choice(representation, "representation", ("optimal", "mse"))
@@ -124,6 +144,7 @@ def _solve(
     caps = np.full(T, np.inf)
     if targets is not None:
         caps = check_perception(targets, "targets", length=T).astype(np.float64)
+        _check_level_max(caps, source.variances, "targets", "the frame's variance")
     inst = Instance(source, r, p, plf_obj, representation, weights=np.zeros(T), caps=caps)
     if isinstance(objective, str):
         check_choice(objective, "objective", ("lexicographic",))
@@ -132,7 +153,7 @@ def _solve(
                 "targets cannot be combined with objective='lexicographic'; pass weights"
             )
         try:
-            return solve_lexicographic(inst)
+            return (inst, *solve_lexicographic(inst))
         except SolverError:
             if representation != "optimal":
                 raise
@@ -144,7 +165,7 @@ def _solve(
                 "lexicographic chain solved with the greedy (MSE) representation, which is "
                 "optimal for every objective (docs/theory.md, section 6e)",
             )
-            return replace(sol, representation="optimal"), notes
+            return inst, replace(sol, representation="optimal"), notes
     weights = check_weights(objective, "objective", length=T)
     try:
         scheme = solve_weighted(inst.objective(weights / weights.max(), caps), generate=True)
@@ -153,7 +174,20 @@ def _solve(
             raise InfeasibleError(_diagnose_targets(inst)) from exc
         raise SolverError(f"solver reported infeasibility of an always-feasible problem ({exc})") from exc
     report = Report(scheme.certificate.attempts, float(weights @ scheme.primal.D))
-    return assemble(inst, tuple(float(x) for x in weights), scheme, report)
+    return (inst, *assemble(inst, tuple(float(x) for x in weights), scheme, report))
+
+
+#: Rates above this many bits per sample are solved as ``inf`` (lossless): the MMSE error there
+#: is below :math:`2^{-128}\sigma_k^2`, so every distortion moves by less than 1e-38 of the
+#: variances, far inside the certified accuracy, while the solver cannot represent such
+#: :math:`2^{-2R}` factors next to O(1) ones.
+RATE_LOSSLESS = 64.0
+#: Finite perception levels and distortion targets are accepted up to this multiple of the
+#: variance they are compared with (frames 1..k for a perception level, frame k for a target);
+#: ``inf`` is the way to say "unconstrained". Measured: levels of 1e6 relative give the
+#: unconstrained optimum exactly, while 1e9 and beyond leave the solver inaccurate and 1e300
+#: crashes it.
+LEVEL_MAX = 1e6
 
 
 def _validate(
@@ -164,9 +198,23 @@ def _validate(
             f"source must be a GaussMarkovSource, got {type(source).__name__}"
         )
     T = source.T
-    r = check_rates(rates, "rates", length=T)
-    p = check_perception(perception, "perception", length=T)
-    return source, r.astype(np.float64, copy=True), p.astype(np.float64, copy=True)
+    r = check_rates(rates, "rates", length=T).astype(np.float64, copy=True)
+    r[r > RATE_LOSSLESS] = np.inf
+    p = check_perception(perception, "perception", length=T).astype(np.float64, copy=True)
+    _check_level_max(p, np.cumsum(source.variances), "perception", "the total variance of frames 1..k")
+    return source, r, p
+
+
+def _check_level_max(values: FloatArray, scale: FloatArray, name: str, what: str) -> None:
+    """Finite ``values`` must be at most ``LEVEL_MAX * scale`` (frame by frame)."""
+    bad = np.isfinite(values) & (values > LEVEL_MAX * scale)
+    if bad.any():
+        k = int(np.flatnonzero(bad)[0])
+        raise InvalidParameterError(
+            f"{name}[{k}] = {values[k]:.6g} is finite but above {LEVEL_MAX:g} times {what} "
+            f"({LEVEL_MAX * scale[k]:.6g}); use inf for an unconstrained frame (allowed range "
+            f"[0, {LEVEL_MAX * scale[k]:.6g}] or inf)"
+        )
 
 
 def _diagnose_targets(inst: Instance) -> str:
