@@ -15,10 +15,28 @@ Two facts hold for every result, whatever the solver did:
   ``EXACT_ATOL`` times its variance) away, or a weighted sum that far away, flags the result.
 
 Both checks read the result only; they never change which scheme is returned.
+
+**The exact route.** In the same cases, :func:`exact_solution` builds the optimal scheme itself:
+the greedy representation (optimal for every objective, docs/theory.md section 6) and the
+closed-form decoder :math:`\hat X = G U` on the unit innovations (no noise beyond the
+innovations of zero-rate frames):
+
+* MSE only: :math:`G = A\,\mathrm{diag}(\sqrt q)`, i.e. :math:`\hat X_k = Y_k`, the MMSE estimate;
+* PLF-FMD: :math:`\hat X_k = (\hat s_k / \sqrt{v_k})\,Y_k` with
+  :math:`\hat s_k = \max(\sqrt{v_k}, \sigma_k - \sqrt{P_k})` (a frame that knows nothing,
+  :math:`v_k = 0`, outputs :math:`\hat s_k U_k`, its independent innovation);
+* 0-PLF-JD: :math:`\hat X_1 = \sigma_1 U_1`, :math:`\hat X_j = a_{j-1}\hat X_{j-1} + \sqrt{s_{j-1}}\,U_j`;
+* 0-PLF-SA: :math:`\hat X_j = a_{j-1} Y_{j-1} + \sqrt{p_j}\,U_j`.
+
+The scheme goes through the same certificate as a solver's (distortions, Schur LMI, rates,
+Bures-Wasserstein perception values recomputed in THEORY's variables), and its distortions are
+then checked against the closed-form recursions by :func:`check_exact`: two independent routes
+to the same numbers. ``solve_rdp(..., method="sdp")`` skips the route and solves the program.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 
 import cvxpy as cp
@@ -27,14 +45,18 @@ from numpy.typing import NDArray
 
 from ..closed_form import (
     fmd_distortions,
+    greedy_representation,
     jd_zero_perception_distortions,
     mmse_distortions,
     sa_zero_perception_distortions,
 )
+from ..exceptions import SolverError
+from ._backend import Raw
+from ._certify import Primal, Report, assemble, certify
 from ._instance import Instance
 from .result import ACCURACY, RDPSolution
 
-__all__ = ["EXACT_RTOL", "EXACT_ATOL", "exact_distortions", "check_exact"]
+__all__ = ["EXACT_RTOL", "EXACT_ATOL", "exact_distortions", "exact_solution", "check_exact"]
 
 FloatArray = NDArray[np.float64]
 
@@ -57,6 +79,72 @@ def exact_distortions(inst: Instance, lexicographic: bool) -> FloatArray | None:
         if inst.plf.name == "sa":
             return np.asarray(sa_zero_perception_distortions(src, r), dtype=np.float64)
     return None
+
+
+def _decoder(
+    inst: Instance, lexicographic: bool, prior: FloatArray, gy: FloatArray
+) -> FloatArray | None:
+    """Gains ``G`` (T, T) of the closed-form optimal decoder on the unit innovations, or None.
+
+    ``prior``: the greedy :math:`p`; ``gy``: the MMSE estimates' gains,
+    :math:`Y_k = \sum_i` ``gy[k, i]`` :math:`U_i`.
+    """
+    src, p_levels = inst.source, inst.perception
+    T = src.T
+    eye = np.eye(T)
+    if np.all(np.isinf(p_levels)):
+        return gy
+    if inst.plf.name == "fmd":
+        v = np.einsum("ki,ki->k", gy, gy)
+        root = np.sqrt(v)
+        shat = np.maximum(root, src.sigma - np.sqrt(p_levels))  # sqrt(inf) = inf: shat = root
+        G = np.empty((T, T))
+        for k in range(T):
+            G[k] = gy[k] * (shat[k] / root[k]) if root[k] > 0 else shat[k] * eye[k]
+        return G
+    if not (lexicographic and np.all(p_levels == 0.0)):
+        return None
+    a, s = src.a, src.innovation_variances
+    G = np.zeros((T, T))
+    G[0, 0] = src.sigma[0]
+    for j in range(1, T):
+        past = G[j - 1] if inst.plf.name == "jd" else gy[j - 1]
+        G[j] = a[j - 1] * past
+        G[j, j] += math.sqrt(s[j - 1]) if inst.plf.name == "jd" else math.sqrt(prior[j])
+    return G if inst.plf.name in ("jd", "sa") else None
+
+
+def exact_solution(
+    inst: Instance, objective: str | tuple[float, ...]
+) -> tuple[RDPSolution, tuple[str, ...]] | None:
+    """The certified closed-form optimum of ``inst`` (module docstring), or None where no closed
+    form applies or the distortion caps exclude it (the solver then decides)."""
+    lexicographic = objective == "lexicographic"
+    src = inst.source
+    rep = greedy_representation(src, inst.rates)
+    sq = np.sqrt(rep.q)
+    gy = src.transfer * sq[None, :]
+    G = _decoder(inst, lexicographic, np.asarray(rep.p, dtype=np.float64), gy)
+    if G is None:
+        return None
+    diff = G - gy  # Xhat - Y on the innovations: Psi = Cov(Xhat - Y), H' = H - A diag(q)
+    psi = diff @ diff.T
+    e = np.asarray(rep.e, dtype=np.float64)
+    D = e + np.diag(psi)
+    if np.any(D > inst.caps):
+        return None
+    primal = Primal(e=e, psi=psi, hp=diff * sq[None, :], D=D)
+    weights = np.zeros(src.T)
+    weights[-1] = 1.0
+    if not lexicographic:
+        weights = np.asarray(objective, dtype=np.float64)
+    raw = Raw(status=cp.OPTIMAL, solver="closed_form", primal=0.0, dual=0.0, iterations=0)
+    scheme = certify(inst.objective(weights, inst.caps), primal, raw, 0.0, 0)
+    if not scheme.accurate:  # pragma: no cover - a closed-form scheme certifies to round-off
+        raise SolverError(
+            f"internal error: the closed-form scheme did not certify (worst residual {scheme.worst:.2e})"
+        )
+    return assemble(inst, objective, scheme, Report(attempts=0, objective_value=float(weights @ D)))
 
 
 def _flagged(sol: RDPSolution, notes: tuple[str, ...], message: str) -> tuple[RDPSolution, tuple[str, ...]]:

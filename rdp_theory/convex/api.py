@@ -20,7 +20,7 @@ from ..exceptions import InfeasibleError, InvalidParameterError, SolverError, So
 from ..perception import get_plf
 from ..source import GaussMarkovSource
 from ._certify import Report, assemble
-from ._exact import check_exact
+from ._exact import check_exact, exact_solution
 from ._instance import Instance
 from ._lexicographic import solve_lexicographic
 from ._weighted import Infeasible, solve_weighted
@@ -59,6 +59,7 @@ def solve_rdp(
     representation: str = "optimal",
     *,
     targets: ArrayLike | None = None,
+    method: str = "auto",
 ) -> RDPSolution:
     r"""Optimal distortions of a jointly Gaussian causal scheme (the SDP of THEORY.md section 3).
 
@@ -83,6 +84,11 @@ def solve_rdp(
         Distortion caps :math:`D_k \le t_k` (``inf`` = none), e.g. "min D_T s.t. D_k <= targets";
         a finite cap must be at most ``LEVEL_MAX`` times :math:`\sigma_k^2`.
         Not combinable with ``objective="lexicographic"``.
+    method : {"auto", "sdp"}
+        ``"auto"``: where the optimum is known in closed form (MSE only; PLF-FMD at any levels;
+        0-PLF-JD and 0-PLF-SA for the lexicographic objective) the closed-form scheme is built,
+        certified like a solver's and returned with ``solver="closed_form"``; everything else is
+        solved. ``"sdp"``: always solve the program (a second route, used by the tests).
 
     Returns
     -------
@@ -105,7 +111,9 @@ def solve_rdp(
     >>> bool(abs(sol.distortions - rt.jd_zero_perception_distortions(src, (1, 1, 1))).max() < 1e-6)
     True
     """
-    solution, notes = _solve(source, rates, perception, plf, objective, representation, targets)
+    solution, notes = _solve(
+        source, rates, perception, plf, objective, representation, targets, method
+    )
     for note in notes:
         _warn(note)
     return solution
@@ -119,10 +127,12 @@ def _solve(
     objective: Objective,
     representation: str,
     targets: ArrayLike | None,
+    method: str = "auto",
 ) -> tuple[RDPSolution, tuple[str, ...]]:
     """:func:`solve_rdp`, returning its warnings instead of emitting them."""
     inst, solution, notes = _solve_unchecked(
-        source, rates, perception, plf, objective, representation, targets
+        source, rates, perception, plf, objective, representation, targets,
+        check_choice(method, "method", ("auto", "sdp")),
     )
     return check_exact(inst, solution, notes)
 
@@ -135,6 +145,7 @@ def _solve_unchecked(
     objective: Objective,
     representation: str,
     targets: ArrayLike | None,
+    method: str,
 ) -> tuple[Instance, RDPSolution, tuple[str, ...]]:
     """The solve itself, before the checks of :mod:`._exact`."""
     source, r, p = _validate(source, rates, perception)
@@ -152,6 +163,9 @@ def _solve_unchecked(
             raise InvalidParameterError(
                 "targets cannot be combined with objective='lexicographic'; pass weights"
             )
+        exact = exact_solution(inst, "lexicographic") if method == "auto" else None
+        if exact is not None:
+            return (inst, *exact)
         try:
             return (inst, *solve_lexicographic(inst))
         except SolverError:
@@ -167,6 +181,9 @@ def _solve_unchecked(
             )
             return inst, replace(sol, representation="optimal"), notes
     weights = check_weights(objective, "objective", length=T)
+    exact = exact_solution(inst, tuple(float(x) for x in weights)) if method == "auto" else None
+    if exact is not None:
+        return (inst, *exact)
     try:
         scheme = solve_weighted(inst.objective(weights / weights.max(), caps), generate=True)
     except Infeasible as exc:

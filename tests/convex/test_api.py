@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import math
 
 import numpy as np
@@ -10,6 +12,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import rdp_theory as rt
+
+#: these tests are about the program: every call solves it (method="sdp"), never the exact route
+solve_sdp = functools.partial(rt.solve_rdp, method="sdp")
 from rdp_theory.testing import CLOSED_FORM_RTOL as REL_TOL
 from rdp_theory.testing import ORDER_TOL, gauss_markov_sources, perception_vectors, rate_vectors
 
@@ -26,7 +31,7 @@ def test_fmd_sdp_matches_closed_form_any_p_any_t(data: st.DataObject) -> None:
     src = data.draw(gauss_markov_sources(max_T=5))
     rates = data.draw(rate_vectors(src.T))
     perc = data.draw(perception_vectors(src))
-    sol = rt.solve_rdp(src, rates, perc, plf="fmd")
+    sol = solve_sdp(src, rates, perc, plf="fmd")
     assert rel_err(sol.distortions, rt.fmd_distortions(src, rates, perc)) <= REL_TOL
 
 
@@ -38,7 +43,7 @@ def test_fmd_closed_form_is_simultaneously_optimal(data: st.DataObject) -> None:
     rates = data.draw(rate_vectors(src.T))
     perc = data.draw(perception_vectors(src))
     w = np.asarray(data.draw(st.lists(st.floats(0.1, 10), min_size=src.T, max_size=src.T)))
-    sol = rt.solve_rdp(src, rates, perc, plf="fmd", objective=w)
+    sol = solve_sdp(src, rates, perc, plf="fmd", objective=w)
     ref = rt.fmd_distortions(src, rates, perc)
     assert abs(sol.objective_value - w @ ref) <= REL_TOL * (w @ ref)
 
@@ -52,7 +57,7 @@ def test_single_frame_matches_gaussian_rdp(sigma: float, rate: float, rel_p: flo
     """T = 1: every PLF reduces to the single-frame D(R, P), for any P."""
     src = rt.GaussMarkovSource((sigma,), ())
     p = rel_p * sigma**2
-    sol = rt.solve_rdp(src, rate, p, plf=plf)
+    sol = solve_sdp(src, rate, p, plf=plf)
     assert rel_err(sol.distortions[0], rt.gaussian_rdp(sigma, rate, p)) <= REL_TOL
 
 
@@ -61,7 +66,7 @@ def test_unconstrained_perception_is_mse(data: st.DataObject, plf: str) -> None:
     """P = inf for every frame: all PLFs give the MSE recursion e_j."""
     src = data.draw(gauss_markov_sources(max_T=5))
     rates = data.draw(rate_vectors(src.T))
-    sol = rt.solve_rdp(src, rates, math.inf, plf=plf)
+    sol = solve_sdp(src, rates, math.inf, plf=plf)
     assert rel_err(sol.distortions, rt.mmse_distortions(src, rates)) <= REL_TOL
 
 # ----------------------------------------------------------------------- orderings
@@ -81,7 +86,7 @@ def test_jd_and_sa_cost_at_least_fmd_which_costs_at_least_mse(data: st.DataObjec
     scale = float(src.variances.max())
     assert np.all(fmd >= mse - ORDER_TOL * scale)
     for plf in ("jd", "sa"):
-        d = rt.solve_rdp(src, rates, perc, plf=plf).distortions
+        d = solve_sdp(src, rates, perc, plf=plf).distortions
         assert np.all(d >= fmd - ORDER_TOL * scale), (plf, d, fmd)
 
 
@@ -95,12 +100,12 @@ def test_jd_and_sa_are_not_ordered() -> None:
     """
     src = rt.GaussMarkovSource((0.6, 1.71), (-0.55,))
     rates, perc = (1.66, 0.13), (0.192, 0.01)
-    jd = rt.solve_rdp(src, rates, perc, plf="jd").distortions
-    sa = rt.solve_rdp(src, rates, perc, plf="sa").distortions
+    jd = solve_sdp(src, rates, perc, plf="jd").distortions
+    sa = solve_sdp(src, rates, perc, plf="sa").distortions
     assert sa[1] - jd[1] > 1e3 * ORDER_TOL * src.variances[1]
     src = rt.GaussMarkovSource.stationary(3, 1.0, 0.9)
-    jd = rt.solve_rdp(src, (0.3, 0.3, 0.3), 0.2, plf="jd").distortions
-    sa = rt.solve_rdp(src, (0.3, 0.3, 0.3), 0.2, plf="sa").distortions
+    jd = solve_sdp(src, (0.3, 0.3, 0.3), 0.2, plf="jd").distortions
+    sa = solve_sdp(src, (0.3, 0.3, 0.3), 0.2, plf="sa").distortions
     assert jd[2] - sa[2] > 1e3 * ORDER_TOL
 
 # ----------------------------------------------------------------------- monotonicity
@@ -121,8 +126,8 @@ def test_weighted_optimum_is_monotone(data: st.DataObject, plf: str, which: str)
         r2[k] += data.draw(st.floats(0.01, 2.0))
     else:
         p2[k] = p2[k] * 2 + 0.01 * src.variances[k]
-    base = rt.solve_rdp(src, rates, perc, plf=plf, objective=w).objective_value
-    more = rt.solve_rdp(src, r2, p2, plf=plf, objective=w).objective_value
+    base = solve_sdp(src, rates, perc, plf=plf, objective=w).objective_value
+    more = solve_sdp(src, r2, p2, plf=plf, objective=w).objective_value
     assert more <= base + ORDER_TOL * float(src.variances.max()) * w.sum()
 
 # ----------------------------------------------------------------------- error permanence
@@ -132,8 +137,8 @@ def test_error_permanence_limit(rho: float) -> None:
     while 0-PLF-FMD reaches D_2 = 0. Checked with the SDP at the limit point itself."""
     src = rt.GaussMarkovSource((1.3, 0.7), (rho,))
     limit = 2 * 0.7**2 * (1 - math.sqrt(1 - rho**2))
-    jd = rt.solve_rdp(src, (0.0, math.inf), 0.0, plf="jd").distortions
-    fmd = rt.solve_rdp(src, (0.0, math.inf), 0.0, plf="fmd").distortions
+    jd = solve_sdp(src, (0.0, math.inf), 0.0, plf="jd").distortions
+    fmd = solve_sdp(src, (0.0, math.inf), 0.0, plf="fmd").distortions
     assert jd[1] == pytest.approx(limit, rel=REL_TOL)
     assert rt.error_permanence_limit(src) == pytest.approx(limit, rel=1e-12)
     assert abs(fmd[1]) <= ORDER_TOL
@@ -141,7 +146,7 @@ def test_error_permanence_limit(rho: float) -> None:
     # and the SDP agrees with the closed form along the way
     gaps = [abs(rt.jd_zero_perception_distortions(src, (r1, 30.0))[1] - limit) for r1 in (1e-2, 1e-4, 1e-6)]
     assert gaps[0] > gaps[1] > gaps[2]
-    sdp = rt.solve_rdp(src, (1e-4, 8.0), 0.0, plf="jd").distortions
+    sdp = solve_sdp(src, (1e-4, 8.0), 0.0, plf="jd").distortions
     assert rel_err(sdp, rt.jd_zero_perception_distortions(src, (1e-4, 8.0))) <= REL_TOL
 
 
@@ -151,8 +156,8 @@ def test_jd_preserves_source_correlation_and_fmd_does_not() -> None:
     only matches marginals, and at low rates its reconstruction correlation departs from rho."""
     src = rt.GaussMarkovSource((1.0, 1.2, 0.8), (0.9, 0.6))
     rates = (0.1, 0.1, 0.1)
-    jd = rt.solve_rdp(src, rates, 0.0, plf="jd")
-    fmd = rt.solve_rdp(src, rates, 0.0, plf="fmd")
+    jd = solve_sdp(src, rates, 0.0, plf="jd")
+    fmd = solve_sdp(src, rates, 0.0, plf="fmd")
     np.testing.assert_allclose(jd.reconstruction_correlations(), src.rhos, atol=1e-6)
     assert np.max(np.abs(fmd.reconstruction_correlations() - np.asarray(src.rhos))) > 0.05
 
@@ -161,9 +166,9 @@ def test_min_final_distortion_subject_to_targets() -> None:
     """min D_T s.t. D_k <= targets: caps hold; loosening caps never hurts D_T."""
     src = rt.GaussMarkovSource.stationary(3)
     fmd = rt.fmd_distortions(src, (1, 1, 1), 0.1)
-    tight = rt.solve_rdp(src, (1, 1, 1), 0.1, plf="jd", objective=(0, 0, 1),
+    tight = solve_sdp(src, (1, 1, 1), 0.1, plf="jd", objective=(0, 0, 1),
                          targets=(fmd[0] * 1.5, fmd[1] * 1.5, math.inf))
-    loose = rt.solve_rdp(src, (1, 1, 1), 0.1, plf="jd", objective=(0, 0, 1))
+    loose = solve_sdp(src, (1, 1, 1), 0.1, plf="jd", objective=(0, 0, 1))
     assert tight.distortions[0] <= fmd[0] * 1.5 + 1e-7
     assert tight.distortions[1] <= fmd[1] * 1.5 + 1e-7
     assert loose.distortions[2] <= tight.distortions[2] + ORDER_TOL
@@ -173,7 +178,7 @@ def test_infeasible_targets_name_the_constraint() -> None:
     src = rt.GaussMarkovSource.stationary(3)
     best = rt.fmd_distortions(src, (1, 1, 1), 0.0)
     with pytest.raises(rt.InfeasibleError, match=r"D_2 <= .* minimum achievable D_2"):
-        rt.solve_rdp(src, (1, 1, 1), 0.0, plf="jd", objective=(0, 0, 1),
+        solve_sdp(src, (1, 1, 1), 0.0, plf="jd", objective=(0, 0, 1),
                      targets=(math.inf, best[1] * 0.5, math.inf))
 
 def test_pareto_sweep_traces_a_monotone_front() -> None:

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import functools
+
 import cvxpy as cp
 import numpy as np
 import pytest
 
 import rdp_theory as rt
+
+#: these tests are about the program: every call solves it (method="sdp"), never the exact route
+solve_sdp = functools.partial(rt.solve_rdp, method="sdp")
 from rdp_theory import convex
 from rdp_theory.convex import _backend
 
@@ -17,16 +22,16 @@ def test_fast_path_reproduces_cvxpys_path(monkeypatch: pytest.MonkeyPatch) -> No
     src = rt.GaussMarkovSource((1.0, 2.0, 0.5), (0.8, -0.6))
     args = dict(rates=(0.7, 1.3, 2.0), perception=(0.3, 0.9, 0.2), plf="sa", objective=(1, 2, 1))
     convex.clear_cache()
-    first = rt.solve_rdp(src, **args)  # compiles and self-checks the fast path
-    fast = rt.solve_rdp(src, **args)  # re-solve on the fast path
+    first = solve_sdp(src, **args)  # compiles and self-checks the fast path
+    fast = solve_sdp(src, **args)  # re-solve on the fast path
     convex.clear_cache()
 
     def refuse(*_a: object) -> None:
         raise ValueError("simulated layout change in cvxpy")
 
     monkeypatch.setattr(_backend.FastPath, "__init__", refuse)
-    slow = rt.solve_rdp(src, **args)
-    slow2 = rt.solve_rdp(src, **args)  # still cvxpy's path: the failed check is remembered
+    slow = solve_sdp(src, **args)
+    slow2 = solve_sdp(src, **args)  # still cvxpy's path: the failed check is remembered
     for a in (fast, slow, slow2):
         np.testing.assert_array_equal(a.distortions, first.distortions)
         np.testing.assert_array_equal(a.reconstruction_covariance, first.reconstruction_covariance)
@@ -38,7 +43,7 @@ def test_failed_solve_raises_and_never_returns_a_number(monkeypatch: pytest.Monk
 
     monkeypatch.setattr(_backend, "run", broken)
     with pytest.raises(rt.SolverError, match="no certified solution found"):
-        rt.solve_rdp(rt.GaussMarkovSource.stationary(2), (1, 1), 0.1, plf="jd", objective=(1, 1))
+        solve_sdp(rt.GaussMarkovSource.stationary(2), (1, 1), 0.1, plf="jd", objective=(1, 1))
 
 
 def test_inaccurate_status_is_a_warning(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -51,7 +56,7 @@ def test_inaccurate_status_is_a_warning(monkeypatch: pytest.MonkeyPatch) -> None
 
     monkeypatch.setattr(_backend, "run", inaccurate)
     with pytest.warns(rt.SolverWarning):
-        sol = rt.solve_rdp(rt.GaussMarkovSource.stationary(2), (1, 1), 0.1, plf="jd", objective=(1, 1))
+        sol = solve_sdp(rt.GaussMarkovSource.stationary(2), (1, 1), 0.1, plf="jd", objective=(1, 1))
     assert sol.status == cp.OPTIMAL_INACCURATE
 
 

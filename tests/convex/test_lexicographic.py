@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import warnings
 
 import cvxpy as cp
@@ -11,6 +13,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import rdp_theory as rt
+
+#: these tests are about the program: every call solves it (method="sdp"), never the exact route
+solve_sdp = functools.partial(rt.solve_rdp, method="sdp")
 from rdp_theory import convex
 from rdp_theory.testing import CLOSED_FORM_RTOL as REL_TOL
 from rdp_theory.testing import ORDER_TOL, gauss_markov_sources, rate_vectors
@@ -32,7 +37,7 @@ def test_zero_perception_jd_lexicographic_matches_closed_form(data: st.DataObjec
     """
     src = data.draw(gauss_markov_sources(max_T=5))
     rates = data.draw(rate_vectors(src.T, allow_zero=False))
-    sol = rt.solve_rdp(src, rates, 0.0, plf="jd")
+    sol = solve_sdp(src, rates, 0.0, plf="jd")
     assert rel_err(sol.distortions, rt.jd_zero_perception_distortions(src, rates)) <= REL_TOL
 
 
@@ -42,7 +47,7 @@ def test_zero_perception_jd_lexicographic_matches_closed_form(data: st.DataObjec
 def test_zero_perception_jd_lexicographic_with_zero_rates(rates: tuple[float, ...]) -> None:
     """Zero-rate frames (q_i = 0, no innovation column) on short horizons."""
     src = rt.GaussMarkovSource((1.0, 0.7, 1.4)[: len(rates)], (0.8, -0.6)[: len(rates) - 1])
-    sol = rt.solve_rdp(src, rates, 0.0, plf="jd")
+    sol = solve_sdp(src, rates, 0.0, plf="jd")
     assert rel_err(sol.distortions, rt.jd_zero_perception_distortions(src, rates)) <= REL_TOL
 
 
@@ -56,7 +61,7 @@ def test_zero_rate_lexicographic_is_accurate_or_says_so(data: st.DataObject) -> 
     rates = np.asarray(data.draw(rate_vectors(src.T, max_rate=4.0)))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", rt.SolverWarning)
-        sol = rt.solve_rdp(src, rates, 0.0, plf="jd")
+        sol = solve_sdp(src, rates, 0.0, plf="jd")
     warned = any(issubclass(w.category, rt.SolverWarning) for w in caught)
     err = rel_err(sol.distortions, rt.jd_zero_perception_distortions(src, rates))
     assert err <= REL_TOL or (warned and sol.status == cp.OPTIMAL_INACCURATE), err
@@ -84,7 +89,7 @@ def test_high_rate_lexicographic_fmd_is_accurate_or_says_so(
     src = rt.GaussMarkovSource(sigmas, rhos)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", rt.SolverWarning)
-        sol = rt.solve_rdp(src, rates, perception, plf="fmd")
+        sol = solve_sdp(src, rates, perception, plf="fmd")
     warned = any(issubclass(w.category, rt.SolverWarning) for w in caught)
     err = rel_err(sol.distortions, rt.fmd_distortions(src, rates, perception))
     assert err <= REL_TOL or (warned and sol.status == cp.OPTIMAL_INACCURATE), err
@@ -100,7 +105,7 @@ def test_slack_sensitivity_flags_a_jd_chain_that_two_routes_disagree_on() -> Non
     sols = []
     for rep in ("optimal", "mse"):
         with pytest.warns(rt.SolverWarning, match="moves with the cap slack") as record:
-            sols.append(rt.solve_rdp(src, (0.05, 3.0, 3.0), 0.2, plf="jd", representation=rep))
+            sols.append(solve_sdp(src, (0.05, 3.0, 3.0), 0.2, plf="jd", representation=rep))
         # every warning (the flag and the generic "inaccurate") points at the caller's line
         assert {w.filename for w in record} == {__file__}
         assert any("inaccurate solution" in str(w.message) for w in record)
@@ -121,7 +126,7 @@ def test_undershoot_flags_a_degenerate_zero_rate_chain() -> None:
     )
     rates = (1.8528007, 0.0, 3.61117491, 0.0, 1.69113772, 0.0)
     with pytest.warns(rt.SolverWarning, match="below its own stage optimum"):
-        sol = rt.solve_rdp(src, rates, 0.0, plf="jd")
+        sol = solve_sdp(src, rates, 0.0, plf="jd")
     assert sol.status == cp.OPTIMAL_INACCURATE
     assert sol.certificate.lexicographic_undershoot > convex.LEX_UNDERSHOOT_WARN
 
@@ -133,9 +138,9 @@ def test_lexicographic_jd_is_not_monotone_in_earlier_rates() -> None:
     """
     src = rt.GaussMarkovSource.stationary(3, 1.0, 0.9)
     grid = [0.5, 1.0, 2.0, 5.0]
-    lex = [rt.solve_rdp(src, (0.05, r2, 3.0), 0.0, plf="jd").distortions[2] for r2 in grid]
+    lex = [solve_sdp(src, (0.05, r2, 3.0), 0.0, plf="jd").distortions[2] for r2 in grid]
     alone = [
-        rt.solve_rdp(src, (0.05, r2, 3.0), 0.0, plf="jd", objective=(0, 0, 1)).distortions[2]
+        solve_sdp(src, (0.05, r2, 3.0), 0.0, plf="jd", objective=(0, 0, 1)).distortions[2]
         for r2 in grid
     ]
     closed = [rt.jd_zero_perception_distortions(src, (0.05, r2, 3.0))[2] for r2 in grid]

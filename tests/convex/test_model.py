@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import math
 import warnings
 
@@ -10,6 +12,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import rdp_theory as rt
+
+#: these tests are about the program: every call solves it (method="sdp"), never the exact route
+solve_sdp = functools.partial(rt.solve_rdp, method="sdp")
 from rdp_theory import convex
 from rdp_theory.convex import _model
 from rdp_theory.perception import get_plf
@@ -21,7 +26,7 @@ def test_parametrised_problem_is_dpp_and_reused() -> None:
     convex.clear_cache()
     src = rt.GaussMarkovSource.stationary(3)
     for r in (0.5, 1.0, 2.0):  # an active level: the relaxation, then the full program
-        rt.solve_rdp(src, (r, r, r), 1e-3, plf="jd", objective=(1, 1, 1))
+        solve_sdp(src, (r, r, r), 1e-3, plf="jd", objective=(1, 1, 1))
     info = _model.compiled.cache_info()
     assert info.misses == 2 and info.hits == 4
     # a constant JD level needs only the last frame's coupling (see JointPLF.implied)
@@ -59,8 +64,8 @@ def test_pruned_jd_program_equals_the_full_one(data: st.DataObject) -> None:
     w = np.ones(src.T)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", rt.SolverWarning)
-        a = rt.solve_rdp(src, rates, perc, plf="jd", objective=w)
-        b = rt.solve_rdp(src, rates, perc, plf=KeepAll(), objective=w)
+        a = solve_sdp(src, rates, perc, plf="jd", objective=w)
+        b = solve_sdp(src, rates, perc, plf=KeepAll(), objective=w)
     scale = float(src.variances.max())
     assert abs(a.objective_value - b.objective_value) <= 1e3 * convex.ACCURACY * scale
     assert np.all(a.perception_values <= perc + 1e3 * convex.ACCURACY * scale)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import math
 import warnings
 
@@ -12,6 +14,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import rdp_theory as rt
+
+#: these tests are about the program: every call solves it (method="sdp"), never the exact route
+solve_sdp = functools.partial(rt.solve_rdp, method="sdp")
 from rdp_theory import convex
 from rdp_theory.convex import _backend, _model, _weighted
 from rdp_theory.convex._instance import Instance
@@ -68,14 +73,14 @@ def test_coupling_generation_skips_the_coupling_only_when_it_is_inactive() -> No
     and the level binds."""
     src = rt.GaussMarkovSource.stationary(3, 1.0, 0.9)
     rates = (1.0, 1.0, 1.0)
-    mse = rt.solve_rdp(src, rates, math.inf, plf="jd", objective=(1, 1, 1))
+    mse = solve_sdp(src, rates, math.inf, plf="jd", objective=(1, 1, 1))
     loose = 2.0 * mse.perception_values.max()
     convex.clear_cache()
-    sol = rt.solve_rdp(src, rates, loose, plf="jd", objective=(1, 1, 1))
+    sol = solve_sdp(src, rates, loose, plf="jd", objective=(1, 1, 1))
     assert _model.compiled.cache_info().currsize == 1
     np.testing.assert_allclose(sol.distortions, mse.distortions, rtol=REL_TOL)
     tight = 0.25 * mse.perception_values.max()
-    sol = rt.solve_rdp(src, rates, tight, plf="jd", objective=(1, 1, 1))
+    sol = solve_sdp(src, rates, tight, plf="jd", objective=(1, 1, 1))
     assert _model.compiled.cache_info().currsize >= 2  # the relaxed and the full program
     assert sol.perception_values[-1] == pytest.approx(tight, rel=1e-5)
     assert sol.objective_value > mse.objective_value * (1 + 1e-3)
@@ -109,10 +114,10 @@ def test_generation_rounds_cut_views_instead_of_compiling(monkeypatch: pytest.Mo
 
     src = rt.GaussMarkovSource.stationary(5, 1.0, 0.9)
     convex.clear_cache()
-    full = rt.solve_rdp(src, **_SA_ROUNDS)  # compiles: relaxation, the all-couplings program
+    full = solve_sdp(src, **_SA_ROUNDS)  # compiles: relaxation, the all-couplings program
     log = _rounds(monkeypatch)
     misses = _model.compiled.cache_info().misses
-    sol = rt.solve_rdp(src, **_SA_ROUNDS)
+    sol = solve_sdp(src, **_SA_ROUNDS)
     assert log == [None, frozenset({1, 4})]
     assert _model.compiled.cache_info().misses == misses  # nothing compiled
     np.testing.assert_array_equal(sol.distortions, full.distortions)
@@ -141,7 +146,7 @@ def test_generation_rounds_cut_views_instead_of_compiling(monkeypatch: pytest.Mo
 def test_a_view_that_fails_its_checks_falls_back_to_compiling(monkeypatch: pytest.MonkeyPatch) -> None:
     src = rt.GaussMarkovSource.stationary(5, 1.0, 0.9)
     convex.clear_cache()
-    ref = rt.solve_rdp(src, **_SA_ROUNDS)
+    ref = solve_sdp(src, **_SA_ROUNDS)
 
     def refuse(*_a: object) -> None:
         raise ValueError("simulated layout change")
@@ -149,7 +154,7 @@ def test_a_view_that_fails_its_checks_falls_back_to_compiling(monkeypatch: pytes
     convex.clear_cache()
     monkeypatch.setattr(_backend.View, "__init__", refuse)
     log = _rounds(monkeypatch)
-    sol = rt.solve_rdp(src, **_SA_ROUNDS)
+    sol = solve_sdp(src, **_SA_ROUNDS)
     # the view round is refused, so the same couplings are compiled as their own program
     assert log == [None, frozenset({1, 4}), None]
     np.testing.assert_allclose(sol.distortions, ref.distortions, rtol=REL_TOL)
