@@ -1,4 +1,4 @@
-"""Checks of a solver result against what is known exactly: the MMSE converse and closed forms.
+r"""Checks of a solver result against what is known exactly: the MMSE converse and closed forms.
 
 Two facts hold for every result, whatever the solver did:
 
@@ -84,7 +84,7 @@ def exact_distortions(inst: Instance, lexicographic: bool) -> FloatArray | None:
 def _decoder(
     inst: Instance, lexicographic: bool, prior: FloatArray, gy: FloatArray
 ) -> FloatArray | None:
-    """Gains ``G`` (T, T) of the closed-form optimal decoder on the unit innovations, or None.
+    r"""Gains ``G`` (T, T) of the closed-form optimal decoder on the unit innovations, or None.
 
     ``prior``: the greedy :math:`p`; ``gy``: the MMSE estimates' gains,
     :math:`Y_k = \sum_i` ``gy[k, i]`` :math:`U_i`.
