@@ -17,6 +17,7 @@ one run, not absolute times across runs):
 from __future__ import annotations
 
 import argparse
+import inspect
 import platform
 import statistics
 import time
@@ -37,6 +38,14 @@ def median_time(fn: Callable[[], object], repeat: int) -> float:
         fn()
         times.append(time.perf_counter() - t0)
     return statistics.median(times)
+
+
+#: solve_rdp always solves the program here (method="sdp"; closed-form cases would otherwise take
+#: the exact route), so that the figures compare the engine across versions; the exact route is
+#: timed separately below. Older versions without ``method`` solve the program anyway.
+SDP: dict[str, str] = (
+    {"method": "sdp"} if "method" in inspect.signature(rt.solve_rdp).parameters else {}
+)
 
 
 def main() -> None:
@@ -61,13 +70,13 @@ def main() -> None:
 
     w = np.array([1.0, 1.0, 1.0])
     rates = iter(rng.uniform(0.1, 4, size=(10_000, 3)))
-    rt.solve_rdp(src3, next(rates), 0.1, plf="jd", objective=w)  # compile once
+    rt.solve_rdp(src3, next(rates), 0.1, plf="jd", objective=w, **SDP)  # compile once
     n = max(args.repeat, 25)
-    t_re = [median_time(lambda: rt.solve_rdp(src3, next(rates), 0.1, plf="jd", objective=w), 1) for _ in range(n)]
+    t_re = [median_time(lambda: rt.solve_rdp(src3, next(rates), 0.1, plf="jd", objective=w, **SDP), 1) for _ in range(n)]
 
     def rebuild() -> None:
         convex.clear_cache()
-        rt.solve_rdp(src3, next(rates), 0.1, plf="jd", objective=w)
+        rt.solve_rdp(src3, next(rates), 0.1, plf="jd", objective=w, **SDP)
 
     t_rb = [median_time(rebuild, 1) for _ in range(max(args.repeat, 9))]
     res["sdp_T3_resolve_median_ms"] = 1e3 * statistics.median(t_re)
@@ -81,30 +90,38 @@ def main() -> None:
     # coupling; SA: typically one or two of nine, found by coupling generation)
     cases = (("fmd", 0.1), ("jd", 0.0), ("jd", 0.1), ("sa", 0.1), ("jd", 0.005), ("sa", 0.005))
     for plf, level in cases:
-        rt.solve_rdp(src10, next(r10), level, plf=plf, objective=np.ones(10))
+        rt.solve_rdp(src10, next(r10), level, plf=plf, objective=np.ones(10), **SDP)
         res[f"sdp_T10_weighted_{plf}_P{level:g}_median_ms"] = 1e3 * median_time(
-            lambda: rt.solve_rdp(src10, next(r10), level, plf=plf, objective=np.ones(10)),  # noqa: B023
+            lambda: rt.solve_rdp(src10, next(r10), level, plf=plf, objective=np.ones(10), **SDP),  # noqa: B023
             args.repeat,
         )
     # strictly increasing active JD levels: no coupling is implied by a later one (worst case)
     rising = np.linspace(0.002, 0.008, 10)
-    rt.solve_rdp(src10, next(r10), rising, plf="jd", objective=np.ones(10))
+    rt.solve_rdp(src10, next(r10), rising, plf="jd", objective=np.ones(10), **SDP)
     res["sdp_T10_weighted_jd_P_rising_median_ms"] = 1e3 * median_time(
-        lambda: rt.solve_rdp(src10, next(r10), rising, plf="jd", objective=np.ones(10)), args.repeat
+        lambda: rt.solve_rdp(src10, next(r10), rising, plf="jd", objective=np.ones(10), **SDP), args.repeat
     )
-    rt.solve_rdp(src10, next(r10), 0.0, plf="jd")
+    rt.solve_rdp(src10, next(r10), 0.0, plf="jd", **SDP)
     res["sdp_T10_lexicographic_median_ms"] = 1e3 * median_time(
-        lambda: rt.solve_rdp(src10, next(r10), 0.0, plf="jd"), max(3, args.repeat // 2)
+        lambda: rt.solve_rdp(src10, next(r10), 0.0, plf="jd", **SDP), max(3, args.repeat // 2)
     )
+    if SDP:  # the exact route of the same call (0-PLF-JD lexicographic has a closed form)
+        res["exact_T10_lexicographic_median_ms"] = 1e3 * median_time(
+            lambda: rt.solve_rdp(src10, next(r10), 0.0, plf="jd"), args.repeat
+        )
 
     r2 = np.linspace(0.05, 5, 100)
 
     def curve() -> None:
         for x in r2:
-            rt.solve_rdp(src3, (0.05, x, 3.0), 0.0, plf="jd")
+            rt.solve_rdp(src3, (0.05, x, 3.0), 0.0, plf="jd", **SDP)
 
     curve()  # compile
     res["jd0_curve_100pt_s"] = median_time(curve, 3)
+    if SDP:
+        res["exact_jd0_curve_100pt_s"] = median_time(
+            lambda: [rt.solve_rdp(src3, (0.05, x, 3.0), 0.0, plf="jd") for x in r2], 3
+        )
 
     info = {"python": platform.python_version(), "machine": platform.machine(),
             "repeat": args.repeat, "results": res}
