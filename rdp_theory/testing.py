@@ -407,6 +407,33 @@ def _sources_and(
     return sources.flatmap(given_source)
 
 
+def _check_solution(kw: Mapping[str, Any], sol: Any) -> str | None:
+    """A solver result: finite, never below the MMSE converse, at most 4 sigma_k^2 (far above
+    any optimum: the all-noise scheme costs 2 sigma_k^2), perception values finite and >= 0."""
+    from .closed_form import mmse_distortions
+
+    src = kw["source"]
+    d = np.asarray(sol.distortions, dtype=np.float64)
+    if sol.status not in ("optimal", "optimal_inaccurate"):
+        return f"status {sol.status}"
+    if d.shape != (src.T,) or not np.isfinite(d).all():
+        return "distortions not finite"
+    if (d < np.asarray(mmse_distortions(src, sol.rates)) * (1 - 1e-12)).any() or (d < 0).any():
+        return "below the MMSE converse"
+    if (d > 4 * src.variances).any():
+        return "above 4 sigma^2"
+    phi = np.asarray(sol.perception_values, dtype=np.float64)
+    return None if np.isfinite(phi).all() and (phi >= 0).all() else "perception values"
+
+
+def _check_solutions(kw: Mapping[str, Any], sols: Any) -> str | None:
+    for sol in sols:
+        bad = _check_solution(kw, sol)
+        if bad:
+            return bad
+    return None
+
+
 def _check_operational(kw: Mapping[str, Any], r: Any) -> str | None:
     r = np.asarray(r, dtype=np.float64)
     return "NaN or below 5 bits" if (np.isnan(r) | (r < 5)).any() else None
@@ -439,6 +466,16 @@ def _targets() -> list[FuzzTarget]:
     def perception_T(T: int) -> st.SearchStrategy[Any]:
         return _or_junk(st.one_of(_rates_like(T), st.just(np.zeros((2, 2, 1)))))
 
+    plf = _or_junk(st.sampled_from(("jd", "fmd", "sa", "JD")))
+
+    def objective_T(T: int) -> st.SearchStrategy[Any]:
+        weights = st.lists(st.floats(0.0, 10.0), min_size=T, max_size=T).filter(lambda w: max(w) > 0)
+        return _or_junk(st.one_of(st.just("lexicographic"), weights))
+
+    def weights_T(T: int) -> st.SearchStrategy[Any]:
+        row = st.lists(st.floats(0.1, 10.0), min_size=T, max_size=T)
+        return _or_junk(st.lists(row, min_size=1, max_size=2))
+
     def frame_T(T: int) -> st.SearchStrategy[Any]:
         return _or_junk(st.integers(1, T + 1))
     sigma = _or_junk(st.one_of(st.floats(SIGMA_MIN, SIGMA_MAX), st.lists(st.floats(1e-3, 1e3), max_size=3)))
@@ -461,6 +498,14 @@ def _targets() -> list[FuzzTarget]:
         FuzzTarget("sa_zero_perception_distortions", _sources_and(rates=rates_T),
                    rt.sa_zero_perception_distortions,
                    lambda kw, d: _per_frame_arrays(d, _source_var(kw), 2.0), ("rates",)),
+        FuzzTarget("solve_rdp",
+                   _sources_and(rates=rates_T, perception=perception_T, plf=lambda T: plf,
+                                objective=objective_T),
+                   rt.solve_rdp, _check_solution, ("rates", "perception")),
+        FuzzTarget("pareto_sweep",
+                   _sources_and(rates=rates_T, perception=perception_T, plf=lambda T: plf,
+                                weights=weights_T),
+                   rt.pareto_sweep, _check_solutions, ("rates", "perception", "weights")),
         FuzzTarget("error_permanence_limit", _sources_and(frame=frame_T), rt.error_permanence_limit,
                    lambda kw, d: _per_frame_arrays(d, _source_var(kw)[int(kw["frame"]) - 1], 2.0),
                    ("frame",)),

@@ -15,10 +15,16 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .._validation import check_choice, check_perception, check_rates, check_weights
+from .._validation import (
+    as_float_array,
+    check_choice,
+    check_perception,
+    check_rates,
+    check_weights,
+)
 from ..exceptions import InfeasibleError, InvalidParameterError, SolverError, SolverWarning
 from ..perception import get_plf
-from ..source import GaussMarkovSource
+from ..source import GaussMarkovSource, check_source
 from ._certify import Report, assemble
 from ._exact import check_exact, exact_solution
 from ._instance import Instance
@@ -270,8 +276,9 @@ def pareto_sweep(
     costs one compilation plus K interior-point solves. Returns the K solutions in order; each
     is a Pareto-optimal point of the (convex) achievable distortion region.
     """
-    w = np.atleast_2d(np.asarray(weights, dtype=np.float64))
-    if w.ndim != 2 or w.shape[1] != source.T:
+    source = check_source(source)
+    w = np.atleast_2d(as_float_array(weights, "weights"))
+    if w.ndim != 2 or w.shape[1] != source.T or w.shape[0] == 0:
         raise InvalidParameterError(
             f"weights must have shape (K, T={source.T}), got {np.shape(weights)}"
         )
