@@ -439,6 +439,32 @@ def _check_solutions(kw: Mapping[str, Any], sols: Any) -> str | None:
     return None
 
 
+def _check_sweep(kw: Mapping[str, Any], sweep: Any) -> str | None:
+    for table in (sweep.optimal, sweep.mse_representation):
+        d = np.asarray(table, dtype=np.float64)
+        if not np.isfinite(d).all() or (d < 0).any():
+            return "distortions not finite or negative"
+    return None
+
+
+_REFERENCE_SOLUTION: list[Any] = []
+
+
+def _simulate_reference(n: Any, rng: Any) -> Any:
+    """``simulate`` of one fixed solution (the method's own arguments are what is fuzzed)."""
+    if not _REFERENCE_SOLUTION:
+        import rdp_theory as rt
+
+        src = rt.GaussMarkovSource.stationary(2, 1.0, 0.9)
+        _REFERENCE_SOLUTION.append(rt.solve_rdp(src, (1.0, 1.0), 0.0, plf="jd"))
+    return _REFERENCE_SOLUTION[0].simulate(n, rng)
+
+
+def _check_simulation(kw: Mapping[str, Any], sim: Any) -> str | None:
+    d = np.asarray(sim.distortions, dtype=np.float64)
+    return None if d.shape == (2,) and np.isfinite(d).all() and (d >= 0).all() else "bad estimates"
+
+
 def _check_operational(kw: Mapping[str, Any], r: Any) -> str | None:
     r = np.asarray(r, dtype=np.float64)
     return "NaN or below 5 bits" if (np.isnan(r) | (r < 5)).any() else None
@@ -511,6 +537,20 @@ def _targets() -> list[FuzzTarget]:
                    _sources_and(rates=rates_T, perception=perception_T, plf=lambda T: plf,
                                 weights=weights_T),
                    rt.pareto_sweep, _check_solutions, ("rates", "perception", "weights")),
+        FuzzTarget("universality_gap",
+                   _sources_and(rates=rates_T, perception=perception_T, plf=lambda T: plf,
+                                objective=objective_T),
+                   rt.universality_gap,
+                   lambda kw, u: _check_solutions(kw, (u.optimal, u.mse_representation)),
+                   ("rates", "perception")),
+        FuzzTarget("universality_sweep",
+                   _sources_and(rates=rates_T, perception=perception_T, plf=lambda T: plf,
+                                objective=objective_T, n_jobs=lambda T: _or_junk(st.just(1))),
+                   rt.universality_sweep, _check_sweep, ("rates", "perception")),
+        FuzzTarget("RDPSolution.simulate",
+                   st.fixed_dictionaries({"n": _or_junk(st.integers(1, 300)),
+                                          "rng": _or_junk(st.integers(0, 2**32 - 1))}),
+                   _simulate_reference, _check_simulation, ("n",)),
         FuzzTarget("error_permanence_limit", _sources_and(frame=frame_T), rt.error_permanence_limit,
                    lambda kw, d: _per_frame_arrays(d, _source_var(kw)[int(kw["frame"]) - 1], 2.0),
                    ("frame",)),

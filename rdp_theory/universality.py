@@ -25,10 +25,10 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._validation import check_positive_int
+from ._validation import as_float_array, check_positive_int
 from .convex import Objective, RDPSolution, solve_rdp
 from .exceptions import InvalidParameterError
-from .source import GaussMarkovSource
+from .source import GaussMarkovSource, check_source
 
 __all__ = ["UniversalityResult", "universality_gap", "universality_sweep", "UniversalitySweep"]
 
@@ -77,9 +77,13 @@ def universality_gap(
     """Solve the RDP program twice: with the optimal and with the MSE representation.
 
     Parameters are those of :func:`rdp_theory.solve_rdp`. Returns a :class:`UniversalityResult`.
+    Both solves run the program (``method="sdp"``), also where a closed form is known: the gap
+    is a measurement of the theorem (docs/theory.md, section 6), not an assumption of it.
     """
-    opt = solve_rdp(source, rates, perception, plf=plf, objective=objective)
-    mse = solve_rdp(source, rates, perception, plf=plf, objective=objective, representation="mse")
+    opt = solve_rdp(source, rates, perception, plf=plf, objective=objective, method="sdp")
+    mse = solve_rdp(
+        source, rates, perception, plf=plf, objective=objective, representation="mse", method="sdp"
+    )
     return UniversalityResult(optimal=opt, mse_representation=mse)
 
 
@@ -130,9 +134,9 @@ def universality_sweep(
 ) -> UniversalitySweep:
     """:func:`universality_gap` at every row of ``rates`` and ``perception`` (shape (K, T) each,
     or broadcastable to it). ``n_jobs > 1`` spreads the rows over joblib worker processes."""
-    T = source.T
-    r = np.atleast_2d(np.asarray(rates, dtype=np.float64))
-    p = np.atleast_2d(np.asarray(perception, dtype=np.float64))
+    T = check_source(source).T
+    r = np.atleast_2d(as_float_array(rates, "rates"))
+    p = np.atleast_2d(as_float_array(perception, "perception"))
     try:
         r, p = np.broadcast_arrays(r, p)
     except ValueError as exc:
