@@ -1,19 +1,29 @@
 """Command line: ``python -m learned {e1,e2,e3} [--quick] [--out DIR] [--resume] [--retrain] ...``.
 
 ``--retrain`` regenerates the committed result files in ``learned/results/`` (quick configs for
-E1/E3 and the medium one for E2 unless ``--quick``/``--full``). Checkpoints go to
-``<out>/checkpoints/`` and are never committed. The presets, choices and defaults are read from
-:mod:`learned.experiments.configs`.
+E1/E3 and the medium one for E2 unless ``--quick``/``--full``), or writes them to ``--out``.
+Checkpoints go to ``<out>/checkpoints/`` (``runs/retrain_<experiment>/checkpoints`` for a
+``--retrain`` into the package) and are never committed. The presets, choices and defaults are
+read from :mod:`learned.experiments.configs`.
+
+Every argument is checked before torch, :mod:`rdp_theory` or any data is loaded. An error is one
+line on stderr, ``error: <what>`` naming the option or file, and the exit status says what kind:
+2 for a usage error (a bad option, a missing ``--data-path``), 1 for a failure while running (a
+corrupt or unsafe checkpoint, an unreadable data file, a diverged loss), 130 for Ctrl-C.
+``--debug`` (or ``LEARNED_DEBUG=1``) shows the traceback instead.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
+import math
+import os
 import sys
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from .experiments.configs import DATASETS, DEFAULT_PRESET, E2_SCENARIOS, PRESETS, DigitsConfig
 
@@ -78,10 +88,21 @@ def _add_e2_options(s: argparse.ArgumentParser) -> None:
     )
 
 
+class UsageError(Exception):
+    """A command-line argument is invalid; the message names the option (exit status 2)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with its errors as one line ``error: ...`` on stderr (exit status 2)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command line; its presets, choices and defaults come from
     :mod:`learned.experiments.configs` (torch is not imported)."""
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="python -m learned",
         description="Learned causal video codec over the rdp_theory bounds (experiments E1-E3).",
     )
@@ -109,6 +130,11 @@ def build_parser() -> argparse.ArgumentParser:
             _add_e2_options(s)
         s.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
         s.add_argument("--no-progress", action="store_true", help="hide progress bars")
+        s.add_argument(
+            "--debug",
+            action="store_true",
+            help="show the traceback of an error (also: environment variable LEARNED_DEBUG=1)",
+        )
     return p
 
 
@@ -143,37 +169,154 @@ def config_from_args(args: argparse.Namespace) -> Any:
     return replace(cfg, **over)
 
 
+#: Seeds go to numpy and torch generators (``3 * seed + 2`` among them): kept to 32 bits.
+MAX_SEED = 2**32 - 1
+
+
+def _int_option(
+    args: argparse.Namespace, dest: str, minimum: int, maximum: int | None = None
+) -> None:
+    value = getattr(args, dest, None)
+    if value is None:
+        return
+    flag = "--" + dest.replace("_", "-")
+    if maximum is None and value < minimum:
+        raise UsageError(f"{flag} must be an integer >= {minimum}, got {value}")
+    if maximum is not None and not minimum <= value <= maximum:
+        raise UsageError(f"{flag} must be an integer in [{minimum}, {maximum}], got {value}")
+
+
+def _number_option(args: argparse.Namespace, dest: str) -> None:
+    value = getattr(args, dest, None)
+    if value is not None and not (math.isfinite(value) and value >= 0):
+        raise UsageError(f"--{dest.replace('_', '-')} must be a finite number >= 0, got {value:g}")
+
+
+def check_args(args: argparse.Namespace) -> None:
+    """Check every parsed argument and the files they name, before anything heavy is imported.
+
+    Raises
+    ------
+    UsageError
+        Naming the option (``"--mse-steps must be an integer >= 1, got -5"``) or the file.
+    """
+    _int_option(args, "threads", 1)
+    _int_option(args, "seed", 0, MAX_SEED)
+    for dest in ("mse_steps", "gan_steps", "eval_critic_steps", "high_symbols"):
+        _int_option(args, dest, 1)
+    _int_option(args, "eval_samples", 2)  # standard errors and the critics' halves need two
+    _int_option(args, "classifier_steps", 0)
+    for dest in ("gan_lr", "critic_lr", "lam"):
+        _number_option(args, dest)
+    if args.retrain and args.resume:
+        raise UsageError("--resume cannot be combined with --retrain (a retrain starts afresh)")
+    if args.out is not None and args.out.exists() and not args.out.is_dir():
+        raise UsageError(f"--out {args.out} exists and is not a directory")
+    if args.experiment == "e2":
+        _check_data(args.dataset, args.data_path)
+
+
+def _check_data(dataset: str, data_path: str | None) -> None:
+    if dataset == "bouncing":
+        if data_path is not None:
+            raise UsageError(
+                "--data-path is read only with --dataset moving_mnist or kth "
+                "(the bouncing digits are generated)"
+            )
+        return
+    if data_path is None:
+        raise UsageError(f"--dataset {dataset} needs --data-path")
+    path = Path(data_path)
+    if dataset == "moving_mnist":
+        if not path.is_file():
+            raise UsageError(f"--data-path {path}: no such file (expected mnist_test_seq.npy)")
+        return
+    if not path.is_dir():
+        raise UsageError(f"--data-path {path}: no such directory (expected a folder of .avi files)")
+    if not any(path.glob("*.avi")):
+        raise UsageError(f"--data-path {path} holds no .avi files")
+    if importlib.util.find_spec("av") is None:
+        raise UsageError("--dataset kth needs PyAV to decode the videos (pip install av)")
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    import torch
-
-    from . import experiments as ex
-
-    torch.set_num_threads(args.threads)
-    run = {"e1": ex.run_e1, "e2": ex.run_e2, "e3": ex.run_e3}[args.experiment]
-    cfg = config_from_args(args)
+    """Run the command line; returns the exit status (errors are one line on stderr)."""
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:  # --help (0) or an argparse usage error, already printed (2)
+        return exc.code if isinstance(exc.code, int) else 2
+    debug = args.debug or os.environ.get("LEARNED_DEBUG", "") not in ("", "0")
+    try:
+        check_args(args)
+        cfg = config_from_args(args)
+    except UsageError as exc:
+        if debug:
+            raise
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     if args.retrain:
         out = RESULTS_DIR if args.out is None else args.out
         resume = False
-        ckpt = Path("runs") / f"retrain_{args.experiment}" / "checkpoints"  # never in the package
+        # a retrain into the package keeps its checkpoints out of it
+        ckpt = (
+            Path("runs") / f"retrain_{args.experiment}" / "checkpoints"
+            if args.out is None
+            else args.out / "checkpoints"
+        )
     else:
         out = args.out if args.out is not None else Path("runs") / args.experiment
         resume = args.resume
         ckpt = out / "checkpoints"
-    from .train import TrainingDivergedError
-
     try:
-        meta = run(
-            cfg,
-            out,
-            device=args.device,
-            resume=resume,
-            progress=not args.no_progress,
-            checkpoint_dir=ckpt,
-        )
-    except TrainingDivergedError as exc:
-        print(f"error: {exc} (checkpoints in {ckpt})", file=sys.stderr)
+        import torch
+
+        if args.device == "cuda" and not torch.cuda.is_available():
+            raise UsageError("--device cuda, but torch.cuda.is_available() is False")
+        from . import experiments as ex
+        from .train import TrainingDivergedError
+
+        torch.set_num_threads(args.threads)
+        run = {"e1": ex.run_e1, "e2": ex.run_e2, "e3": ex.run_e3}[args.experiment]
+        try:
+            meta = run(
+                cfg,
+                out,
+                device=args.device,
+                resume=resume,
+                progress=not args.no_progress,
+                checkpoint_dir=ckpt,
+            )
+        except TrainingDivergedError as exc:
+            raise TrainingDivergedError(f"{exc} (checkpoints in {ckpt})") from exc
+    except UsageError as exc:
+        if debug:
+            raise
+        print(f"error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        if debug:
+            raise
+        hint = "" if args.retrain else f"; rerun with --resume to continue from {ckpt}"
+        print(f"error: interrupted{hint}", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        if debug:
+            raise
+        from rdp_theory.exceptions import RDPError
+
+        if isinstance(exc, (RDPError, OSError)):  # raised on purpose: the message says it all
+            print(f"error: {_one_line(exc)}", file=sys.stderr)
+        else:
+            print(
+                f"error: {type(exc).__name__}: {_one_line(exc)} (rerun with --debug for the "
+                "traceback)",
+                file=sys.stderr,
+            )
+        return 1
     print(
         json.dumps(
             {

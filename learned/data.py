@@ -242,7 +242,8 @@ def load_moving_mnist(path: str | os.PathLike[str], T: int, size: int = 64) -> N
     arr = np.load(os.fspath(path), mmap_mode="r")
     if arr.ndim != 4 or arr.dtype != np.uint8:
         raise InvalidParameterError(
-            f"path must hold a uint8 array of shape (frames, N, H, W), got {arr.dtype} {arr.shape}"
+            f"path {os.fspath(path)!r} must hold a uint8 array of shape (frames, N, H, W), got "
+            f"{arr.dtype} {arr.shape}"
         )
     if arr.shape[0] < T:
         raise InvalidParameterError(f"T must be <= the number of frames {arr.shape[0]}, got {T}")

@@ -14,6 +14,12 @@ to the loss whenever the encoder trains (stages ``"mse"`` and ``"e2e"``) and is 
 Every random draw (data, shared dither, decoder noise, gradient-penalty interpolation) comes from a
 generator owned by the :class:`Trainer`; checkpoints hold the states of all of them, of the models
 and of the optimisers, so on CPU ``--resume`` reproduces the uninterrupted run bit for bit.
+
+Checkpoints hold only tensors and plain containers (dicts, lists, tuples, str, int, float, bool,
+None: the torch generators' states are byte tensors, the numpy ones nested dicts of ints, the
+configs dicts), so they are read with ``torch.load(..., weights_only=True)``: a file that holds
+anything else (a pickled object whose ``__reduce__`` would run code) is refused before anything in
+it runs, with a :class:`CheckpointError` naming the file.
 """
 
 from __future__ import annotations
@@ -21,6 +27,8 @@ from __future__ import annotations
 import io
 import math
 import os
+import pickle
+import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -37,7 +45,7 @@ from .critics import make_critics
 from .losses import codec_loss, critic_loss, distortion_terms
 from .models import CausalCodec, init_parameters_
 
-__all__ = ["DataStream", "TrainConfig", "Trainer", "TrainingDivergedError"]
+__all__ = ["CheckpointError", "DataStream", "TrainConfig", "Trainer", "TrainingDivergedError"]
 
 STAGES = ("mse", "universal", "e2e")
 PLF_CHOICES: tuple[str, ...] = ("mse", *PLF_NAMES)
@@ -45,6 +53,79 @@ PLF_CHOICES: tuple[str, ...] = ("mse", *PLF_NAMES)
 
 class TrainingDivergedError(RDPError, FloatingPointError):
     """A loss became NaN or infinite; the last good checkpoint is left untouched."""
+
+
+class CheckpointError(InvalidParameterError):
+    """A checkpoint file cannot be used: unsafe content (anything but tensors and plain
+    containers), corrupt or truncated, or written by another run. The message names the file."""
+
+
+#: The keys of :meth:`Trainer.state_dict`.
+CHECKPOINT_KEYS = frozenset(
+    (
+        "step",
+        "config",
+        "codec_config",
+        "codec",
+        "opt",
+        "critics",
+        "critic_opt",
+        "dither",
+        "noise",
+        "gp_gen",
+        "data",
+        "history",
+    )
+)
+
+
+def _one_line(text: str, limit: int = 300) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def load_checkpoint(path: str | os.PathLike[str], map_location: Any = "cpu") -> dict[str, Any]:
+    """Read a :meth:`Trainer.save` checkpoint with ``torch.load(weights_only=True)``.
+
+    Raises
+    ------
+    CheckpointError
+        The file holds something other than tensors and plain containers (nothing in it is run),
+        is corrupt or truncated, cannot be read, or is not a trainer checkpoint; the message
+        names the file.
+    """
+    name = os.fspath(path)
+    try:
+        fh = open(name, "rb")  # noqa: SIM115 -- closed below; OSError here is the file's fault
+    except OSError as exc:
+        raise CheckpointError(f"checkpoint {name} cannot be read: {exc.strerror or exc}") from exc
+    try:
+        with fh, warnings.catch_warnings():
+            # torch warns about pickle protocols it did not write; the refusal below says more
+            warnings.simplefilter("ignore", UserWarning)
+            state = torch.load(fh, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as exc:
+        if "Weights only load failed" not in str(exc):  # e.g. "pickle data was truncated"
+            raise CheckpointError(
+                f"checkpoint {name} is corrupt or truncated ({_one_line(str(exc))}). "
+                "Delete it to start afresh"
+            ) from exc
+        lines = [ln for ln in str(exc).splitlines() if "Unsupported" in ln or "GLOBAL" in ln]
+        detail = _one_line(lines[0]) if lines else "not a torch checkpoint"
+        raise CheckpointError(
+            f"checkpoint {name} refused: it holds more than tensors and plain containers "
+            f"({detail}); nothing in it was run. Delete it to start afresh"
+        ) from exc
+    except Exception as exc:  # a damaged archive: RuntimeError, EOFError, OSError, ...
+        detail = _one_line(str(exc).split(". ")[0]) or type(exc).__name__
+        raise CheckpointError(
+            f"checkpoint {name} is corrupt or truncated ({detail}). Delete it to start afresh"
+        ) from exc
+    if not isinstance(state, dict) or not CHECKPOINT_KEYS <= set(state):
+        missing = sorted(CHECKPOINT_KEYS - set(state)) if isinstance(state, dict) else None
+        what = f"missing keys {missing}" if missing else f"a {type(state).__name__}"
+        raise CheckpointError(f"checkpoint {name} is not a trainer checkpoint ({what})")
+    return state
 
 
 class DataStream(Protocol):
@@ -198,9 +279,16 @@ class Trainer:
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Restore a :meth:`state_dict` (the configs must match)."""
-        if state["config"] != self.config.to_dict():
+        ours = self.config.to_dict()
+        if state["config"] != ours:
+            theirs = state["config"] if isinstance(state["config"], dict) else {}
+            diff = ", ".join(
+                f"{k} {theirs.get(k, '<missing>')!r} (run: {ours.get(k, '<missing>')!r})"
+                for k in sorted(set(theirs) | set(ours))
+                if theirs.get(k, "<missing>") != ours.get(k, "<missing>")
+            )
             raise InvalidParameterError(
-                f"checkpoint config {state['config']} does not match the run config {self.config.to_dict()}"
+                f"checkpoint config differs from the run config in {diff or repr(state['config'])}"
             )
         self.codec.load_state_dict(state["codec"])
         self.opt.load_state_dict(state["opt"])
@@ -222,10 +310,24 @@ class Trainer:
         return atomic_write_bytes(path, buf.getvalue())
 
     def load(self, path: str | os.PathLike[str]) -> None:
-        """Load a checkpoint written by :meth:`save`."""
-        self.load_state_dict(
-            torch.load(os.fspath(path), map_location=self.device, weights_only=False)
-        )
+        """Load a checkpoint written by :meth:`save` (see :func:`load_checkpoint`).
+
+        Raises
+        ------
+        CheckpointError
+            The file is unsafe, corrupt, or from a different configuration or model; it names
+            the file. The trainer may then be partly loaded: build a fresh one.
+        """
+        state = load_checkpoint(path, map_location=self.device)
+        try:
+            self.load_state_dict(state)
+        except CheckpointError:
+            raise
+        except (InvalidParameterError, KeyError, TypeError, ValueError, RuntimeError) as exc:
+            raise CheckpointError(
+                f"checkpoint {os.fspath(path)} does not fit this run ({_one_line(str(exc))}). "
+                "Delete it to start afresh"
+            ) from exc
 
     # ------------------------------------------------------------------ training
     def train_step(self) -> dict[str, Any]:

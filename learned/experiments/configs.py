@@ -1,7 +1,8 @@
 """Configurations of the experiments E1-E3 and their presets: the one home of their settings.
 
-Torch-free, so the command line (:mod:`learned.__main__`) reads its choices and defaults from here
-(presets, E2 scenarios, datasets, default steps) without importing the training code. The
+Torch-free and light (it imports neither torch nor :mod:`rdp_theory`, whose solvers take a second
+to import), so the command line (:mod:`learned.__main__`) reads its choices and defaults from here
+(presets, E2 scenarios, datasets, default steps) and checks its arguments at once. The
 training settings shared by both configs (``mse_steps``, ``gan_lr``, ...) become
 :class:`~learned.train.TrainConfig` stages in one place,
 :func:`learned.experiments._common.stage_config`.
@@ -11,9 +12,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
-import rdp_theory as rt
-from rdp_theory.perception import PLF_NAMES
+if TYPE_CHECKING:
+    import rdp_theory as rt
+
+#: :data:`rdp_theory.perception.PLF_NAMES`, spelled out so that this module does not import
+#: :mod:`rdp_theory` (``tests/learned/test_cli.py`` checks that the two agree).
+PLF_NAMES: tuple[str, ...] = ("jd", "fmd", "sa")
 
 __all__ = [
     "DATASETS",
@@ -75,6 +81,8 @@ class GaussMarkovConfig:
     checkpoint_every: int = 200
 
     def source(self) -> rt.GaussMarkovSource:
+        import rdp_theory as rt
+
         return rt.GaussMarkovSource.stationary(T=self.T, sigma=self.sigma, rho=self.rho)
 
 

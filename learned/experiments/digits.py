@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from rdp_theory.exceptions import InvalidParameterError
+from rdp_theory.exceptions import InvalidParameterError, RDPError
 from rdp_theory.io import atomic_write_bytes, write_json
 
 from .._checks import check_choice, check_int, check_subset
@@ -60,10 +60,18 @@ def digit_streams(cfg: DigitsConfig, seed: int) -> tuple[Any, torch.Tensor]:
     if cfg.data_path is None:
         raise InvalidParameterError(f"data_path is required for dataset {cfg.dataset!r}")
     check_choice(cfg.dataset, "dataset", DATASETS)
-    if cfg.dataset == "moving_mnist":
-        clips = load_moving_mnist(cfg.data_path, cfg.T, cfg.size)
-    else:
-        clips = load_kth(sorted(Path(cfg.data_path).glob("*.avi")), cfg.T, cfg.size)
+    try:
+        if cfg.dataset == "moving_mnist":
+            clips = load_moving_mnist(cfg.data_path, cfg.T, cfg.size)
+        else:
+            clips = load_kth(sorted(Path(cfg.data_path).glob("*.avi")), cfg.T, cfg.size)
+    except RDPError:
+        raise
+    except (OSError, ValueError, EOFError) as exc:  # numpy's and PyAV's "not this format"
+        raise InvalidParameterError(
+            f"data_path {cfg.data_path!r} cannot be read as {cfg.dataset}: "
+            f"{' '.join(str(exc).split()) or type(exc).__name__}"
+        ) from exc
     if len(clips) <= cfg.eval_samples:
         raise InvalidParameterError(
             f"data_path holds {len(clips)} clips; need more than eval_samples = "
