@@ -136,6 +136,10 @@ def test_package_limit_gap_estimate(hp, rows) -> None:  # type: ignore[no-untype
         assert ((ratio >= 1 / hp.GAP_FACTOR) & (ratio <= hp.GAP_FACTOR)).all(), (
             r["plf"], r["rates"], r["P"], r["package_limit_gap"], r["measured_limit_gap"],
         )
+        # and no phantom gap where the measured one is small
+        gap, meas = np.asarray(r["package_limit_gap"], float), np.asarray(r["measured_limit_gap"])
+        bound = hp.GAP_FACTOR * np.abs(meas) + hp.REL_TOL * np.asarray(r["hp_reference_values"])
+        assert (np.abs(gap) <= bound).all(), (r["plf"], r["rates"], r["P"], gap, meas)
     # Unflagged JD results at P > 0 with a moving stage exist among these seeds; if the package
     # flags all of them, nothing was checked, and that is reported rather than hidden.
     if not checked:
