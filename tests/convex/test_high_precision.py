@@ -108,8 +108,9 @@ def rows(hp):  # type: ignore[no-untyped-def]
 
 def test_package_stage_values_match(hp, rows) -> None:  # type: ignore[no-untyped-def]
     """Every unflagged package result (status "optimal") within 1e-5 relative of the
-    multiprecision chain, stage by stage (the last frame only on packages that do not report
-    ``certificate.lexicographic_stage_values``)."""
+    multiprecision chain of the definition the package follows (today the exact lexicographic
+    value, tau -> 0: the tau = 1e-12 chain), stage by stage (the last frame only on packages that
+    do not report ``certificate.lexicographic_stage_values``)."""
     unflagged = [r for r in rows if r["status"] == "optimal"]
     assert unflagged, "every package result flagged: nothing compared"
     bad = [
