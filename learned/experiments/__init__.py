@@ -23,6 +23,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from . import configs
 from .configs import (
     DATASETS,
     DEFAULT_PRESET,
@@ -48,27 +49,7 @@ _LAZY = {
     "stage_config": "_common",
 }
 
-__all__ = [
-    "DATASETS",
-    "DEFAULT_PRESET",
-    "E1_FULL",
-    "E1_QUICK",
-    "E2_FULL",
-    "E2_MEDIUM",
-    "E2_QUICK",
-    "E2_SCENARIOS",
-    "E3_FULL",
-    "E3_QUICK",
-    "PRESETS",
-    "DigitsConfig",
-    "GaussMarkovConfig",
-    "digit_streams",
-    "reconstruct",
-    "run_e1",
-    "run_e2",
-    "run_e3",
-    "stage_config",
-]
+__all__ = [*configs.__all__, *sorted(_LAZY)]  # the configs' names, then the lazy runners
 
 
 def __getattr__(name: str) -> Any:
