@@ -11,7 +11,7 @@ A frame of ``n`` i.i.d. copies is the same per-letter problem, so the source is 
 
 References
 ----------
-.. [1] J. Salehkalaibar, B. Phan, J. Chen, W. Yu, A. Khisti, "On the choice of perception loss
+.. [1] S. Salehkalaibar, B. Phan, J. Chen, W. Yu, A. Khisti, "On the choice of perception loss
    function for learned video compression", NeurIPS 2023.
 """
 

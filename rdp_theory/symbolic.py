@@ -23,7 +23,7 @@ This module imports sympy (about 0.3 s), so :mod:`rdp_theory` does not import it
 
 References
 ----------
-.. [1] J. Salehkalaibar, B. Phan, J. Chen, W. Yu, A. Khisti, "On the choice of perception loss
+.. [1] S. Salehkalaibar, B. Phan, J. Chen, W. Yu, A. Khisti, "On the choice of perception loss
    function for learned video compression", NeurIPS 2023.
 .. [2] Y. Blau, T. Michaeli, "Rethinking lossy compression: the rate-distortion-perception
    tradeoff", ICML 2019.
