@@ -194,6 +194,43 @@ class RDPSolution:
         """Number of frames."""
         return self.source.T
 
+    def __repr__(self) -> str:
+        """One screen: what was solved, how well, and the per-frame numbers (the matrices and the
+        certificate are attributes)."""
+
+        def row(values: FloatArray) -> str:
+            return "[" + ", ".join(f"{float(v):.6g}" for v in values) + "]"
+
+        objective = (
+            self.objective if isinstance(self.objective, str) else "weights " + row(np.asarray(self.objective))
+        )
+        return (
+            f"RDPSolution(T={self.T}, plf={self.plf!r}, {objective}, representation="
+            f"{self.representation!r}, status={self.status!r}, solver={self.solver!r},\n"
+            f"  rates={row(self.rates)},\n  perception={row(self.perception)},\n"
+            f"  distortions={row(self.distortions)},\n"
+            f"  perception_values={row(self.perception_values)})"
+        )
+
+    def to_dict(self) -> dict[str, object]:
+        """Plain Python values (lists, floats, str) of the result and its certificate, for JSON
+        (e.g. :func:`rdp_theory.io.write_json`)."""
+        from dataclasses import asdict
+
+        out: dict[str, object] = {
+            "sigmas": list(self.source.sigmas), "rhos": list(self.source.rhos),
+            "plf": self.plf, "representation": self.representation, "status": self.status,
+            "solver": self.solver, "objective_value": float(self.objective_value),
+            "objective": self.objective if isinstance(self.objective, str)
+            else [float(w) for w in self.objective],
+        }
+        for name in ("rates", "perception", "distortions", "perception_values", "q", "p",
+                     "rates_used", "reconstruction_covariance", "cross_covariance"):
+            out[name] = np.asarray(getattr(self, name), dtype=np.float64).tolist()
+        out["decoder"] = {k: np.asarray(v).tolist() for k, v in asdict(self.decoder).items()}
+        out["certificate"] = asdict(self.certificate)
+        return out
+
     def reconstruction_correlations(self) -> FloatArray:
         r""":math:`\operatorname{corr}(\hat X_j, \hat X_{j+1})`, shape (T-1,) (0 where a variance is 0)."""
         s = self.reconstruction_covariance

@@ -190,3 +190,19 @@ def test_pareto_sweep_traces_a_monotone_front() -> None:
     d3 = np.array([s.distortions[2] for s in sols])
     assert np.all(np.diff(d3) <= ORDER_TOL) and np.all(np.diff(d2) >= -ORDER_TOL)
     assert d3[0] - d3[-1] > 1e-3
+
+
+def test_repr_is_one_screen_and_to_dict_round_trips_through_json() -> None:
+    import json
+
+    from rdp_theory.io import dumps_json
+
+    src = rt.GaussMarkovSource.stationary(3, 1.0, 0.9)
+    sol = rt.solve_rdp(src, (1, 1, 1), 0.05, plf="sa", objective=(1, 1, 1))
+    text = repr(sol)
+    assert text.startswith("RDPSolution(T=3, plf='sa'") and len(text.splitlines()) == 5
+    assert f"{sol.distortions[2]:.6g}" in text and "status='optimal'" in text
+    data = json.loads(dumps_json(sol.to_dict()))
+    np.testing.assert_array_equal(data["distortions"], sol.distortions)
+    assert data["certificate"]["duality_gap"] == sol.certificate.duality_gap
+    assert data["objective"] == [1.0, 1.0, 1.0] and data["sigmas"] == [1.0, 1.0, 1.0]
