@@ -29,6 +29,7 @@ __all__ = [
     "add_curve",
     "base_params",
     "clear_cache",
+    "frame_curves",
     "frames_array",
     "grid",
     "lex_curve",
@@ -253,3 +254,16 @@ def base_params(src: rt.GaussMarkovSource, cfg: RunConfig, **extra: Any) -> dict
 def frames_array(table: Table, frames: Sequence[int], **where: Any) -> FloatArray:
     """Stack ``value`` of the matching rows into shape (n, len(frames))."""
     return np.stack([table.array(frame=f, **where) for f in frames], axis=1)
+
+
+def frame_curves(
+    table: Table, keys: Sequence[str], series: str = "{}", **where: Any
+) -> tuple[list[int], FloatArray, dict[str, FloatArray]]:
+    """What a one-panel-per-frame figure reads from ``table``: the sorted frames, the abscissa
+    (``x`` of the first key's series in the first frame) and, per key, :func:`frames_array` of
+    the series ``series.format(key)``; ``where`` narrows every selection."""
+    frames = sorted({int(f) for f in table.select("frame", **where)})
+    names = {k: series.format(k) for k in keys}
+    first = names[keys[0]]
+    xs = np.asarray(table.select("x", series=first, frame=frames[0], **where), dtype=float)
+    return frames, xs, {k: frames_array(table, frames, series=n, **where) for k, n in names.items()}

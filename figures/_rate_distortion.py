@@ -51,9 +51,7 @@ def compute_scenario(cfg: RunConfig, first_rate: float, label: str) -> FigureDat
 def draw(data: FigureData) -> Figure:
     """Draw a scenario's table (one panel per frame)."""
     t = data.table
-    frames = sorted({int(f) for f in t.select("frame")})
-    xs = np.asarray(t.select("x", series=SERIES[0], frame=frames[0]), dtype=float)
-    curves = {plf: cc.frames_array(t, frames, series=plf) for plf in SERIES}
+    frames, xs, curves = cc.frame_curves(t, SERIES)
     labels = {plf: "0-" + plf_style(plf).label for plf in SERIES if plf != MSE}
     return plot_rate_distortion(xs, curves, frames=frames, title=data.title, labels=labels,
                                 xlabel="rate $R_2 = R_3 = R$ (bits/sample)")

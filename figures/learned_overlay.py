@@ -70,9 +70,7 @@ def compute(cfg: RunConfig) -> FigureData | None:
 def draw(data: FigureData) -> Figure:
     """Draw the table: one panel per frame, bounds as lines, learned points as markers."""
     t = data.table
-    frames = sorted({int(f) for f in t.select("frame", quantity="D")})
-    xs = np.asarray(t.select("x", series=f"bound:{BOUNDS[0]}", frame=frames[0]), dtype=float)
-    bounds = {p: cc.frames_array(t, frames, series=f"bound:{p}") for p in BOUNDS}
+    frames, xs, bounds = cc.frame_curves(t, BOUNDS, "bound:{}", quantity="D")
     idx = {col: i for i, col in enumerate(t.columns)}
     points = [
         {"frame": row[idx["frame"]], "rate": row[idx["x"]], "distortion": row[idx["value"]],

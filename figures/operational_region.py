@@ -57,11 +57,8 @@ def compute(cfg: RunConfig) -> FigureData:
 def draw(data: FigureData) -> Figure:
     """Draw the table: one panel per frame, information and operational curves."""
     t = data.table
-    frames = sorted({int(f) for f in t.select("frame")})
-    first = SERIES[0]
-    xs = np.asarray(t.select("x", series=f"{first}:information", frame=frames[0]), dtype=float)
-    xo = np.asarray(t.select("x", series=f"{first}:one-shot", frame=frames[0]), dtype=float)
-    curves = {p: cc.frames_array(t, frames, series=f"{p}:information") for p in SERIES}
+    frames, xs, curves = cc.frame_curves(t, SERIES, "{}:information")
+    xo = np.asarray(t.select("x", series=f"{SERIES[0]}:one-shot", frame=frames[0]), dtype=float)
     return plot_operational_region(xs, xo, curves, frames=frames, title=data.title)
 
 

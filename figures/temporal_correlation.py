@@ -53,9 +53,7 @@ def compute(cfg: RunConfig) -> FigureData:
 def draw(data: FigureData) -> Figure:
     """Draw the table: one panel per consecutive frame pair, the source ρ as reference."""
     t = data.table
-    pairs_first = sorted({int(f) for f in t.select("frame")})
-    xs = np.asarray(t.select("x", series=SERIES[0], frame=pairs_first[0]), dtype=float)
-    corr = {plf: cc.frames_array(t, pairs_first, series=plf) for plf in SERIES}
+    pairs_first, xs, corr = cc.frame_curves(t, SERIES)
     rho = data.params["source"]["rhos"]
     return plot_temporal_correlation(xs, corr, [rho[j - 1] for j in pairs_first],
                                      pairs=[(j, j + 1) for j in pairs_first], title=data.title)
