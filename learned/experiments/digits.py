@@ -243,6 +243,7 @@ def run_e2(
             cfg.size, np.random.default_rng(cfg.seed + 300), cfg.classifier_steps, device=dev
         )
         src_classes = classify(clf.model, x_np, device=dev)
+    drift_src = identity_drift(x_np, cfg.drift_window)  # the held-out source: one for all scenarios
     rows: list[dict[str, Any]] = []
     for name, latent in scenarios.items():
         ccfg = CodecConfig((cfg.size, cfg.size), latent, cfg.levels, 1.0, cfg.hidden,
@@ -250,7 +251,6 @@ def run_e2(
                            decode_lossless=name == "eps_inf_inf")  # fmt: skip
         decoders = _train_scenario(cfg, name, ccfg, ckpt, resume, progress, dev)
         panels = {"source": x_np[: cfg.grid_samples]}
-        drift_src = identity_drift(x_np, cfg.drift_window)
         for dname, codec in decoders.items():
             xh = reconstruct(codec, x_eval, cfg.seed + 7, dev)
             if clf is not None:
