@@ -29,6 +29,7 @@ from .io import package_version
 from .perception import PLF_NAMES, PLFS, PerceptionLoss
 from .simulate import SimulationResult
 from .source import GaussMarkovSource
+from .stationary import stationary_distortion, stationary_rate
 from .universality import (
     UniversalityResult,
     UniversalitySweep,
@@ -69,4 +70,6 @@ __all__ = [
     "mmse_distortions",
     "operational_rates",
     "sa_zero_perception_distortions",
+    "stationary_distortion",
+    "stationary_rate",
 ]

@@ -465,6 +465,11 @@ def _check_simulation(kw: Mapping[str, Any], sim: Any) -> str | None:
     return None if d.shape == (2,) and np.isfinite(d).all() and (d >= 0).all() else "bad estimates"
 
 
+def _check_rate_form(kw: Mapping[str, Any], r: Any) -> str | None:
+    r = np.asarray(r, dtype=np.float64)
+    return "NaN or negative" if (np.isnan(r) | (r < 0)).any() else None
+
+
 def _check_operational(kw: Mapping[str, Any], r: Any) -> str | None:
     r = np.asarray(r, dtype=np.float64)
     return "NaN or below 5 bits" if (np.isnan(r) | (r < 5)).any() else None
@@ -551,6 +556,16 @@ def _targets() -> list[FuzzTarget]:
                    st.fixed_dictionaries({"n": _or_junk(st.integers(1, 300)),
                                           "rng": _or_junk(st.integers(0, 2**32 - 1))}),
                    _simulate_reference, _check_simulation, ("n",)),
+        FuzzTarget("stationary_distortion",
+                   st.fixed_dictionaries({"sigma": sigma, "rho": _or_junk(small), "rate": rates,
+                                          "perception": perception,
+                                          "plf": _or_junk(st.sampled_from(("fmd", "jd", "sa")))}),
+                   rt.stationary_distortion,
+                   lambda kw, d: _per_frame_arrays(d, np.asarray(kw["sigma"], dtype=float) ** 2, 2.0),
+                   ("sigma", "rho", "rate", "perception")),
+        FuzzTarget("stationary_rate",
+                   st.fixed_dictionaries({"sigma": sigma, "rho": _or_junk(small), "distortion": perception}),
+                   rt.stationary_rate, _check_rate_form, ("sigma", "rho", "distortion")),
         FuzzTarget("error_permanence_limit", _sources_and(frame=frame_T), rt.error_permanence_limit,
                    lambda kw, d: _per_frame_arrays(d, _source_var(kw)[int(kw["frame"]) - 1], 2.0),
                    ("frame",)),

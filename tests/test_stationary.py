@@ -1,0 +1,93 @@
+"""Stationary limits (:mod:`rdp_theory.stationary`): two routes for each.
+
+Route 1: the finite-T closed forms at a long horizon converge to the limit (the recursion is a
+contraction with factor rho^2 2^{-2R}, so T = 400 is far past round-off for the rates drawn).
+Route 2: the limit is a fixed point of the recursion it claims to solve, checked from its own
+value; and the rate form inverts the MSE limit.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import rdp_theory as rt
+
+RTOL = 1e-10  # both routes are O(1)-operation closed forms in float64
+
+sigmas = st.floats(0.1, 10.0)
+rhos = st.floats(-0.95, 0.95)
+rates = st.floats(0.05, 6.0)
+
+
+def _tail(values: np.ndarray) -> float:
+    return float(np.asarray(values)[-1])
+
+
+@settings(max_examples=40, deadline=None)
+@given(sigma=sigmas, rho=rhos, rate=rates, level=st.floats(0.0, 2.0))
+def test_limits_are_the_long_horizon_closed_forms(sigma: float, rho: float, rate: float, level: float) -> None:
+    src = rt.GaussMarkovSource.stationary(400, sigma, rho)
+    P = level * sigma**2
+    cases = [
+        ("fmd", math.inf, rt.mmse_distortions(src, rate)),
+        ("fmd", P, rt.fmd_distortions(src, rate, P)),
+        ("jd", 0.0, rt.jd_zero_perception_distortions(src, rate)),
+        ("sa", 0.0, rt.sa_zero_perception_distortions(src, rate)),
+    ]
+    for plf, level_, finite in cases:
+        limit = rt.stationary_distortion(sigma, rho, rate, level_, plf)
+        assert limit == pytest.approx(_tail(finite), rel=RTOL, abs=1e-300), (plf, level_)
+
+
+@settings(max_examples=40, deadline=None)
+@given(sigma=sigmas, rho=rhos, rate=rates)
+def test_limits_are_fixed_points(sigma: float, rho: float, rate: float) -> None:
+    """From the returned values: e = r (a^2 e + s); JD: delta = a^2 delta + (sqrt s - sqrt q)^2."""
+    s, a2, r = sigma**2 * (1 - rho**2), rho**2, 2.0 ** (-2 * rate)
+    e = rt.stationary_distortion(sigma, rho, rate)
+    assert e == pytest.approx(r * (a2 * e + s), rel=RTOL)
+    q = (a2 * e + s) - e
+    delta = rt.stationary_distortion(sigma, rho, rate, 0.0, "jd") - e
+    assert delta == pytest.approx(a2 * delta + (math.sqrt(s) - math.sqrt(q)) ** 2, rel=1e-8, abs=1e-14 * sigma**2)
+    p = a2 * e + s
+    assert rt.stationary_distortion(sigma, rho, rate, 0.0, "sa") == pytest.approx(
+        2 * p - 2 * math.sqrt(p * q), rel=1e-8)
+
+
+@settings(max_examples=40, deadline=None)
+@given(sigma=sigmas, rho=rhos, rate=st.floats(0.0, 12.0))
+def test_rate_form_inverts_the_mse_limit(sigma: float, rho: float, rate: float) -> None:
+    d = rt.stationary_distortion(sigma, rho, rate)
+    assert rt.stationary_rate(sigma, rho, d) == pytest.approx(rate, rel=1e-9, abs=1e-12)
+
+
+def test_edges_and_the_issue_formula() -> None:
+    assert rt.stationary_distortion(1.0, 0.9, 0.0) == pytest.approx(1.0)
+    for plf in ("jd", "sa", "fmd"):
+        assert rt.stationary_distortion(2.0, 0.9, 0.0, 0.0, plf) == pytest.approx(8.0)
+        assert rt.stationary_distortion(2.0, 0.9, math.inf, 0.0, plf) == 0.0
+    # the issue's lead: e = s 2^{-2R} / (1 - a^2 2^{-2R}) and R(D) = 1/2 log2(a^2 + s/D)
+    s, a2 = 0.19, 0.81
+    assert rt.stationary_distortion(1.0, 0.9, 1.0) == pytest.approx(s * 0.25 / (1 - a2 * 0.25), rel=1e-14)
+    assert rt.stationary_rate(1.0, 0.9, 0.05) == pytest.approx(0.5 * math.log2(a2 + s / 0.05), rel=1e-14)
+    assert rt.stationary_rate(1.0, 0.9, [0.0, 1.0, 5.0]).tolist() == [math.inf, 0.0, 0.0]
+
+
+def test_broadcasting_and_errors() -> None:
+    grid = rt.stationary_distortion(1.0, np.array([[0.5], [0.9]]), np.linspace(0.1, 3, 5), 0.1)
+    assert grid.shape == (2, 5) and np.all(np.diff(grid, axis=1) < 0)
+    with pytest.raises(rt.InvalidParameterError, match="rho"):
+        rt.stationary_distortion(1.0, 1.0, 1.0)
+    with pytest.raises(rt.InvalidParameterError, match="perception"):
+        rt.stationary_distortion(1.0, 0.5, 1.0, 0.1, "jd")
+    with pytest.raises(rt.InvalidParameterError, match="plf"):
+        rt.stationary_distortion(1.0, 0.5, 1.0, 0.0, "kl")
+    with pytest.raises(rt.InvalidParameterError, match="rate"):
+        rt.stationary_distortion(1.0, 0.5, [1.0, -1.0])
+    with pytest.raises(rt.InvalidParameterError):
+        rt.stationary_distortion(1.0, [0.5, 0.6], [1.0, 2.0, 3.0])
