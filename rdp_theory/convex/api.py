@@ -216,10 +216,7 @@ LEVEL_MAX = 1e6
 def _validate(
     source: object, rates: ArrayLike, perception: ArrayLike
 ) -> tuple[GaussMarkovSource, FloatArray, FloatArray]:
-    if not isinstance(source, GaussMarkovSource):
-        raise InvalidParameterError(
-            f"source must be a GaussMarkovSource, got {type(source).__name__}"
-        )
+    source = check_source(source)
     T = source.T
     r = check_rates(rates, "rates", length=T).astype(np.float64, copy=True)
     r[r > RATE_LOSSLESS] = np.inf
