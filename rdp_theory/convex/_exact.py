@@ -156,6 +156,7 @@ def check_exact(
 ) -> tuple[RDPSolution, tuple[str, ...]]:
     """``sol`` after the converse and closed-form checks (module docstring), with its warnings."""
     var = inst.source.variances
+    lexicographic = sol.objective == "lexicographic"
     D = np.asarray(sol.distortions, dtype=np.float64)
     e = np.asarray(mmse_distortions(inst.source, inst.rates), dtype=np.float64)
     deficit = e - D
@@ -169,9 +170,8 @@ def check_exact(
         )
     elif np.any(deficit > 0):
         D = np.maximum(D, e)
-        value = D[-1] if sol.objective == "lexicographic" else np.asarray(sol.objective) @ D
+        value = D[-1] if lexicographic else np.asarray(sol.objective) @ D
         sol = replace(sol, distortions=D, objective_value=float(value))
-    lexicographic = sol.objective == "lexicographic"
     exact = exact_distortions(inst, lexicographic)
     if exact is None:
         return sol, notes
@@ -184,8 +184,8 @@ def check_exact(
             sol, notes = _flagged(
                 sol, notes,
                 f"lexicographic D_{k + 1} = {D[k]:.9g} is {abs(D[k] - exact[k]) / max(abs(exact[k]), 1e-300):.1e} "
-                f"(relative) from its closed form {exact[k]:.9g}; use "
-                "rdp_theory's closed forms for this case",
+                f"(relative) from its closed form {exact[k]:.9g}; method='auto' (the default) "
+                "returns the closed-form optimum for this case",
             )
         return sol, notes
     w = np.asarray(sol.objective, dtype=np.float64)
