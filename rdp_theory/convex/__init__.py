@@ -61,8 +61,6 @@ from .api import pareto_sweep, solve_rdp
 from .result import (
     ACCEPTABLE,
     ACCURACY,
-    LEX_SENSITIVITY_WARN,
-    LEX_UNDERSHOOT_WARN,
     REL_GAP,
     REL_GAP_WARN,
     Certificate,
@@ -82,7 +80,5 @@ __all__ = [
     "ACCEPTABLE",
     "REL_GAP",
     "REL_GAP_WARN",
-    "LEX_UNDERSHOOT_WARN",
-    "LEX_SENSITIVITY_WARN",
     "clear_cache",
 ]

@@ -36,7 +36,7 @@ from ._model import Model
 
 __all__ = [
     "SolverSettings", "TIGHT", "UNREFINED", "DEFAULT", "NO_EQUILIBRATION", "REGULARISED",
-    "SCS", "Raw", "Values", "FastPath", "View", "run", "has_view",
+    "SCS", "Raw", "Values", "FastPath", "View", "run", "run_problem", "has_view",
 ]
 
 FloatArray = NDArray[np.float64]
@@ -508,12 +508,27 @@ def _run_with_cvxpy(
 ) -> tuple[Raw, Values | None]:
     """cvxpy's public path (hold ``model.lock``): bind, compile, solve, unpack; builds the fast
     path on a model's first Clarabel solve."""
-    solver, opts = settings.solver, settings.opts
     _bind(model, values)
-    prob = model.problem
+    raw = run_problem(model.problem, settings, model)
+    out = None
+    if raw.status in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE):
+        out = _values_from_variables(model)
+    return raw, out
+
+
+def run_problem(prob: cp.Problem, settings: SolverSettings, model: Model | None = None) -> Raw:
+    """One attempt on a cvxpy problem whose parameters are bound (the caller holds the lock of
+    whatever shares ``prob``); on success its variables hold the primal values.
+
+    ``model``: the :class:`~._model.Model` owning ``prob``, whose fast path is built on its
+    first Clarabel solve (None for other problems).
+    """
+    solver, opts = settings.solver, settings.opts
     data, chain, inv = prob.get_problem_data(solver, solver_opts=opts)
-    if solver == cp.CLARABEL and model.fast is None:
-        model.fast = FastPath.build(model, data, chain, inv, values) or False
+    if model is not None and solver == cp.CLARABEL and model.fast is None:
+        model.fast = FastPath.build(model, data, chain, inv, {
+            p.name(): np.asarray(p.value, dtype=np.float64) for p in prob.parameters()
+        }) or False
     raw: Any
     with _native_stderr_silenced():
         if solver == cp.CLARABEL:
@@ -538,10 +553,7 @@ def _run_with_cvxpy(
         warnings.filterwarnings("ignore", message="Solution may be inaccurate", category=UserWarning)
         prob.unpack_results(raw, chain, inv)
     status = str(prob.status)
-    out = None
-    if status in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE):
-        out = _values_from_variables(model)
     if solver != cp.CLARABEL:
         info = raw["info"]
-        return Raw(status, solver, float(info["pobj"]), float(info["dobj"]), int(info["iter"])), out
-    return _clarabel_raw(sol, status, settings), out
+        return Raw(status, solver, float(info["pobj"]), float(info["dobj"]), int(info["iter"]))
+    return _clarabel_raw(sol, status, settings)

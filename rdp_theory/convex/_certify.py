@@ -199,14 +199,12 @@ def with_levels(scheme: Scheme, perception: FloatArray, scale: float) -> Scheme:
 
 @dataclass(frozen=True)
 class Report:
-    """How a result was reached, for its certificate (lexicographic fields: 0 or empty for
+    """How a result was reached, for its certificate (the lexicographic field: empty for
     weighted objectives)."""
 
     attempts: int
     objective_value: float
-    lexicographic_slack: tuple[float, ...] = ()
-    lexicographic_undershoot: float = 0.0
-    lexicographic_sensitivity: float = 0.0
+    lexicographic_stage_values: tuple[float, ...] = ()
 
 
 def assemble(
@@ -227,9 +225,8 @@ def assemble(
             "see RDPSolution.certificate",
         )
     cert = replace(
-        scheme.certificate, lexicographic_slack=report.lexicographic_slack,
-        attempts=report.attempts, lexicographic_undershoot=report.lexicographic_undershoot,
-        relative_gap=scheme.rel_gap, lexicographic_sensitivity=report.lexicographic_sensitivity,
+        scheme.certificate, attempts=report.attempts, relative_gap=scheme.rel_gap,
+        lexicographic_stage_values=report.lexicographic_stage_values,
     )
     solution = RDPSolution(
         source=inst.source,

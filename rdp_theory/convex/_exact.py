@@ -144,7 +144,9 @@ def exact_solution(
         raise SolverError(
             f"internal error: the closed-form scheme did not certify (worst residual {scheme.worst:.2e})"
         )
-    return assemble(inst, objective, scheme, Report(attempts=0, objective_value=float(weights @ D)))
+    stages = tuple(float(x) for x in D) if lexicographic else ()
+    report = Report(attempts=0, objective_value=float(weights @ D), lexicographic_stage_values=stages)
+    return assemble(inst, objective, scheme, report)
 
 
 def _flagged(sol: RDPSolution, notes: tuple[str, ...], message: str) -> tuple[RDPSolution, tuple[str, ...]]:

@@ -1,263 +1,392 @@
-r"""The lexicographic chain: min :math:`D_1`, then :math:`D_2` given :math:`D_1`, ...
+r"""The lexicographic chain: least :math:`D_1`, then least :math:`D_2` given :math:`D_1`, ...
+computed exactly, one small program (or a closed form) per frame, every earlier frame fixed.
 
-Stage ``k`` minimises :math:`D_k` subject to :math:`D_j \le D_j^\star + \text{slack}_j` for
-``j < k``, where :math:`D_j^\star` is the value *achieved* at stage ``j`` (a feasible point, so
-a cap never makes the program infeasible), with
-:math:`\text{slack}_j = r\,(D_j^\star + 10^{-3}\sigma_j^2)`. Clarabel is tried with :math:`r`
-growing tenfold through ``_LEX_SLACKS``; the full fallback list runs last.
+Why one row at a time suffices (docs/theory.md, section 4.8)
+-----------------------------------------------------------
+With the greedy representation (optimal for every objective, docs/theory.md 6e) and its unit
+innovations :math:`U_i` (:math:`q_i > 0`), a decoder is written on a basis :math:`b` of the
+:math:`U`'s and of the noises :math:`N` of earlier zero-rate frames,
+:math:`\hat X_k = f_k^\top b + W_k`, :math:`W_k` independent of :math:`b` and of
+:math:`\hat X_{<k}`, of variance :math:`w_k = s_k - \|f_k\|^2` (normalised units,
+:math:`D_k = 1 + s_k - 2c_k^\top f_k`).
 
-Accuracy: a cap's multiplier can be unbounded (a frame reaching its optimum exactly pins noise
-directions of the decoder), so later frames can gain :math:`O(\sqrt{\text{slack}})` below the
-exact lexicographic value. The slack used is reported in the certificate, with two diagnostics
-(undershoot, sensitivity) that flag such results.
+1. *The future never constrains the past, except through frame k's own level.* Given
+   :math:`\hat X_{\le k}`, the later frames can be completed at no cost for PLF-FMD and PLF-SA
+   (:math:`\hat X_m = \mathbb E[X_m \mid \hat X_{<m}] + Z_m`, fresh :math:`Z_m`, gives
+   :math:`\phi_m = 0`), and for PLF-JD at cost exactly :math:`\phi_k` (couple
+   :math:`\hat X_{\le k}` optimally with :math:`X_{\le k}` and give the later reconstructions the
+   law of the later source frames under that coupling: :math:`\phi_m = \phi_k` for every
+   :math:`m > k`, while :math:`\phi_m \ge \phi_k` always). So stage :math:`k` needs only frame
+   :math:`k`'s constraint, at the level :math:`\tilde P_k = \min_{m \ge k} P_m` for JD
+   (:func:`effective_levels`) and :math:`P_k` otherwise.
+2. *The exact face.* If :math:`q_k > 0`, every stage-:math:`k` optimum has :math:`W_k = 0`:
+   replacing :math:`W_k` by :math:`\sqrt{w_k}\,U_k` keeps the law of :math:`\hat X_{\le k}` (and
+   of :math:`(\hat X_{<k}, X_k)`) and lowers :math:`D_k`. :math:`D_k` is then strictly convex in
+   :math:`f_k` on the optimal set, so the optimal row is unique and the face
+   :math:`\{D_k = D_k^\star\}` is exactly ":math:`\hat X_k = f_k^{\star\top} b`". A zero-rate
+   frame keeps its fresh noise as a new basis element.
+3. *Pinned JD stages.* When the fixed past already uses :math:`\tilde P_k`
+   (:math:`\phi^{JD}_{k-1} = \tilde P_k`), the only admissible law of :math:`\hat X_{\le k}` is the
+   cheapest completion (W2^2 is strictly convex in the second covariance), computed in closed
+   form from the optimal map; the row is then the best one with that law (:func:`_pinned_row`).
 
-Moved here unchanged from the former single module (to be rewritten): :func:`_stage` keeps the
-original plan/retry loop in one piece (about 90 lines) because its ``i``/``tested``/``kept``
-state machine reads best as a whole.
+Every other stage is a small program *with an interior* (one row: an SOC and frame :math:`k`'s
+coupling LMI of size :math:`2(k+1)`), and the next stage starts from the row fixed exactly: no
+caps, no slack, no :math:`\sqrt{\text{slack}}` error, a bounded number of solver runs
+(``STAGE_ATTEMPTS`` per stage, no retries beyond). The assembled scheme goes through the same
+certificate as every solver result. Checked against the 0-PLF-JD, 0-PLF-SA and PLF-FMD closed
+forms (tests) and against 256-bit SDPA chains extrapolated to zero cap slack
+(``benchmarks/lexicographic_high_precision.py``, ``tests/convex/test_high_precision.py``).
 """
 
 from __future__ import annotations
 
-import itertools
 import math
-from collections.abc import Sequence
-from dataclasses import replace
+import threading
+from dataclasses import dataclass, replace
+from functools import lru_cache
+from typing import Any
 
+import cvxpy as cp
 import numpy as np
 from numpy.typing import NDArray
 
+from ..closed_form import _normalised_greedy, greedy_representation
 from ..exceptions import SolverError
-from ._backend import NO_EQUILIBRATION, TIGHT, UNREFINED
-from ._certify import Report, Scheme, assemble
+from ..source import GaussMarkovSource
+from ..wasserstein import _w2_unchecked
+from ._backend import DEFAULT, NO_EQUILIBRATION, TIGHT, Raw, SolverSettings, run_problem
+from ._certify import Primal, Report, assemble, certify
 from ._instance import Instance
-from ._weighted import ATTEMPTS, Attempt, Form, Infeasible, solve_weighted
-from .result import LEX_SENSITIVITY_WARN, LEX_UNDERSHOOT_WARN, RDPSolution
+from .result import RDPSolution
 
-__all__ = ["solve_lexicographic"]
+__all__ = ["STAGE_ATTEMPTS", "PIN_RTOL", "effective_levels", "solve_lexicographic"]
 
 FloatArray = NDArray[np.float64]
 
-# Lexicographic chain: cap D_j <= D_j* + slack, slack = rel * (D_j* + 1e-3 max sigma^2).
-# A cap that is too tight leaves an interior-point method a sliver of a feasible set; one that is
-# too loose lets later frames gain about sqrt(slack) (the caps' multipliers can be unbounded).
-# So each stage tries Clarabel with growing slack first, and the full fallback list last.
-_LEX_SLACKS = (1e-11, 1e-10, 1e-9, 1e-8, 1e-7, 1e-6)
-#: further slack levels tried when a stage is acceptable but not accurate (see _stage)
-_LEX_RETRIES = 2
-# Lexicographic stages meet degenerate faces (caps at a frame's exact optimum) far more often,
-# so they skip the substituted formulation.
-_LEX_ATTEMPTS: tuple[Attempt, ...] = (
-    Attempt(TIGHT, Form.ROBUST),
-    Attempt(NO_EQUILIBRATION, Form.ROBUST),
-    Attempt(TIGHT, Form.RESCALED),
-)
-# A lexicographic chain is only as accurate as its stages' caps, so its stages (the first, and
-# the last resort of the others) skip the unrefined attempt.
-_LEX_FALLBACKS: tuple[Attempt, ...] = tuple(a for a in ATTEMPTS if a.settings != UNREFINED)
-#: weights of earlier frames (relative, scale-normalised) in the penalised lexicographic fallback
-_LEX_PENALTIES = (1e3, 1e2)
-#: largest relative drift of an earlier frame accepted from the penalised fallback; beyond it the
-#: chain raises SolverError rather than call the result lexicographic
-_LEX_MAX_DRIFT = 1e-2
+#: Attempts per stage, in order: a bounded list, no retries beyond it.
+STAGE_ATTEMPTS: tuple[SolverSettings, ...] = (TIGHT, NO_EQUILIBRATION, DEFAULT)
+#: A zero-rate frame's fresh noise below this (in units of its variance) is dropped; the
+#: certificate then sees its perception value move by at most this much.
+NOISE_FLOOR = 1e-12
 
 
-def _unit(T: int, k: int) -> FloatArray:
-    w = np.zeros(T)
-    w[k] = 1.0
-    return w
+#: A JD stage whose fixed past already uses its level to within this (relative) is *pinned*:
+#: its row's law is the unique completion (docs/theory.md 4.8), computed in closed form.
+PIN_RTOL = 1e-6
+
+
+def effective_levels(inst: Instance) -> FloatArray:
+    r"""The level each stage enforces on its own frame, shape (T,):
+    :math:`\tilde P_k = \min_{m \ge k} P_m` for PLF-JD (module docstring, point 1),
+    :math:`P_k` otherwise."""
+    p = np.asarray(inst.perception, dtype=np.float64)
+    if inst.plf.name == "jd":
+        return np.minimum.accumulate(p[::-1])[::-1].copy()
+    return p.copy()
+
+
+def _kind(level: float) -> str:
+    return "i" if math.isinf(level) else ("z" if level == 0.0 else "p")
+
+
+def _psd_sqrt(m: FloatArray) -> FloatArray:
+    w, v = np.linalg.eigh(0.5 * (m + m.T))
+    return (v * np.sqrt(np.clip(w, 0.0, None))) @ v.T
+
+
+def _completion(sigma: FloatArray, B: FloatArray) -> FloatArray:
+    r"""Cov(Y_k, Y_{<k}) of the cheapest completion (source units): with the optimal map
+    :math:`M = \Sigma^{-1/2}(\Sigma^{1/2} B \Sigma^{1/2})^{1/2}\Sigma^{-1/2}` of
+    :math:`\mathcal N(0, \Sigma_{<k})` onto :math:`\mathcal N(0, B)`, :math:`Y_{<k} = M X_{<k}`
+    and :math:`Y_k = X_k`, so the row is :math:`\Sigma_{k,<k} M`. ``sigma`` is
+    :math:`\Sigma_{\le k}`; both are scaled by their largest entry first (M is scale-free)."""
+    k = B.shape[0]
+    scale = float(max(np.abs(sigma).max(), np.abs(B).max()))
+    S = sigma[:k, :k] / scale
+    w, v = np.linalg.eigh(0.5 * (S + S.T))
+    if w.min() <= 0.0:
+        raise SolverError("internal error: singular source covariance in a pinned JD stage")
+    root = (v * np.sqrt(w)) @ v.T
+    inv_root = (v / np.sqrt(w)) @ v.T
+    M = inv_root @ _psd_sqrt(root @ (B / scale) @ root) @ inv_root
+    return sigma[k, :k] @ M
+
+
+@dataclass(frozen=True)
+class _Key:
+    plf: str
+    k: int
+    n_u: int  # innovations available to frame k (frames <= k with q > 0)
+    u_k: bool  # whether U_k is one of them (q_k > 0)
+    n_noise: int
+    kind: str  # "z", "p" or "i": the stage's level is 0, finite, none
+
+
+class _Stage:
+    """min D_k over row k, earlier rows fixed: parameters and handles (normalised units)."""
+
+    def __init__(self, key: _Key) -> None:
+        from ..perception import get_plf
+
+        plf = get_plf(key.plf)
+        k = key.k
+        nb = key.n_u + key.n_noise
+        self.lock = threading.RLock()
+        self.f = cp.Variable(nb, name="f") if nb else None
+        self.s = cp.Variable(name="s", nonneg=True)
+        n = k + 1
+        # C[u, i] = Cov(U_u, X_i), i <= k, on the U's available to frame k
+        self.C = cp.Parameter((max(key.n_u, 1), n), name="C")
+        cons: list[Any] = []
+        x_row: Any = cp.Constant(np.zeros(n))  # Cov(Xhat_k, X_i), i <= k
+        if nb:
+            cons.append(cp.sum_squares(self.f) <= self.s)  # the one-row Schur LMI
+            if key.n_u:
+                x_row = self.f[: key.n_u] @ self.C[: key.n_u, :]
+        self.D = 1.0 + self.s - 2.0 * x_row[k]
+        if key.kind != "i":
+            # Cov of (X_1..X_k, Xhat_1..Xhat_k): every element frame k's laws can compare
+            self.Sx = cp.Parameter((n, n), name="Sx")
+            x_col = cp.reshape(x_row, (n, 1), order="F")
+            s_11 = cp.reshape(self.s, (1, 1), order="F")
+            if k:
+                self.G = cp.Parameter((k, max(nb, 1)), name="G")
+                self.S = cp.Parameter((k, k), name="S")
+                self.Xf = cp.Parameter((k, n), name="Xf")  # Cov(Xhat_j, X_i), j < k
+                mixed = self.G[:, :nb] @ self.f if nb else cp.Constant(np.zeros(k))
+                col_m = cp.reshape(mixed, (k, 1), order="F")
+                rows: list[list[Any]] = [
+                    [self.Sx, self.Xf.T, x_col],
+                    [self.Xf, self.S, col_m],
+                    [x_col.T, col_m.T, s_11],
+                ]
+            else:
+                rows = [[self.Sx, x_col], [x_col.T, s_11]]
+            joint = cp.bmat(rows)
+            ref, rec = plf.compared_laws(k)
+            pos = {**{("x", i): i for i in range(n)}, **{("xhat", j): n + j for j in range(n)}}
+            sel = [np.eye(2 * n)[[pos[e] for e in law]] for law in (ref, rec)]
+            K1 = sel[0] @ joint @ sel[0].T
+            dk = sel[1] @ joint @ sel[1].T - K1
+            d = len(ref)
+            # entries of K2 - K1 that involve Xhat_k (the rest are fixed numbers)
+            live = [(a, b) for a in range(d) for b in range(a, d)
+                    if ("xhat", k) in (ref[a], ref[b], rec[a], rec[b])]
+            if key.kind == "z":
+                cons += [dk[a, b] == 0 for a, b in live]
+            elif d == 1:
+                self.lo = cp.Parameter(name="lo")
+                self.hi = cp.Parameter(name="hi")
+                cons += [dk[0, 0] >= self.lo, dk[0, 0] <= self.hi]
+            else:
+                self.lam = cp.Parameter(d, name="lam")
+                self.P = cp.Parameter(name="P")
+                gam = cp.Variable((d, d), name="Gamma")
+                E = dk - gam - gam.T
+                cons.append(cp.bmat([[K1, gam], [gam.T, E]]) >> 0)
+                ed = cp.Variable(d, name="Ediag")
+                cons += [ed == cp.diag(E), self.lam @ ed <= self.P]
+        self.problem = cp.Problem(cp.Minimize(self.D), cons)
+        if not self.problem.is_dpp():  # pragma: no cover - a construction bug
+            raise SolverError("internal error: a lexicographic stage is not DPP")
+
+
+@lru_cache(maxsize=512)
+def _stage(key: _Key) -> _Stage:
+    return _Stage(key)
 
 
 def solve_lexicographic(inst: Instance) -> tuple[RDPSolution, tuple[str, ...]]:
-    """The lexicographic chain with certified caps; the solution and its warnings."""
-    T = inst.T
-    best = np.zeros(T)
-    slack_used: list[float] = []
-    total_attempts = 0
-    pinned: set[int] = set()
-    penalised = False
-    stage_gap = stage_worst = 0.0
-    scheme: Scheme | None = None
+    """The exact lexicographic chain of ``inst`` (module docstring); the solution and its
+    warnings. Raises SolverError when a stage fails every attempt."""
+    src = inst.source
+    T = src.T
+    unit = GaussMarkovSource(np.ones(T), src.rhos)
+    _, q, _, _ = _normalised_greedy(unit, inst.rates, need_p=True)
+    frames_u = [i for i in range(T) if q[i] > 0]  # basis order: U's by frame, then noises
+    A = unit.transfer
+    unit_cov = unit.covariance()
+    var = src.variances
+    kappa = float(var.max())
+    levels = effective_levels(inst)
+    cov = src.covariance()
+    sig = src.sigma
+    # rows on the basis [U_(frames_u) | N_1 .. N_noise]; U columns of later frames are zero
+    nu_all = len(frames_u)
+    G = np.zeros((0, nu_all))
+    noise_cols = 0
+    stage_values = np.empty(T)
+    worst_gap = 0.0
+    worst_status = cp.OPTIMAL
+    attempts = 0
+    iterations = 0
+    pinned_flags: list[int] = []
     for k in range(T):
-        scheme, rel, used, stage_penalised = _stage(inst, best, k, pinned)
-        total_attempts += used
-        penalised = penalised or stage_penalised
-        best[k] = scheme.primal.D[k]
-        # frame k's optimality is certified by its own stage: keep the worst over the stages
-        stage_gap = max(stage_gap, scheme.rel_gap)
-        stage_worst = max(stage_worst, scheme.worst)
-        if k > 0:
-            slack_used.append(rel)
-    if scheme is None:  # pragma: no cover - T >= 1 is validated
-        raise SolverError("internal error: empty lexicographic chain")
-    if penalised:
-        # report the measured drift of every earlier frame from its own stage optimum
-        drift = (scheme.primal.D - best) / (np.abs(best) + 1e-3 * inst.source.variances)
-        slack_used = [float(max(0.0, d)) for d in drift[:-1]]
-        scheme = scheme.flag(
-            "lexicographic chain used its penalised fallback on a degenerate stage; earlier "
-            f"frames drift from their optima by up to {max(slack_used, default=0.0):.1e} "
-            "(relative); see certificate.lexicographic_slack",
+        n_u = sum(1 for i in frames_u if i <= k)
+        kind = _kind(float(levels[k]))
+        # basis available to frame k: the first n_u U's and every noise
+        cols = list(range(n_u)) + list(range(nu_all, nu_all + noise_cols))
+        # Cov(U_u, X_i) for the U's of frames <= k and i <= k (zero for i before the U's frame)
+        C = np.array([[A[i, u] * math.sqrt(q[u]) if i >= u else 0.0 for i in range(k + 1)]
+                      for u in frames_u[:n_u]]).reshape(n_u, k + 1)
+        c = C[:, k]
+        if inst.plf.name == "jd" and k and kind != "i":
+            B = (G @ G.T) * np.outer(sig[:k], sig[:k])
+            used = float(_w2_unchecked(cov[:k, :k], B))
+            if used >= levels[k] * (1.0 - PIN_RTOL):
+                if levels[k] > levels[k - 1] and used < levels[k]:
+                    pinned_flags.append(k)  # distinct levels closer than PIN_RTOL: flagged
+                target = _completion(cov[: k + 1, : k + 1], B) / (sig[k] * sig[:k])
+                row, w, value = _pinned_row(G[:, cols], target, c, n_u)
+                stage_values[k] = value * var[k]
+                G, noise_cols = _append_row(G, cols, row, w, k, q[k] > 0, frames_u, noise_cols)
+                continue
+        key = _Key(inst.plf.name, k, n_u, bool(q[k] > 0), noise_cols, kind)
+        stage = _stage(key)
+        values: dict[str, Any] = {
+            "C": C if n_u else np.zeros((1, k + 1)), "Sx": unit_cov[: k + 1, : k + 1],
+        }
+        if k and key.kind != "i":
+            Gk = G[:, cols]
+            Gp = np.zeros((k, max(Gk.shape[1], 1)))
+            Gp[:, : Gk.shape[1]] = Gk
+            values.update(G=Gp, S=G @ G.T, Xf=G[:, :n_u] @ C if n_u else np.zeros((k, k + 1)))
+        if key.kind == "p":
+            P = float(levels[k])
+            if inst.plf.is_scalar(k):
+                rp = math.sqrt(P / var[k])
+                values.update(lo=-rp * (2.0 - rp) if rp <= 1.0 else -1.0, hi=rp * (2.0 + rp))
+            else:
+                ref, _ = inst.plf.compared_laws(k)
+                # W2^2 in the source's units, relative to kappa: each compared element in its frame's
+                values.update(lam=np.array([var[j] for _, j in ref]) / kappa, P=P / kappa)
+        raw, used, value, f, s = _solve_stage(stage, values)
+        attempts += used
+        iterations += raw.iterations
+        # the solver's objective omits the constant 1 of D_k: the gap is relative to D_k itself,
+        # floored like the certificate's (1e-5 of the frame's variance)
+        worst_gap = max(worst_gap, abs(raw.primal - raw.dual) / max(abs(value), 1e-5))
+        if raw.status != cp.OPTIMAL:
+            worst_status = raw.status
+        stage_values[k] = value * var[k]
+        G, noise_cols = _append_row(G, cols, f, s - float(f @ f), k, q[k] > 0, frames_u, noise_cols)
+    sol, notes = _assemble(inst, G, frames_u, stage_values, worst_gap, worst_status, attempts, iterations)
+    if pinned_flags:
+        k = pinned_flags[0]
+        notes += (
+            f"lexicographic stage {k + 1}: the JD levels of frames {k} and {k + 1} differ by less "
+            f"than {PIN_RTOL:g} (relative) of what the fixed frames use, so the stage was taken "
+            "as pinned; its value may be off by about the square root of that difference",
         )
-    sensitivity = 0.0
-    if not penalised and T > 1 and math.isfinite(slack_used[-1]):
-        sensitivity, used = _sensitivity(inst, scheme, best, slack_used[-1], pinned)
-        total_attempts += used
-    if sensitivity > LEX_SENSITIVITY_WARN:
-        scheme = scheme.flag(
-            f"lexicographic chain: the last frame's value moves with the cap slack (estimated "
-            f"error {sensitivity:.1e} relative, see certificate.lexicographic_sensitivity)",
-        )
-    scheme = replace(scheme, rel_gap=stage_gap, worst=max(scheme.worst, stage_worst))
-    under = (best - scheme.primal.D) / (np.abs(best) + 1e-3 * inst.source.variances)
-    undershoot = float(max(0.0, under[:-1].max(initial=0.0)))
-    if undershoot > LEX_UNDERSHOOT_WARN and not penalised:
-        scheme = scheme.flag(
-            f"lexicographic chain: an earlier frame ended {undershoot:.1e} (relative) below its own "
-            "stage optimum, so later stages used the solver's feasibility tolerance at a "
-            f"degenerate optimum; later frames may be off by up to about {math.sqrt(undershoot):.0e} "
-            "(see certificate.lexicographic_undershoot)",
-        )
+        sol = replace(sol, status=cp.OPTIMAL_INACCURATE)
+    return sol, notes
+
+
+def _append_row(
+    G: FloatArray, cols: list[int], f: FloatArray, w: float, k: int, active: bool,
+    frames_u: list[int], noise_cols: int,
+) -> tuple[FloatArray, int]:
+    """``G`` with frame k's row on the exact face: its fresh variance ``w`` goes to ``U_k``
+    when frame k has one (module docstring), else to a new noise column (dropped below
+    ``NOISE_FLOOR``)."""
+    row = np.zeros(G.shape[1])
+    row[cols] = f
+    if active:
+        j = frames_u.index(k)
+        row[j] = math.sqrt(max(row[j], 0.0) ** 2 + max(w, 0.0))
+    elif w > NOISE_FLOOR:
+        G = np.hstack([G, np.zeros((k, 1))])
+        row = np.append(row, math.sqrt(w))
+        noise_cols += 1
+    return np.vstack([G, row]), noise_cols
+
+
+def _pinned_row(
+    Gk: FloatArray, target: FloatArray, c: FloatArray, n_u: int
+) -> tuple[FloatArray, float, float]:
+    r"""The best row whose law is pinned: ``Gk @ f = target`` (covariances with the fixed rows)
+    and unit variance, maximising :math:`c^\top f_U`. The solutions are
+    :math:`f_0 + v` with :math:`f_0` the least-norm one and :math:`v \perp` the rows of ``Gk``,
+    :math:`\|v\|^2 \le 1 - \|f_0\|^2`; the best :math:`v` points along the part of ``c`` orthogonal
+    to the rows. Returns ``(f, fresh variance, D_k)`` (normalised)."""
+    f0, *_ = np.linalg.lstsq(Gk, target, rcond=None)
+    cc = np.zeros(Gk.shape[1])
+    cc[:n_u] = c
+    _, sv, vt = np.linalg.svd(Gk, full_matrices=False)
+    span = vt[sv > 1e-12 * max(float(sv.max(initial=0.0)), 1e-300)]  # the rows' span
+    perp = cc - span.T @ (span @ cc)
+    room = max(1.0 - float(f0 @ f0), 0.0)
+    norm = float(np.linalg.norm(perp))
+    if norm > 1e-14 * max(float(np.linalg.norm(cc)), 1e-300):
+        f = f0 + math.sqrt(room) * perp / norm
+        w = 0.0
+    else:
+        f, w = f0, room
+    return f, w, 2.0 - 2.0 * float(cc @ f)
+
+
+def _solve_stage(
+    stage: _Stage, values: dict[str, Any]
+) -> tuple[Raw, int, float, FloatArray, float]:
+    """One stage: the attempts of ``STAGE_ATTEMPTS`` in turn, the first optimal one kept.
+
+    Returns the solver's report, the attempts used, :math:`D_k` (normalised) and the row
+    ``(f, s)``.
+    """
+    failures: list[str] = []
+    kept: tuple[Raw, int, float, FloatArray, float] | None = None
+    with stage.lock:
+        for p in stage.problem.parameters():
+            v = np.asarray(values[p.name()], dtype=np.float64)
+            p.value = v.reshape(p.shape)
+        for n, settings in enumerate(STAGE_ATTEMPTS, start=1):
+            try:
+                raw = run_problem(stage.problem, settings)
+            except (KeyboardInterrupt, SystemExit, GeneratorExit):
+                raise
+            except BaseException as exc:  # noqa: BLE001 - Clarabel's Rust panics are BaseExceptions
+                failures.append(f"{type(exc).__name__}: {str(exc)[:80]}")
+                continue
+            if raw.status not in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE):
+                failures.append(raw.status)
+                continue
+            f = np.zeros(0) if stage.f is None else np.asarray(stage.f.value, dtype=np.float64)
+            out = (raw, n, float(stage.D.value), f.copy(), float(stage.s.value))
+            if raw.status == cp.OPTIMAL:
+                return out
+            kept = kept or out
+    if kept is not None:
+        return kept
+    raise SolverError("lexicographic stage failed: " + " | ".join(failures[-3:]))
+
+
+def _assemble(
+    inst: Instance, G: FloatArray, frames_u: list[int], stage_values: FloatArray,
+    worst_gap: float, status: str, attempts: int, iterations: int,
+) -> tuple[RDPSolution, tuple[str, ...]]:
+    """The fixed rows as a scheme in THEORY's variables, certified like any solver result."""
+    src = inst.source
+    T = src.T
+    rep = greedy_representation(src, inst.rates)
+    sq = np.sqrt(rep.q)
+    gy = src.transfer * sq[None, :]
+    sig = src.sigma
+    nu = len(frames_u)
+    gain = np.zeros((T, T))
+    gain[:, frames_u] = G[:, :nu] * sig[:, None]
+    noise = G[:, nu:] * sig[:, None]
+    diff = gain - gy
+    psi = diff @ diff.T + noise @ noise.T
+    e = np.asarray(rep.e, dtype=np.float64)
+    primal = Primal(e=e, psi=psi, hp=diff * sq[None, :], D=e + np.diag(psi))
+    weights = np.zeros(T)
+    weights[-1] = 1.0
+    raw = Raw(status=status, solver=cp.CLARABEL, primal=0.0, dual=0.0, iterations=iterations)
+    scheme = certify(inst.objective(weights, inst.caps), primal, raw, 0.0, attempts)
+    scheme = replace(scheme, rel_gap=worst_gap)
     report = Report(
-        attempts=total_attempts, objective_value=float(scheme.primal.D[-1]),
-        lexicographic_slack=tuple(slack_used), lexicographic_undershoot=undershoot,
-        lexicographic_sensitivity=sensitivity,
+        attempts=attempts, objective_value=float(primal.D[-1]),
+        lexicographic_stage_values=tuple(float(v) for v in stage_values),
     )
     return assemble(inst, "lexicographic", scheme, report)
-
-
-def _stage(
-    inst: Instance, best: FloatArray, k: int, pinned: set[int]
-) -> tuple[Scheme, float, int, bool]:
-    """Stage ``k`` of the chain: (scheme, slack used, attempts, whether penalised).
-
-    Adds to ``pinned`` the earlier frames found pinned (see :func:`_is_pinned`).
-    """
-    T = inst.T
-    variances = inst.source.variances
-    w = _unit(T, k)
-    attempts_used = 0
-    failures: list[str] = []
-    plan: list[tuple[float, Sequence[Attempt]]]
-    plan = [(rel, _LEX_ATTEMPTS) for rel in _LEX_SLACKS] if k else []
-    plan.append((_LEX_SLACKS[-1], _LEX_FALLBACKS))
-    tested = False
-    kept: tuple[Scheme, float] | None = None
-    retries = 0
-    i = 0
-    while i < len(plan):
-        rel, attempts = plan[i]
-        stage_caps = _stage_caps(best, k, rel, pinned, variances)
-        try:
-            scheme = solve_weighted(inst.objective(w, stage_caps), attempts)
-        except (Infeasible, SolverError) as exc:
-            attempts_used += len(attempts)
-            failures.append(f"slack {rel:g}: {exc}")
-            if not tested and k:
-                # A cap on a distortion that is constant over the feasible set has a tiny
-                # constant slack, which stalls interior-point methods; find such frames,
-                # drop their caps (they cannot move) and start this stage again.
-                tested = True
-                for j in range(k):
-                    if j in pinned:
-                        continue
-                    others = _stage_caps(best, k, rel, pinned | {j}, variances)
-                    if _is_pinned(inst.objective(_unit(T, j), others, maximize=True), best[j]):
-                        pinned.add(j)
-                i = 0
-                continue
-            i += 1
-            continue
-        attempts_used += scheme.certificate.attempts
-        if not scheme.accurate and k and retries < _LEX_RETRIES and i + 2 < len(plan):
-            # acceptable but not accurate (often a stalled gap at a tiny objective): a
-            # slightly larger slack usually certifies; keep the best either way
-            if kept is None or scheme.score < kept[0].score:
-                kept = (scheme, rel)
-            retries += 1
-            i += 1
-            continue
-        if kept is not None and kept[0].score < scheme.score:
-            scheme, rel = kept
-        return scheme, rel, attempts_used, False
-    if kept is not None:
-        return kept[0], kept[1], attempts_used, False
-    penalised = _penalised_stage(inst, best, k, pinned)
-    if penalised is None:
-        raise SolverError(f"lexicographic stage {k + 1} failed: " + " | ".join(failures[-2:]))
-    attempts_used += penalised.certificate.attempts
-    # rel = inf marks the penalised fallback; the real drift is reported by the chain
-    return penalised, math.inf, attempts_used, True
-
-
-def _sensitivity(
-    inst: Instance, scheme: Scheme, best: FloatArray, slack: float, pinned: set[int]
-) -> tuple[float, int]:
-    """Sensitivity check of the last stage: (estimated relative error, attempts used).
-
-    At degenerate optima a frame's lexicographic value moves like c sqrt(slack), so re-solve
-    with a 10x larger slack (an easier program): the change is c sqrt(slack) (sqrt(10) - 1),
-    which estimates the returned value's error.
-    """
-    T = inst.T
-    caps = _stage_caps(best, T - 1, 10 * slack, pinned, inst.source.variances)
-    try:
-        loose = solve_weighted(inst.objective(_unit(T, T - 1), caps), _LEX_ATTEMPTS)
-    except (Infeasible, SolverError):
-        return 0.0, 0
-    if not loose.accurate:
-        return 0.0, 0
-    diff = abs(scheme.primal.D[-1] - loose.primal.D[-1])
-    scale = abs(scheme.primal.D[-1]) + 1e-3 * inst.source.variances[-1]
-    return diff / (math.sqrt(10.0) - 1.0) / scale, loose.certificate.attempts
-
-
-def _penalised_stage(inst: Instance, best: FloatArray, k: int, pinned: set[int]) -> Scheme | None:
-    """Last resort for a degenerate stage: min D_k + M sum_{j<k} D_j (each frame in its own
-    scale) with only loose caps (1e-3 relative), then with none: well-posed programs. Earlier
-    frames may drift from their optima: a result is accepted only if every drift is at most
-    ``_LEX_MAX_DRIFT``, and the caller reports the drift and flags the result."""
-    T = inst.T
-    variances = inst.source.variances
-    loose = _stage_caps(best, k, 1e-3, pinned, variances)
-    uncapped = np.full(T, np.inf)
-    for caps, M in itertools.product((loose, uncapped), _LEX_PENALTIES):
-        # geometric weights keep the order among earlier frames too: frame j weighs M^(k-j)
-        w = np.zeros(T)
-        w[:k] = M ** (k - np.arange(k)) * variances[k] / variances[:k]
-        w[k] = 1.0
-        try:
-            scheme = solve_weighted(inst.objective(w, caps))
-        except (Infeasible, SolverError):
-            continue
-        drift = (scheme.primal.D[:k] - best[:k]) / (np.abs(best[:k]) + 1e-3 * variances[:k])
-        if np.all(drift <= _LEX_MAX_DRIFT):
-            return scheme
-    return None
-
-
-def _stage_caps(
-    best: FloatArray, k: int, rel: float, pinned: set[int], variances: FloatArray
-) -> FloatArray:
-    """Caps ``D_j <= D_j* + rel (D_j* + 1e-3 sigma_j^2)`` on frames ``j < k`` not pinned."""
-    caps = np.full(best.size, np.inf)
-    caps[:k] = best[:k] + rel * (np.abs(best[:k]) + 1e-3 * variances[:k])
-    caps[sorted(pinned)] = np.inf
-    return caps
-
-
-def _is_pinned(inst: Instance, minimum: float) -> bool:
-    """Whether ``inst.weights @ D`` takes the same value (``minimum``) on the whole feasible set
-    (``inst`` is the maximisation of that objective).
-
-    Such a frame needs no cap in later lexicographic stages, and must not get one: the cap's
-    slack would be a tiny constant, which drives interior-point duals to mu/slack and stalls the
-    solver. Tested by maximising the same objective (an unbounded or failed maximisation means
-    "not pinned", which only keeps the cap).
-    """
-    try:
-        top = solve_weighted(inst, _LEX_ATTEMPTS)
-    except (Infeasible, SolverError):
-        return False
-    k = int(np.argmax(inst.weights))
-    scale = abs(minimum) + 1e-3 * inst.source.variances[k]
-    return bool(top.primal.D[k] - minimum <= 1e-9 * scale)

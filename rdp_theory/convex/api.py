@@ -83,6 +83,9 @@ def solve_rdp(
         Perception loss function (see :mod:`rdp_theory.perception`).
     objective : "lexicographic" or array_like of shape (T,)
         ``"lexicographic"``: minimise :math:`D_1`, then :math:`D_2` given :math:`D_1`, ...
+        The exact lexicographic optimum: solved one frame at a time with every earlier frame
+        fixed exactly (no caps or tolerances; docs/theory.md 4.8), each stage certified, the
+        stage optima in ``certificate.lexicographic_stage_values``.
         Weights :math:`w \ge 0` (not all 0): minimise :math:`\sum_k w_k D_k`.
     representation : {"optimal", "mse"}
         ``"mse"`` fixes the representation at the greedy MSE-optimal one (universality).
@@ -94,7 +97,7 @@ def solve_rdp(
         ``"auto"``: where the optimum is known in closed form (MSE only; PLF-FMD at any levels;
         0-PLF-JD and 0-PLF-SA for the lexicographic objective) the closed-form scheme is built,
         certified like a solver's and returned with ``solver="closed_form"``; everything else is
-        solved. ``"sdp"``: always solve the program (a second route, used by the tests).
+        solved. ``"sdp"``: always solve the program(s) (a second route, used by the tests).
 
     Returns
     -------
@@ -172,20 +175,7 @@ def _solve_unchecked(
         exact = exact_solution(inst, "lexicographic") if method == "auto" else None
         if exact is not None:
             return (inst, *exact)
-        try:
-            return (inst, *solve_lexicographic(inst))
-        except SolverError:
-            if representation != "optimal":
-                raise
-            # The greedy representation is optimal for every objective (docs/theory.md, 6e:
-            # every feasible representation is a causal garbling of it), and fixing it removes
-            # the representation variables, which can rescue a degenerate chain.
-            sol, notes = solve_lexicographic(inst.with_representation("mse"))
-            notes += (
-                "lexicographic chain solved with the greedy (MSE) representation, which is "
-                "optimal for every objective (docs/theory.md, section 6e)",
-            )
-            return inst, replace(sol, representation="optimal"), notes
+        return (inst, *solve_lexicographic(inst))
     weights = check_weights(objective, "objective", length=T)
     exact = exact_solution(inst, tuple(float(x) for x in weights)) if method == "auto" else None
     if exact is not None:

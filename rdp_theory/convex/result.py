@@ -23,8 +23,6 @@ __all__ = [
     "ACCEPTABLE",
     "REL_GAP",
     "REL_GAP_WARN",
-    "LEX_UNDERSHOOT_WARN",
-    "LEX_SENSITIVITY_WARN",
     "Certificate",
     "DecoderMatrices",
     "Objective",
@@ -44,12 +42,6 @@ ACCEPTABLE = 1e3 * ACCURACY
 #: it is not met); a result whose relative gap stays above ``REL_GAP_WARN`` carries a warning.
 REL_GAP = 1e-6
 REL_GAP_WARN = 1e-5
-#: relative undershoot of an earlier frame below its stage optimum (see
-#: Certificate.lexicographic_undershoot) above which a lexicographic result is flagged
-LEX_UNDERSHOOT_WARN = 1e-6
-#: estimated relative error of the last frame from the cap slack (see
-#: Certificate.lexicographic_sensitivity) above which a lexicographic result is flagged
-LEX_SENSITIVITY_WARN = 1e-6
 
 
 @dataclass(frozen=True)
@@ -79,24 +71,12 @@ class Certificate:
         ``optimal_inaccurate`` with a SolverWarning.
     iterations : int
         Interior-point (or SCS) iterations of the final (sub)problem.
-    lexicographic_slack : tuple of float
-        Relative slack ``r`` allowed on the earlier frames' optima at each lexicographic stage
-        ``2..T`` (empty for weighted objectives). If the penalised fallback was needed, instead
-        the measured relative drift of frames ``1..T-1`` from their stage optima.
     attempts : int
-        Solver attempts used (fallbacks and lexicographic retries included).
-    lexicographic_undershoot : float
-        Largest relative amount, :math:`\max_{j<T} (D_j^\star - D_j)/(D_j^\star + 10^{-3}\sigma_j^2)`,
-        by which an earlier frame of the returned scheme lies *below* its own stage optimum
-        :math:`D_j^\star` (0 for weighted objectives). An exact lexicographic point has none, so
-        a positive value measures how far the later stages used the solver's feasibility
-        tolerance; above ``LEX_UNDERSHOOT_WARN`` the result carries a SolverWarning, because at
-        such degenerate optima later frames can be off by about its square root.
-    lexicographic_sensitivity : float
-        Estimated relative error of the last frame due to the cap slack: its stage is re-solved
-        with a 10x larger slack and, the value moving like :math:`c\sqrt{\text{slack}}` at
-        degenerate optima, the change divided by :math:`\sqrt{10}-1`. Above
-        ``LEX_SENSITIVITY_WARN`` the result carries a SolverWarning.
+        Solver attempts used (fallbacks and every lexicographic stage's attempts included).
+    lexicographic_stage_values : tuple of float
+        The optimum :math:`D_k^\star` of each lexicographic stage as its own program reported it
+        (source units; empty for weighted objectives). The returned distortions equal them to
+        the certified accuracy; on the closed-form route they are the closed form itself.
     """
 
     distortion_residual: float
@@ -106,11 +86,9 @@ class Certificate:
     primal_residual: float
     duality_gap: float
     iterations: int
-    lexicographic_slack: tuple[float, ...] = ()
     attempts: int = 1
-    lexicographic_undershoot: float = 0.0
     relative_gap: float = 0.0
-    lexicographic_sensitivity: float = 0.0
+    lexicographic_stage_values: tuple[float, ...] = ()
 
 
 @dataclass(frozen=True)
