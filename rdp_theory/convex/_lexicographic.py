@@ -65,7 +65,15 @@ __all__ = ["STAGE_ATTEMPTS", "PIN_RTOL", "effective_levels", "solve_lexicographi
 FloatArray = NDArray[np.float64]
 
 #: Attempts per stage, in order: a bounded list, no retries beyond it.
-STAGE_ATTEMPTS: tuple[SolverSettings, ...] = (TIGHT, NO_EQUILIBRATION, DEFAULT)
+#: Each is (settings, scaled): ``scaled`` solves in variables scaled by the MMSE e_k (accurate
+#: when the decoder stays near the MMSE one, e.g. at high rates), else in unscaled ones (better
+#: when an earlier frame forces a large deviation, e.g. JD error permanence).
+STAGE_ATTEMPTS: tuple[tuple[SolverSettings, bool], ...] = (
+    (TIGHT, True), (NO_EQUILIBRATION, True), (TIGHT, False), (NO_EQUILIBRATION, False),
+    (DEFAULT, False),
+)
+#: The stage variables are scaled by the MMSE e_k (normalised), clipped to [SCALE_FLOOR, 1].
+SCALE_FLOOR = 1e-14
 #: A zero-rate frame's fresh noise below this (in units of its variance) is dropped; the
 #: certificate then sees its perception value move by at most this much.
 NOISE_FLOOR = 1e-12
@@ -133,28 +141,40 @@ class _Stage:
         k = key.k
         nb = key.n_u + key.n_noise
         self.lock = threading.RLock()
-        self.f = cp.Variable(nb, name="f") if nb else None
-        self.s = cp.Variable(name="s", nonneg=True)
+        # Written in Delta_k = Xhat_k - Y_k, Y_k = E[X_k | U_<=k] (docs/theory.md 3.5): then
+        # D_k = e_k + Var(Delta_k) with no cancellation at high rates. The variables are scaled by
+        # t ~ e_k (the parameter "t"): d = sqrt(t) dt = Cov(Delta_k, b), psi = t pt = Var(Delta_k)
+        # >= |d|^2, so that they are O(1) at every rate; Xhat_k's row on the basis is f = cf + d.
+        self.d = cp.Variable(nb, name="d") if nb else None
+        self.psi = cp.Variable(name="psi", nonneg=True)
         n = k + 1
-        # C[u, i] = Cov(U_u, X_i), i <= k, on the U's available to frame k
-        self.C = cp.Parameter((max(key.n_u, 1), n), name="C")
+        self.t = cp.Parameter(name="t")
+        # Cs[u, i] = sqrt(t) Cov(U_u, X_i), i <= k, on the U's available to frame k
+        self.Cs = cp.Parameter((max(key.n_u, 1), n), name="Cs")
+        self.cfs = cp.Parameter(max(nb, 1), name="cfs")  # sqrt(t) Cov(Y_k, b)
+        self.v = cp.Parameter(name="v")  # Var(Y_k)
+        self.e = cp.Parameter(name="e")  # Var(X_k - Y_k), the MMSE
+        self.xc = cp.Parameter(n, name="xc")  # Cov(Y_k, X_i), i <= k
         cons: list[Any] = []
-        x_row: Any = cp.Constant(np.zeros(n))  # Cov(Xhat_k, X_i), i <= k
+        x_row: Any = self.xc  # Cov(Xhat_k, X_i), i <= k
+        s_var: Any = self.v + self.t * self.psi  # Var(Xhat_k)
         if nb:
-            cons.append(cp.sum_squares(self.f) <= self.s)  # the one-row Schur LMI
+            cons.append(cp.sum_squares(self.d) <= self.psi)  # the one-row Schur LMI
+            s_var = s_var + 2.0 * (self.cfs[:nb] @ self.d)
             if key.n_u:
-                x_row = self.f[: key.n_u] @ self.C[: key.n_u, :]
-        self.D = 1.0 + self.s - 2.0 * x_row[k]
+                x_row = x_row + self.d[: key.n_u] @ self.Cs[: key.n_u, :]
+        self.D = self.e + self.t * self.psi
         if key.kind != "i":
             # Cov of (X_1..X_k, Xhat_1..Xhat_k): every element frame k's laws can compare
             self.Sx = cp.Parameter((n, n), name="Sx")
             x_col = cp.reshape(x_row, (n, 1), order="F")
-            s_11 = cp.reshape(self.s, (1, 1), order="F")
+            s_11 = cp.reshape(s_var, (1, 1), order="F")
             if k:
-                self.G = cp.Parameter((k, max(nb, 1)), name="G")
                 self.S = cp.Parameter((k, k), name="S")
                 self.Xf = cp.Parameter((k, n), name="Xf")  # Cov(Xhat_j, X_i), j < k
-                mixed = self.G[:, :nb] @ self.f if nb else cp.Constant(np.zeros(k))
+                self.Gc = cp.Parameter(k, name="Gc")  # Cov(Xhat_j, Y_k), j < k
+                self.Gs = cp.Parameter((k, max(nb, 1)), name="Gs")  # sqrt(t) G
+                mixed = self.Gc + self.Gs[:, :nb] @ self.d if nb else self.Gc
                 col_m = cp.reshape(mixed, (k, 1), order="F")
                 rows: list[list[Any]] = [
                     [self.Sx, self.Xf.T, x_col],
@@ -203,7 +223,7 @@ def solve_lexicographic(inst: Instance) -> tuple[RDPSolution, tuple[str, ...]]:
     src = inst.source
     T = src.T
     unit = GaussMarkovSource(np.ones(T), src.rhos)
-    _, q, _, _ = _normalised_greedy(unit, inst.rates, need_p=True)
+    e_n, q, v_n, _ = _normalised_greedy(unit, inst.rates, need_p=True)
     frames_u = [i for i in range(T) if q[i] > 0]  # basis order: U's by frame, then noises
     A = unit.transfer
     unit_cov = unit.covariance()
@@ -231,6 +251,8 @@ def solve_lexicographic(inst: Instance) -> tuple[RDPSolution, tuple[str, ...]]:
         C = np.array([[A[i, u] * math.sqrt(q[u]) if i >= u else 0.0 for i in range(k + 1)]
                       for u in frames_u[:n_u]]).reshape(n_u, k + 1)
         c = C[:, k]
+        cf = np.zeros(len(cols))
+        cf[:n_u] = c  # Cov(Y_k, b) on frame k's basis
         if inst.plf.name == "jd" and k and kind != "i":
             B = (G @ G.T) * np.outer(sig[:k], sig[:k])
             used = float(_w2_unchecked(cov[:k, :k], B))
@@ -238,20 +260,27 @@ def solve_lexicographic(inst: Instance) -> tuple[RDPSolution, tuple[str, ...]]:
                 if levels[k] > levels[k - 1] and used < levels[k]:
                     pinned_flags.append(k)  # distinct levels closer than PIN_RTOL: flagged
                 target = _completion(cov[: k + 1, : k + 1], B) / (sig[k] * sig[:k])
-                row, w, value = _pinned_row(G[:, cols], target, c, n_u)
+                row, w, value = _pinned_row(G[:, cols], target, cf, float(e_n[k]))
                 stage_values[k] = value * var[k]
                 G, noise_cols = _append_row(G, cols, row, w, k, q[k] > 0, frames_u, noise_cols)
                 continue
         key = _Key(inst.plf.name, k, n_u, bool(q[k] > 0), noise_cols, kind)
         stage = _stage(key)
+        t = min(max(float(e_n[k]), SCALE_FLOOR), 1.0)
+        rt_ = math.sqrt(t)
         values: dict[str, Any] = {
-            "C": C if n_u else np.zeros((1, k + 1)), "Sx": unit_cov[: k + 1, : k + 1],
+            "t": t, "Cs": rt_ * C if n_u else np.zeros((1, k + 1)), "Sx": unit_cov[: k + 1, : k + 1],
+            "cfs": rt_ * cf if cf.size else np.zeros(1), "v": float(v_n[k]), "e": float(e_n[k]),
+            "xc": c @ C if n_u else np.zeros(k + 1),
         }
         if k and key.kind != "i":
             Gk = G[:, cols]
             Gp = np.zeros((k, max(Gk.shape[1], 1)))
             Gp[:, : Gk.shape[1]] = Gk
-            values.update(G=Gp, S=G @ G.T, Xf=G[:, :n_u] @ C if n_u else np.zeros((k, k + 1)))
+            values.update(
+                Gs=rt_ * Gp, S=G @ G.T, Xf=G[:, :n_u] @ C if n_u else np.zeros((k, k + 1)),
+                Gc=Gk @ cf,
+            )
         if key.kind == "p":
             P = float(levels[k])
             if inst.plf.is_scalar(k):
@@ -261,16 +290,17 @@ def solve_lexicographic(inst: Instance) -> tuple[RDPSolution, tuple[str, ...]]:
                 ref, _ = inst.plf.compared_laws(k)
                 # W2^2 in the source's units, relative to kappa: each compared element in its frame's
                 values.update(lam=np.array([var[j] for _, j in ref]) / kappa, P=P / kappa)
-        raw, used, value, f, s = _solve_stage(stage, values)
+        raw, used, value, d, psi, gap = _solve_stage(stage, values)
         attempts += used
         iterations += raw.iterations
-        # the solver's objective omits the constant 1 of D_k: the gap is relative to D_k itself,
-        # floored like the certificate's (1e-5 of the frame's variance)
-        worst_gap = max(worst_gap, abs(raw.primal - raw.dual) / max(abs(value), 1e-5))
+        # the gap relative to D_k itself, floored at 1e-7 of the variance: below that,
+        # REL_GAP_WARN of the floor is the promise's absolute 1e-12 sigma_k^2
+        worst_gap = max(worst_gap, gap / max(abs(value), 1e-7))
         if raw.status != cp.OPTIMAL:
             worst_status = raw.status
         stage_values[k] = value * var[k]
-        G, noise_cols = _append_row(G, cols, f, s - float(f @ f), k, q[k] > 0, frames_u, noise_cols)
+        w = psi - float(d @ d)  # Var(Delta_k) = |d|^2 + w
+        G, noise_cols = _append_row(G, cols, cf + d, w, k, q[k] > 0, frames_u, noise_cols)
     sol, notes = _assemble(inst, G, frames_u, stage_values, worst_gap, worst_status, attempts, iterations)
     if pinned_flags:
         k = pinned_flags[0]
@@ -303,44 +333,55 @@ def _append_row(
 
 
 def _pinned_row(
-    Gk: FloatArray, target: FloatArray, c: FloatArray, n_u: int
+    Gk: FloatArray, target: FloatArray, cf: FloatArray, e_k: float
 ) -> tuple[FloatArray, float, float]:
     r"""The best row whose law is pinned: ``Gk @ f = target`` (covariances with the fixed rows)
-    and unit variance, maximising :math:`c^\top f_U`. The solutions are
+    and unit variance, maximising :math:`c^\top f` (``cf`` = Cov(Y_k, b)). The solutions are
     :math:`f_0 + v` with :math:`f_0` the least-norm one and :math:`v \perp` the rows of ``Gk``,
-    :math:`\|v\|^2 \le 1 - \|f_0\|^2`; the best :math:`v` points along the part of ``c`` orthogonal
-    to the rows. Returns ``(f, fresh variance, D_k)`` (normalised)."""
+    :math:`\|v\|^2 \le 1 - \|f_0\|^2`; the best :math:`v` points along the part of ``cf``
+    orthogonal to the rows. Returns ``(f, fresh variance, D_k)`` (normalised), with
+    :math:`D_k = e_k + \|f - c\|^2 + w` (no cancellation)."""
     f0, *_ = np.linalg.lstsq(Gk, target, rcond=None)
-    cc = np.zeros(Gk.shape[1])
-    cc[:n_u] = c
     _, sv, vt = np.linalg.svd(Gk, full_matrices=False)
     span = vt[sv > 1e-12 * max(float(sv.max(initial=0.0)), 1e-300)]  # the rows' span
-    perp = cc - span.T @ (span @ cc)
+    perp = cf - span.T @ (span @ cf)
     room = max(1.0 - float(f0 @ f0), 0.0)
     norm = float(np.linalg.norm(perp))
-    if norm > 1e-14 * max(float(np.linalg.norm(cc)), 1e-300):
+    if norm > 1e-14 * max(float(np.linalg.norm(cf)), 1e-300):
         f = f0 + math.sqrt(room) * perp / norm
         w = 0.0
     else:
         f, w = f0, room
-    return f, w, 2.0 - 2.0 * float(cc @ f)
+    diff = f - cf
+    return f, w, e_k + float(diff @ diff) + w
+
+
+def _rescaled(values: dict[str, Any], t: float) -> dict[str, Any]:
+    """The stage's parameter values with the variables scaled by ``t`` instead (module doc)."""
+    f = math.sqrt(t / values["t"])
+    out = dict(values, t=t)
+    for name in ("Cs", "cfs", "Gs"):
+        if name in out:
+            out[name] = out[name] * f
+    return out
 
 
 def _solve_stage(
     stage: _Stage, values: dict[str, Any]
-) -> tuple[Raw, int, float, FloatArray, float]:
-    """One stage: the attempts of ``STAGE_ATTEMPTS`` in turn, the first optimal one kept.
+) -> tuple[Raw, int, float, FloatArray, float, float]:
+    """One stage: the attempts of ``STAGE_ATTEMPTS`` in turn, the first optimal one kept (else
+    the first acceptable one, which the certificate then judges).
 
-    Returns the solver's report, the attempts used, :math:`D_k` (normalised) and the row
-    ``(f, s)``.
+    Returns the solver's report, the attempts used, :math:`D_k`, ``d`` = Cov(Delta_k, b),
+    ``psi`` = Var(Delta_k) and the absolute duality gap, all normalised.
     """
     failures: list[str] = []
-    kept: tuple[Raw, int, float, FloatArray, float] | None = None
+    kept: tuple[Raw, int, float, FloatArray, float, float] | None = None
     with stage.lock:
-        for p in stage.problem.parameters():
-            v = np.asarray(values[p.name()], dtype=np.float64)
-            p.value = v.reshape(p.shape)
-        for n, settings in enumerate(STAGE_ATTEMPTS, start=1):
+        for n, (settings, scaled) in enumerate(STAGE_ATTEMPTS, start=1):
+            vals = values if scaled else _rescaled(values, 1.0)
+            for p in stage.problem.parameters():
+                p.value = np.asarray(vals[p.name()], dtype=np.float64).reshape(p.shape)
             try:
                 raw = run_problem(stage.problem, settings)
             except (KeyboardInterrupt, SystemExit, GeneratorExit):
@@ -351,8 +392,12 @@ def _solve_stage(
             if raw.status not in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE):
                 failures.append(raw.status)
                 continue
-            f = np.zeros(0) if stage.f is None else np.asarray(stage.f.value, dtype=np.float64)
-            out = (raw, n, float(stage.D.value), f.copy(), float(stage.s.value))
+            t = float(vals["t"])
+            d = np.zeros(0) if stage.d is None else np.asarray(stage.d.value, dtype=np.float64)
+            out = (
+                raw, n, float(stage.D.value), math.sqrt(t) * d, t * float(stage.psi.value),
+                t * abs(raw.primal - raw.dual),
+            )
             if raw.status == cp.OPTIMAL:
                 return out
             kept = kept or out
