@@ -56,7 +56,7 @@ state, and give the same results as sequential ones.
 
 from __future__ import annotations
 
-from ._model import clear_cache
+from ._lexicographic import clear_cache
 from .api import pareto_sweep, solve_rdp
 from .result import (
     ACCEPTABLE,

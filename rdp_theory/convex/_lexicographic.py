@@ -57,10 +57,11 @@ from ..source import GaussMarkovSource
 from ..wasserstein import _w2_unchecked
 from ._backend import DEFAULT, NO_EQUILIBRATION, TIGHT, Raw, SolverSettings, run_problem
 from ._certify import Primal, Report, assemble, certify
+from . import _model
 from ._instance import Instance
 from .result import RDPSolution
 
-__all__ = ["STAGE_ATTEMPTS", "PIN_RTOL", "effective_levels", "solve_lexicographic"]
+__all__ = ["STAGE_ATTEMPTS", "PIN_RTOL", "effective_levels", "solve_lexicographic", "clear_cache"]
 
 FloatArray = NDArray[np.float64]
 
@@ -217,6 +218,13 @@ def _stage(key: _Key) -> _Stage:
     return _Stage(key)
 
 
+def clear_cache() -> None:
+    """Forget every compiled problem, the weighted programs' and the lexicographic stages'
+    (they are rebuilt on demand)."""
+    _model.clear_cache()
+    _stage.cache_clear()
+
+
 def solve_lexicographic(inst: Instance) -> tuple[RDPSolution, tuple[str, ...]]:
     """The exact lexicographic chain of ``inst`` (module docstring); the solution and its
     warnings. Raises SolverError when a stage fails every attempt."""
@@ -260,9 +268,9 @@ def solve_lexicographic(inst: Instance) -> tuple[RDPSolution, tuple[str, ...]]:
                 if levels[k] > levels[k - 1] and used < levels[k]:
                     pinned_flags.append(k)  # distinct levels closer than PIN_RTOL: flagged
                 target = _completion(cov[: k + 1, : k + 1], B) / (sig[k] * sig[:k])
-                row, w, value = _pinned_row(G[:, cols], target, cf, float(e_n[k]))
-                stage_values[k] = value * var[k]
+                row, w = _pinned_row(G[:, cols], target, cf)
                 G, noise_cols = _append_row(G, cols, row, w, k, q[k] > 0, frames_u, noise_cols)
+                stage_values[k] = var[k] * _row_distortion(G[k], cols, cf, float(e_n[k]))
                 continue
         key = _Key(inst.plf.name, k, n_u, bool(q[k] > 0), noise_cols, kind)
         stage = _stage(key)
@@ -298,9 +306,11 @@ def solve_lexicographic(inst: Instance) -> tuple[RDPSolution, tuple[str, ...]]:
         worst_gap = max(worst_gap, gap / max(abs(value), 1e-7))
         if raw.status != cp.OPTIMAL:
             worst_status = raw.status
-        stage_values[k] = value * var[k]
         w = psi - float(d @ d)  # Var(Delta_k) = |d|^2 + w
         G, noise_cols = _append_row(G, cols, cf + d, w, k, q[k] > 0, frames_u, noise_cols)
+        # the stage's optimum is the fixed row's D_k: on the exact face (W_k = 0) it is at or
+        # below the solver's value (by the fresh variance the solver left, moved into U_k)
+        stage_values[k] = var[k] * _row_distortion(G[k], cols, cf, float(e_n[k]))
     sol, notes = _assemble(inst, G, frames_u, stage_values, worst_gap, worst_status, attempts, iterations)
     if pinned_flags:
         k = pinned_flags[0]
@@ -311,6 +321,14 @@ def solve_lexicographic(inst: Instance) -> tuple[RDPSolution, tuple[str, ...]]:
         )
         sol = replace(sol, status=cp.OPTIMAL_INACCURATE)
     return sol, notes
+
+
+def _row_distortion(row: FloatArray, cols: list[int], cf: FloatArray, e_k: float) -> float:
+    """D_k (normalised) of a fixed row: e_k + |row - c|^2, ``c`` = Cov(Y_k, b) on ``cols``
+    (a noise column of the row counts fully: it is not correlated with X_k)."""
+    diff = row.copy()
+    diff[cols] -= cf
+    return e_k + float(diff @ diff)
 
 
 def _append_row(
@@ -332,15 +350,12 @@ def _append_row(
     return np.vstack([G, row]), noise_cols
 
 
-def _pinned_row(
-    Gk: FloatArray, target: FloatArray, cf: FloatArray, e_k: float
-) -> tuple[FloatArray, float, float]:
+def _pinned_row(Gk: FloatArray, target: FloatArray, cf: FloatArray) -> tuple[FloatArray, float]:
     r"""The best row whose law is pinned: ``Gk @ f = target`` (covariances with the fixed rows)
     and unit variance, maximising :math:`c^\top f` (``cf`` = Cov(Y_k, b)). The solutions are
     :math:`f_0 + v` with :math:`f_0` the least-norm one and :math:`v \perp` the rows of ``Gk``,
     :math:`\|v\|^2 \le 1 - \|f_0\|^2`; the best :math:`v` points along the part of ``cf``
-    orthogonal to the rows. Returns ``(f, fresh variance, D_k)`` (normalised), with
-    :math:`D_k = e_k + \|f - c\|^2 + w` (no cancellation)."""
+    orthogonal to the rows. Returns ``(f, fresh variance)`` (normalised)."""
     f0, *_ = np.linalg.lstsq(Gk, target, rcond=None)
     _, sv, vt = np.linalg.svd(Gk, full_matrices=False)
     span = vt[sv > 1e-12 * max(float(sv.max(initial=0.0)), 1e-300)]  # the rows' span
@@ -352,8 +367,7 @@ def _pinned_row(
         w = 0.0
     else:
         f, w = f0, room
-    diff = f - cf
-    return f, w, e_k + float(diff @ diff) + w
+    return f, w
 
 
 def _rescaled(values: dict[str, Any], t: float) -> dict[str, Any]:
