@@ -19,6 +19,7 @@ from numpy.typing import NDArray
 
 from ..exceptions import SolverError
 from ..scheme import joint_model
+from ..source import GaussMarkovSource
 from ._backend import Raw, Values
 from ._instance import Instance
 from ._model import Model
@@ -119,32 +120,45 @@ def certify(inst: Instance, primal: Primal, raw: Raw, gap_scale: float, attempts
     """
     source, rates, perception = inst.source, inst.rates, inst.perception
     T = source.T
-    A = source.transfer
+    # Everything is recomputed in each frame's own units (frame k divided by sigma_k, an exact
+    # congruence) and scaled back: with sigma across 1e-150..1e150 the products of the raw
+    # matrices (A_{k,i} e_i, H' A^T) overflow, while the normalised ones are O(1).
+    sig = source.sigma
+    var = source.variances
+    outer = np.outer(sig, sig)
+    scale = float(var.max())
+    unit = GaussMarkovSource(np.ones(T), source.rhos)
+    A = unit.transfer
+    sigma_n = unit.covariance()
     sigma_x = source.covariance()
-    e = np.maximum(primal.e, 0.0)
+    e = np.maximum(primal.e / var, 0.0)
     p = np.empty(T)
-    p[0] = source.variances[0]
+    p[0] = 1.0
+    rho2 = np.asarray(source.rhos, dtype=np.float64) ** 2
     for k in range(1, T):
-        p[k] = source.a[k - 1] ** 2 * e[k - 1] + source.innovation_variances[k - 1]
+        p[k] = rho2[k - 1] * e[k - 1] + (1.0 - rho2[k - 1])
     q = np.clip(p - e, 0.0, None)
-    H = primal.hp + A * q[None, :]
+    hp = primal.hp / outer
+    H = hp + A * q[None, :]
     L = A * e[None, :]
-    HA = primal.hp @ A.T
-    shat = sigma_x + (-(L + L.T) + np.diag(e) + HA + HA.T + primal.psi)
-    shat = 0.5 * (shat + shat.T)
+    HA = hp @ A.T
+    shat_n = sigma_n + (-(L + L.T) + np.diag(e) + HA + HA.T + primal.psi / outer)
+    shat_n = 0.5 * (shat_n + shat_n.T)
     # decoder gains G = H diag(1/sqrt q) (columns with q_i = 0 carry nothing)
     c = np.sqrt(q)
-    G = np.tril(np.divide(H, c[None, :], out=np.zeros_like(H), where=c[None, :] > 0))
-    noise = shat - G @ G.T
-    w, v = np.linalg.eigh(0.5 * (noise + noise.T))
-    noise_violation = max(0.0, -float(w.min()))
-    noise = (v * np.clip(w, 0.0, None)) @ v.T
-    cross = G @ joint_model(source, p, q).cov_ux  # [m, k] = sum_i G[m, i] Cov(U_i, X_k)
-    d_theory = source.variances + np.diag(shat) - 2.0 * np.einsum("ki,ki->k", A, H)
-    dist_res = float(np.max(np.abs(d_theory - primal.D)))
-    lmin = float(np.linalg.eigvalsh(np.block([[shat, H], [H.T, np.diag(q)]])).min())
+    G_n = np.tril(np.divide(H, c[None, :], out=np.zeros_like(H), where=c[None, :] > 0))
+    w, v = np.linalg.eigh(0.5 * (shat_n - G_n @ G_n.T + (shat_n - G_n @ G_n.T).T))
+    noise_violation = max(0.0, -float(w.min())) * scale  # relative, times the largest variance
+    noise = ((v * np.clip(w, 0.0, None)) @ v.T) * outer
+    shat = shat_n * outer
+    G = G_n * sig[:, None]  # Xhat_k = sigma_k Xhat'_k on the same unit innovations
+    cross = (G_n @ joint_model(unit, p, q).cov_ux) * outer  # [m, k] = Cov(Xhat_m, X_k)
+    d_n = 1.0 + np.diag(shat_n) - 2.0 * np.einsum("ki,ki->k", A, H)
+    dist_res = float(np.max(np.abs(d_n * var - primal.D)))
+    lmin = float(np.linalg.eigvalsh(np.block([[shat_n, H], [H.T, np.diag(q)]])).min()) * scale
     psd_res = max(0.0, -lmin, noise_violation)
     used = 0.5 * np.log2(np.divide(p, e, out=np.full(T, np.inf), where=e > 0))
+    p, q = p * var, q * var
     fin_r = np.isfinite(rates)
     excess = np.zeros(T)
     excess[fin_r] = used[fin_r] - rates[fin_r]  # an infinite budget is never exceeded
@@ -172,7 +186,6 @@ def certify(inst: Instance, primal: Primal, raw: Raw, gap_scale: float, attempts
         attempts=attempts,
         relative_gap=rel_gap,
     )
-    scale = float(np.max(source.variances))
     worst = max(primal_res / scale, cert.duality_gap / scale, rate_res)
     if not np.isfinite(worst) or not np.all(np.isfinite(primal.D)):
         worst = math.inf

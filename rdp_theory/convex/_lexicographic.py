@@ -114,8 +114,14 @@ def _completion(sigma: FloatArray, B: FloatArray) -> FloatArray:
     scale = float(max(np.abs(sigma).max(), np.abs(B).max()))
     S = sigma[:k, :k] / scale
     w, v = np.linalg.eigh(0.5 * (S + S.T))
-    if w.min() <= 0.0:
-        raise SolverError("internal error: singular source covariance in a pinned JD stage")
+    if not w.min() > 1e-12 * w.max():
+        # frames whose variances differ by more than ~1e12 leave the map numerically undefined
+        raise SolverError(
+            "a pinned PLF-JD stage needs the optimal transport map of the earlier frames, which "
+            "is numerically undefined when their variances span more than 1e12 (sigma ratio "
+            f"{math.sqrt(float(np.max(np.diag(sigma)[:k]) / max(float(np.min(np.diag(sigma)[:k])), 1e-300))):.1e}); "
+            "use a weighted objective or frames on comparable scales"
+        )
     root = (v * np.sqrt(w)) @ v.T
     inv_root = (v / np.sqrt(w)) @ v.T
     M = inv_root @ _psd_sqrt(root @ (B / scale) @ root) @ inv_root
@@ -267,7 +273,10 @@ def solve_lexicographic(inst: Instance) -> tuple[RDPSolution, tuple[str, ...]]:
             if used >= levels[k] * (1.0 - PIN_RTOL):
                 if levels[k] > levels[k - 1] and used < levels[k]:
                     pinned_flags.append(k)  # distinct levels closer than PIN_RTOL: flagged
-                target = _completion(cov[: k + 1, : k + 1], B) / (sig[k] * sig[:k])
+                if levels[k] == 0.0:  # perfect realism: the completion is the source's law
+                    target = unit_cov[k, :k]
+                else:
+                    target = _completion(cov[: k + 1, : k + 1], B) / (sig[k] * sig[:k])
                 row, w = _pinned_row(G[:, cols], target, cf)
                 G, noise_cols = _append_row(G, cols, row, w, k, q[k] > 0, frames_u, noise_cols)
                 stage_values[k] = var[k] * _row_distortion(G[k], cols, cf, float(e_n[k]))

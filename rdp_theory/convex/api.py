@@ -181,7 +181,13 @@ def _solve_unchecked(
     if exact is not None:
         return (inst, *exact)
     try:
-        scheme = solve_weighted(inst.objective(weights / weights.max(), caps), generate=True)
+        # scaled so that the largest weight *in the frames' own units* (w_k sigma_k^2) is 1:
+        # dividing by max(w) instead underflows to 0 the weight of a frame 1e200 times larger
+        pos = weights > 0
+        logs = np.full(T, -np.inf)
+        logs[pos] = np.log(weights[pos]) + np.log(source.variances[pos])  # no overflow
+        unit_weights = np.where(pos, np.exp(logs - logs.max()) / source.variances, 0.0)
+        scheme = solve_weighted(inst.objective(unit_weights, caps), generate=True)
     except Infeasible as exc:
         if np.isfinite(caps).any():
             raise InfeasibleError(_diagnose_targets(inst)) from exc

@@ -65,3 +65,22 @@ def test_perception_values_cross_checked_with_pot() -> None:
         k1, k2 = plf.pair_numeric(src.covariance(), sol.reconstruction_covariance, sol.cross_covariance, j)
         d = ot.gaussian.bures_wasserstein_distance(np.zeros(j + 1), np.zeros(j + 1), k1, k2)
         assert sol.perception_values[j] == pytest.approx(float(d) ** 2, abs=1e-9)
+
+
+@pytest.mark.parametrize("sigmas", [(1e-100, 1e100, 1.0), (1e100, 1e-100, 1e50), (1e-150, 1.0, 1e150)])
+def test_certificate_works_at_extreme_scale_ratios(sigmas: tuple[float, ...]) -> None:
+    """Frames 1e200 apart: the certificate works in each frame's own units (the raw matrices
+    overflow LAPACK), and the program's values still meet the scale-free closed forms."""
+    src = rt.GaussMarkovSource(sigmas, (0.9, 0.5))
+    rates = (1.0, 2.0, 0.5)
+    checks = [
+        (solve_sdp(src, rates, 0.0, plf="jd"), rt.jd_zero_perception_distortions(src, rates)),
+        (solve_sdp(src, rates, 0.0, plf="sa"), rt.sa_zero_perception_distortions(src, rates)),
+        # each frame weighed in its own units (a weighted result certifies its weighted sum)
+        (solve_sdp(src, rates, 0.3 * src.variances, plf="fmd", objective=1.0 / src.variances),
+         rt.fmd_distortions(src, rates, 0.3 * src.variances)),
+    ]
+    for sol, exact in checks:
+        assert sol.status == cp.OPTIMAL
+        assert np.all(np.isfinite(sol.reconstruction_covariance))
+        np.testing.assert_allclose(sol.distortions / src.variances, exact / src.variances, rtol=1e-6)
