@@ -345,10 +345,33 @@ def random_instance(rng: np.random.Generator) -> dict[str, Any]:
     }
 
 
+def box_instance(rng: np.random.Generator) -> dict[str, Any]:
+    """An instance of the stress box (``benchmarks/stress_lexicographic.py``: T <= 6, sigma in
+    [0.1, 10], |rho| <= 0.999, rates in [0, 8] with zeros, levels with zeros) with PLF JD or SA
+    and at least one level in (0, inf): the case without a closed form."""
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.spec_from_file_location(
+        "_stress", Path(__file__).resolve().parent / "stress_lexicographic.py"
+    )
+    assert spec is not None and spec.loader is not None
+    stress = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(stress)
+    while True:
+        src, r, p, plf = stress.draw(rng)
+        if plf in ("jd", "sa") and bool(np.any((p > 0) & np.isfinite(p))):
+            return {"T": src.T, "sigmas": list(src.sigmas), "rhos": list(src.rhos),
+                    "rates": [float(x) for x in r], "plf": plf, "P": [float(x) for x in p]}
+
+
 def compare(inst: dict[str, Any]) -> dict[str, Any]:
     """Package (the program, ``method="sdp"``) against the extrapolated multiprecision chain."""
-    src = rt.GaussMarkovSource.stationary(inst["T"], sigma=1.0, rho=inst["rho"])
-    rates, plf, P = np.asarray(inst["rates"]), inst["plf"], inst["P"]
+    if "sigmas" in inst:
+        src = rt.GaussMarkovSource(tuple(inst["sigmas"]), tuple(inst["rhos"]))
+    else:
+        src = rt.GaussMarkovSource.stationary(inst["T"], sigma=1.0, rho=inst["rho"])
+    rates, plf, P = np.asarray(inst["rates"]), inst["plf"], np.asarray(inst["P"], dtype=float)
     t0 = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", rt.SolverWarning)
@@ -409,11 +432,20 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=40, help="number of random instances")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", default="lexicographic_high_precision.json")
+    ap.add_argument("--box", action="store_true",
+                    help="draw JD/SA instances with 0 < P from the stress box instead")
     args = ap.parse_args()
     if not sdpa_available():
         raise SystemExit("needs SDPA-GMP: pip install 'rdp-theory[highprec]'")
     rng = np.random.default_rng(args.seed)
-    rows = [compare(random_instance(rng)) for _ in range(args.n)]
+    draw = box_instance if args.box else random_instance
+    rows = []
+    for i in range(args.n):
+        inst = draw(rng)
+        try:
+            rows.append(compare(inst))
+        except RuntimeError as exc:  # the reference itself failed (SDPA stopped short)
+            print(f"instance {i}: no reference ({exc})", flush=True)
     summary = summarise(rows)
     print(f"{args.n} instances, seed {args.seed}: package stage values against the 256-bit chains "
           f"at tau = {TAUS_LIMIT} extrapolated to tau -> 0")
