@@ -17,7 +17,15 @@ from .closed_form import (
     operational_rates,
     sa_zero_perception_distortions,
 )
-from .convex import Certificate, DecoderMatrices, RDPSolution, pareto_sweep, solve_rdp
+from .convex import (
+    Certificate,
+    DecoderMatrices,
+    RateSolution,
+    RDPSolution,
+    minimum_total_rate,
+    pareto_sweep,
+    solve_rdp,
+)
 from .exceptions import (
     InfeasibleError,
     InvalidParameterError,
@@ -55,6 +63,8 @@ __all__ = [
     "universality_sweep",
     "pareto_sweep",
     "solve_rdp",
+    "minimum_total_rate",
+    "RateSolution",
     "GaussMarkovSource",
     "GreedyRepresentation",
     "InfeasibleError",

@@ -431,6 +431,23 @@ def _check_solution(kw: Mapping[str, Any], sol: Any) -> str | None:
     return None if np.isfinite(phi).all() and (phi >= 0).all() else "perception values"
 
 
+def _check_total_rate(kw: Mapping[str, Any], sol: Any) -> str | None:
+    """A rate-form result: a finite non-negative total equal to the sum of its allocation, every
+    target and level met (to the certified accuracy, or 1e3 times it when flagged)."""
+    if sol.status not in ("optimal", "optimal_inaccurate"):
+        return f"status {sol.status}"
+    r = np.asarray(sol.rates, dtype=np.float64)
+    if not (np.isfinite(r).all() and (r >= 0).all() and abs(r.sum() - sol.total_rate) <= 1e-9 * (1 + r.sum())):
+        return "rates"
+    src = kw["source"]
+    tol = (1e-7 if sol.status == "optimal" else 1e-4) * float(src.variances.max())
+    if (np.asarray(sol.distortions) > np.asarray(sol.targets) + tol).any():
+        return "a target missed"
+    fin = np.isfinite(sol.perception)
+    phi = np.asarray(sol.perception_values, dtype=np.float64)
+    return None if (phi[fin] <= sol.perception[fin] + tol).all() else "a level missed"
+
+
 def _check_solutions(kw: Mapping[str, Any], sols: Any) -> str | None:
     for sol in sols:
         bad = _check_solution(kw, sol)
@@ -538,6 +555,11 @@ def _targets() -> list[FuzzTarget]:
                    _sources_and(rates=rates_T, perception=perception_T, plf=lambda T: plf,
                                 objective=objective_T),
                    rt.solve_rdp, _check_solution, ("rates", "perception")),
+        FuzzTarget("minimum_total_rate",
+                   _sources_and(distortions=lambda T: _or_junk(st.one_of(
+                       st.floats(1e-2, 2.0), st.lists(st.floats(1e-2, 2.0), min_size=T, max_size=T))),
+                       perception=perception_T, plf=lambda T: plf),
+                   rt.minimum_total_rate, _check_total_rate, ("distortions", "perception")),
         FuzzTarget("pareto_sweep",
                    _sources_and(rates=rates_T, perception=perception_T, plf=lambda T: plf,
                                 weights=weights_T),

@@ -42,6 +42,7 @@ with a :class:`Certificate` recomputed from the primal matrices in THEORY.md's o
 
 Modules, top floor first (each imports only from floors below it)
 -----------------------------------------------------------------
+``rate``           :func:`minimum_total_rate`: the rate form (least total rate), its result
 ``api``            :func:`solve_rdp`, :func:`pareto_sweep`: checks, dispatch, warnings (once)
 ``_lexicographic`` the lexicographic chain
 ``_weighted``      formulations, the fallback loop, coupling generation
@@ -58,6 +59,7 @@ from __future__ import annotations
 
 from ._lexicographic import clear_cache
 from .api import pareto_sweep, solve_rdp
+from .rate import RateSolution, minimum_total_rate
 from .result import (
     ACCEPTABLE,
     ACCURACY,
@@ -75,6 +77,8 @@ __all__ = [
     "RDPSolution",
     "solve_rdp",
     "pareto_sweep",
+    "minimum_total_rate",
+    "RateSolution",
     "Objective",
     "ACCURACY",
     "ACCEPTABLE",

@@ -402,6 +402,11 @@ class View:
                 else:
                     cones.append(cone)
                 offset += size
+            elif name == "ExponentialConeT":  # the rate form's: never a coupling's
+                if touched[offset : offset + 3].any():
+                    raise ValueError("a cut coupling touches an exponential cone")
+                cones.append(cone)
+                offset += 3
             else:
                 raise ValueError(f"unexpected cone {name}")
         if offset != fast.m or sorted(dropped_psd) != sorted(2 * (j + 1) for j in cut):

@@ -41,6 +41,9 @@ class Instance:
         Distortion caps ``D_k <= caps_k`` (``inf``: none).
     maximize : bool
         Maximise instead (used to test whether a frame's distortion is pinned).
+    rate_form : bool
+        Minimise the total rate instead (every rate budget infinite; ``weights`` unused): the
+        rate form of :mod:`rdp_theory.convex.rate`.
     """
 
     source: GaussMarkovSource
@@ -51,6 +54,7 @@ class Instance:
     weights: FloatArray
     caps: FloatArray
     maximize: bool = False
+    rate_form: bool = False
 
     @property
     def T(self) -> int:

@@ -28,7 +28,7 @@ from ..exceptions import SolverError
 from ..perception import PerceptionLoss, get_plf
 from ._instance import Instance
 
-__all__ = ["Key", "Model", "compiled", "pattern_of", "parameter_values", "clear_cache"]
+__all__ = ["Key", "Model", "compiled", "pattern_of", "parameter_values", "clear_cache", "total_rate"]
 
 FloatArray = NDArray[np.float64]
 
@@ -43,6 +43,7 @@ class Key:
     active: tuple[bool, ...]  # R_i > 0; a zero-rate frame has q_i = 0 and no H' column
     maximize: bool = False  # used to test whether a frame's distortion is pinned
     eliminate: bool = True  # couplings with E substituted (fast) or as a variable (robust)
+    rate_form: bool = False  # minimise the total rate (``rate.py``) instead of ``w @ D``
 
 
 class Model:
@@ -163,9 +164,39 @@ class Model:
             if capped:
                 cons.append(self.D[j] <= self.tau[j])
         sense = cp.Maximize if key.maximize else cp.Minimize
-        self.problem = cp.Problem(sense(self.w @ self.D), cons)
+        objective: Any = self.w @ self.D
+        if key.rate_form:
+            objective = total_rate(self, e, cons)
+        self.problem = cp.Problem(sense(objective), cons)
         if not self.problem.is_dpp():  # pragma: no cover - a construction bug, not user input
             raise SolverError("internal error: the RDP program is not DPP")
+
+
+def total_rate(model: Model, e: Any, cons: list[Any]) -> Any:
+    r"""The total rate in bits (normalised units), convex in ``e``; appends its constraints.
+
+    :math:`\sum_j R_j = \tfrac12\log_2 p_1 - \tfrac12\log_2 e_T
+    + \sum_{j<T}\tfrac12\log_2(a_j^2 + s_j/e_j)` (the rates telescope, docs/theory.md 4.9);
+    here :math:`p_1 = 1`. With :math:`r_j \le \log e_j` (the objective falls in every
+    :math:`r_j`, so the bound is tight at the optimum) and
+    :math:`t_j \ge \log(a_j^2 + s_j e^{-r_j})`, i.e.
+    :math:`a_j^2 e^{-t_j} + s_j e^{-r_j - t_j} \le 1` (exponential cones), the total is
+    :math:`(\sum_{j<T} t_j - r_T) / (2\ln 2)`.
+    """
+    T = model.key.T
+    a2n = cp.Parameter(max(T - 1, 1), nonneg=True, name="a2n")
+    sn = cp.Parameter(max(T - 1, 1), nonneg=True, name="sn")
+    r = cp.Variable(T, name="r")
+    cons.append(r <= cp.log(e))
+    total: Any = -r[T - 1]
+    if T > 1:
+        t = cp.Variable(T - 1, name="t")
+        cons.append(
+            cp.multiply(a2n[: T - 1], cp.exp(-t))
+            + cp.multiply(sn[: T - 1], cp.exp(-r[: T - 1] - t)) <= 1
+        )
+        total = total + cp.sum(t)
+    return total / (2.0 * math.log(2.0))
 
 
 @lru_cache(maxsize=256)
@@ -222,6 +253,8 @@ def parameter_values(inst: Instance, weights: FloatArray) -> dict[str, FloatArra
         "p1": 1.0,
         "a2": a2 if T > 1 else np.zeros(1),
         "s": s if T > 1 else np.zeros(1),
+        "a2n": a2 if T > 1 else np.zeros(1),  # the same, as sign-declared parameters (rate form)
+        "sn": s if T > 1 else np.zeros(1),
         "beta": beta,
         "gamma": gamma,
         "w": weights,

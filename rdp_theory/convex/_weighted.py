@@ -33,7 +33,7 @@ from ._backend import (
     SolverSettings,
     Values,
 )
-from ._certify import Scheme, certify, extract, with_levels
+from ._certify import Scheme, certify, certify_rate, extract, with_levels
 from ._instance import Instance
 from ._model import Key, Model, compiled, parameter_values, pattern_of
 from .result import ACCURACY, REL_GAP
@@ -226,6 +226,7 @@ def solve_pattern(
         active=tuple(bool(r > 0) for r in inst.rates),
         maximize=inst.maximize,
         eliminate=False,
+        rate_form=inst.rate_form,
     )
     if not any(c == "p" and not plf.is_scalar(j) for j, c in enumerate(pattern)):
         attempts = _distinct_programs(tuple(attempts))
@@ -243,6 +244,8 @@ def solve_pattern(
         return model, values
 
     def certify_run(model: Model, values: Values | None, raw: Raw, attempts: int, form: Form) -> Scheme:
+        if inst.rate_form:
+            return certify_rate(inst, extract(model, values, inst), raw, attempts)
         return certify(inst, extract(model, values, inst), raw, scales[form], attempts)
 
     return solve_model(prepare, certify_run, attempts, keep)

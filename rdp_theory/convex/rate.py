@@ -1,0 +1,258 @@
+r"""The rate form: the least total rate that meets distortion targets and perception levels.
+
+With THEORY.md's variables (:math:`e_j = p_j - q_j`, :math:`p_{j+1} = a_j^2 e_j + s_j`) the rates
+:math:`R_j = \tfrac12\log_2(p_j / e_j)` telescope (docs/theory.md 4.9):
+
+.. math::
+
+    \sum_{j=1}^T R_j = \tfrac12\log_2\sigma_1^2 - \tfrac12\log_2 e_T
+    + \sum_{j<T}\tfrac12\log_2\Bigl(a_j^2 + \frac{s_j}{e_j}\Bigr),
+
+each term convex in :math:`e`, while the decoder, distortion and perception constraints are those
+of :func:`~rdp_theory.solve_rdp` (THEORY.md section 3) with every rate budget infinite. So
+``min sum_j R_j s.t. D_j <= D_j*, phi_j <= P_j`` is one convex program (exponential cones and the
+SDP), for every PLF. A *weighted* sum of rates does not telescope and is not convex in these
+variables in general; it is refused.
+
+Where the optimum is known in closed form (every :math:`P_j = \infty`, or PLF-FMD at any levels:
+each frame's distortion is then an increasing function of its own :math:`e_j` alone, so the
+greedy :math:`e_j = \min(e_j^\star, p_j)` is optimal, docs/theory.md 4.9), ``method="auto"``
+returns it, certified through the closed-form scheme at that allocation.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import cvxpy as cp
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from .._validation import check_choice, check_perception, check_weights
+from ..exceptions import InvalidParameterError
+from ..perception import get_plf
+from ..source import GaussMarkovSource, check_source
+from ._backend import DEFAULT, NO_EQUILIBRATION, SCS, TIGHT, UNREFINED
+from ._instance import Instance
+from ._weighted import Attempt, Form, solve_weighted
+from .api import LEVEL_MAX, _check_level_max, _warn, solve_rdp
+from .result import ACCURACY, REL_GAP_WARN, Certificate, DecoderMatrices
+
+__all__ = ["RateSolution", "minimum_total_rate"]
+
+FloatArray = NDArray[np.float64]
+
+#: Attempts of the rate-form program, cheapest first (exponential cones: SCS is the last resort).
+RATE_ATTEMPTS: tuple[Attempt, ...] = (
+    Attempt(UNREFINED, Form.FAST),
+    Attempt(TIGHT, Form.FAST),
+    Attempt(TIGHT, Form.ROBUST),
+    Attempt(NO_EQUILIBRATION, Form.ROBUST),
+    Attempt(DEFAULT, Form.ROBUST),
+    Attempt(SCS, Form.ROBUST),
+)
+
+
+@dataclass(frozen=True)
+class RateSolution:
+    r"""The least total rate meeting distortion targets and perception levels, and its scheme.
+
+    Attributes
+    ----------
+    source : GaussMarkovSource
+    targets : ndarray, shape (T,)
+        Distortion targets :math:`D_j^\star` (MSE, ``inf`` = none).
+    perception : ndarray, shape (T,)
+        Perception levels (W2^2, ``inf`` = none).
+    plf : str
+    total_rate : float
+        :math:`\sum_j R_j` in bits per sample (summed over frames).
+    rates : ndarray, shape (T,)
+        The optimal allocation :math:`R_j = \tfrac12\log_2(p_j/e_j)`, bits per sample.
+    distortions, perception_values : ndarray, shape (T,)
+        Achieved :math:`D_j \le D_j^\star` and :math:`\phi_j \le P_j`.
+    reconstruction_covariance : ndarray, shape (T, T)
+    decoder : DecoderMatrices
+    status : str
+        ``"optimal"`` or ``"optimal_inaccurate"`` (with a SolverWarning).
+    solver : str
+        ``"closed_form"``, ``"CLARABEL"`` or ``"SCS"``.
+    certificate : Certificate
+        Residuals in variance units; ``duality_gap`` and ``relative_gap`` are in bits and
+        relative to the total rate.
+    """
+
+    source: GaussMarkovSource
+    targets: FloatArray
+    perception: FloatArray
+    plf: str
+    total_rate: float
+    rates: FloatArray
+    distortions: FloatArray
+    perception_values: FloatArray
+    reconstruction_covariance: FloatArray = field(repr=False)
+    decoder: DecoderMatrices = field(repr=False)
+    status: str
+    solver: str
+    certificate: Certificate = field(repr=False)
+
+    @property
+    def T(self) -> int:
+        return self.source.T
+
+    def __repr__(self) -> str:
+        fmt = lambda a: "[" + ", ".join(f"{x:.6g}" for x in a) + "]"  # noqa: E731
+        return (
+            f"RateSolution(status={self.status!r}, solver={self.solver!r}, plf={self.plf!r}, "
+            f"total_rate={self.total_rate:.6g}, rates={fmt(self.rates)}, "
+            f"D={fmt(self.distortions)}, targets={fmt(self.targets)})"
+        )
+
+
+def minimum_total_rate(
+    source: GaussMarkovSource,
+    distortions: ArrayLike,
+    perception: ArrayLike = np.inf,
+    plf: str = "jd",
+    *,
+    weights: ArrayLike | None = None,
+    method: str = "auto",
+) -> RateSolution:
+    r"""Least total rate :math:`\sum_j R_j` with :math:`D_j \le D_j^\star` and :math:`\phi_j \le P_j`.
+
+    Parameters
+    ----------
+    source : GaussMarkovSource
+    distortions : array_like, scalar or shape (T,)
+        Targets :math:`D_j^\star > 0` (MSE, the source's units; ``inf`` = no target), each at
+        most ``LEVEL_MAX`` (1e6) times :math:`\sigma_j^2`. A target of 0 needs an infinite rate.
+    perception : array_like, scalar or shape (T,)
+        Perception levels (W2^2, ``inf`` = none), as in :func:`~rdp_theory.solve_rdp`.
+    plf : {"jd", "fmd", "sa"}
+    weights : None
+        Only the plain total (or equal weights, a multiple of it) is convex in this program;
+        unequal weights raise :class:`InvalidParameterError`.
+    method : {"auto", "sdp"}
+        ``"auto"`` returns the closed form where it applies (every level infinite, or PLF-FMD);
+        ``"sdp"`` always solves the program (the second route, used by the tests).
+
+    Returns
+    -------
+    RateSolution
+
+    Raises
+    ------
+    InvalidParameterError
+        Bad argument (names it and the allowed range), or unequal ``weights``.
+    SolverError
+        No certified solution was found.
+
+    Examples
+    --------
+    >>> import rdp_theory as rt
+    >>> src = rt.GaussMarkovSource.stationary(3, sigma=1.0, rho=0.9)
+    >>> sol = rt.minimum_total_rate(src, 0.1)  # MSE only
+    >>> round(sol.total_rate, 6)  # 1/2 log2(1/D) + 2 * 1/2 log2(a^2 + s/D), a = 0.9, s = 0.19
+    3.099257
+    """
+    source = check_source(source)
+    T = source.T
+    targets = check_perception(distortions, "distortions", length=T).astype(np.float64, copy=True)
+    if np.any(targets == 0.0):
+        k = int(np.flatnonzero(targets == 0.0)[0])
+        raise InvalidParameterError(
+            f"distortions[{k}] = 0 needs an infinite rate; allowed range (0, "
+            f"{LEVEL_MAX * source.variances[k]:.6g}] or inf"
+        )
+    _check_level_max(targets, source.variances, "distortions", "the frame's variance")
+    levels = check_perception(perception, "perception", length=T).astype(np.float64, copy=True)
+    _check_level_max(levels, np.cumsum(source.variances), "perception", "the total variance of frames 1..k")
+    plf_obj = get_plf(plf)
+    method = check_choice(method, "method", ("auto", "sdp"))
+    if weights is not None:
+        w = check_weights(weights, "weights", length=T)
+        if not np.all(w == w[0]):
+            raise InvalidParameterError(
+                "weights: only the plain total rate is convex in this program (the rates "
+                "telescope, docs/theory.md 4.9); a weighted sum of rates is not convex in general. "
+                "Pass weights=None (or equal weights)"
+            )
+    if method == "auto" and (plf_obj.name == "fmd" or np.all(np.isinf(levels))):
+        return _closed_form(source, targets, levels, plf_obj.name)
+    return _solve_program(source, targets, levels, plf_obj.name)
+
+
+# ------------------------------------------------------------------------------ closed form
+def _closed_form_rates(source: GaussMarkovSource, targets: FloatArray, levels: FloatArray) -> FloatArray:
+    r"""The optimal allocation for PLF-FMD at any levels (MSE only: every level infinite).
+
+    Frame j's least distortion at MMSE :math:`e_j` (THEORY.md 4, per frame) is increasing in
+    :math:`e_j`; :math:`e_j^\star` is its inverse at the target (normalised units), and the total
+    rate, decreasing in every :math:`e_j`, is least at :math:`e_j = \min(e_j^\star, p_j)`
+    (:math:`p_{j+1} = \rho_j^2 e_j + 1 - \rho_j^2` grows with :math:`e_j`).
+    """
+    var = source.variances
+    d = targets / var  # normalised targets (inf stays inf)
+    root_p = np.sqrt(np.where(np.isfinite(levels), levels / var, np.inf))
+    m = np.maximum(1.0 - root_p, 0.0)  # the floor of the reconstruction's std, sigma - sqrt(P)
+    threshold = 1.0 - m**2  # at e <= threshold the MMSE estimate already meets the level
+    with np.errstate(divide="ignore", invalid="ignore"):
+        root_v = (1.0 + m**2 - d) / (2.0 * m)
+        e_star = np.where(d <= threshold, d, 1.0 - np.clip(root_v, 0.0, 1.0) ** 2)
+    e_star = np.where(np.isfinite(d), e_star, np.inf)
+    rho2 = np.asarray(source.rhos, dtype=np.float64) ** 2
+    T = source.T
+    rates = np.empty(T)
+    p = 1.0
+    for j in range(T):
+        e = min(float(e_star[j]), p)
+        rates[j] = 0.5 * math.log2(p / e) if e > 0 else math.inf
+        if j < T - 1:
+            p = rho2[j] * e + (1.0 - rho2[j])
+    return rates
+
+
+def _closed_form(
+    source: GaussMarkovSource, targets: FloatArray, levels: FloatArray, plf: str
+) -> RateSolution:
+    rates = _closed_form_rates(source, targets, levels)
+    # the scheme at that allocation: the closed-form (exact-route) optimum, certified
+    sol = solve_rdp(source, rates, levels, plf=plf, objective=1.0 / source.variances)
+    return RateSolution(
+        source=source, targets=targets, perception=levels, plf=plf,
+        total_rate=float(np.sum(rates)), rates=rates, distortions=sol.distortions,
+        perception_values=sol.perception_values,
+        reconstruction_covariance=sol.reconstruction_covariance, decoder=sol.decoder,
+        status=sol.status, solver=sol.solver, certificate=sol.certificate,
+    )
+
+
+# ------------------------------------------------------------------------------ the program
+def _solve_program(
+    source: GaussMarkovSource, targets: FloatArray, levels: FloatArray, plf: str
+) -> RateSolution:
+    T = source.T
+    inst = Instance(
+        source, np.full(T, np.inf), levels, get_plf(plf), "optimal", weights=np.ones(T),
+        caps=targets, rate_form=True,
+    )
+    # couplings generated on demand, as for weighted objectives (a relaxation's certified
+    # optimum that meets every level is optimal for the full program)
+    scheme = solve_weighted(inst, RATE_ATTEMPTS, generate=True)
+    status = scheme.raw.status
+    if scheme.worst > ACCURACY or status == cp.OPTIMAL_INACCURATE or scheme.rel_gap > REL_GAP_WARN:
+        status = cp.OPTIMAL_INACCURATE
+        _warn(
+            f"inaccurate rate-form solution (worst certified residual {scheme.worst:.2e}, "
+            f"duality gap {scheme.rel_gap:.1e} of the total rate; solver {scheme.raw.solver}); "
+            "see RateSolution.certificate"
+        )
+    rates = np.maximum(scheme.used, 0.0)  # e_j a hair above p_j (round-off) is rate 0
+    return RateSolution(
+        source=source, targets=targets, perception=levels, plf=plf,
+        total_rate=float(np.sum(rates)), rates=rates, distortions=scheme.primal.D.copy(),
+        perception_values=scheme.phi, reconstruction_covariance=scheme.shat,
+        decoder=DecoderMatrices(gain=scheme.gain, noise_covariance=scheme.noise),
+        status=str(status), solver=scheme.raw.solver, certificate=scheme.certificate,
+    )

@@ -1,0 +1,117 @@
+"""The rate form (docs/theory.md 4.9): the least total rate for distortion targets, two routes."""
+
+from __future__ import annotations
+
+import functools
+import warnings
+
+import cvxpy as cp
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import rdp_theory as rt
+from rdp_theory.testing import gauss_markov_sources
+
+#: the program, never the closed-form route
+rate_sdp = functools.partial(rt.minimum_total_rate, method="sdp")
+
+
+def targets_for(src: rt.GaussMarkovSource, data: st.DataObject) -> np.ndarray:
+    rel = data.draw(st.lists(st.floats(0.02, 1.5), min_size=src.T, max_size=src.T))
+    return np.asarray(rel) * src.variances
+
+
+def quietly(fn, *args, **kwargs):  # type: ignore[no-untyped-def]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", rt.SolverWarning)
+        sol = fn(*args, **kwargs)
+    return sol, any(issubclass(w.category, rt.SolverWarning) for w in caught)
+
+
+@settings(max_examples=20, deadline=None)
+@given(T=st.integers(1, 6), rho=st.floats(-0.99, 0.99), D=st.floats(0.01, 0.5))
+def test_equal_targets_mse_closed_form(T: int, rho: float, D: float) -> None:
+    """MSE only, stationary, every target D <= p: R_sum = 1/2 log2(sigma^2/D) + (T - 1) 1/2
+    log2(a^2 + s/D) (issue 16's formula, derived in docs/theory.md 4.9), by both routes."""
+    src = rt.GaussMarkovSource.stationary(T, 1.0, rho)
+    want = 0.5 * np.log2(1.0 / D) + (T - 1) * 0.5 * np.log2(rho**2 + (1 - rho**2) / D)
+    auto = rt.minimum_total_rate(src, D)
+    sdp, warned = quietly(rate_sdp, src, D)
+    assert auto.solver == "closed_form"
+    assert auto.total_rate == pytest.approx(want, rel=1e-12)
+    assert sdp.status == cp.OPTIMAL and not warned
+    assert sdp.total_rate == pytest.approx(want, rel=1e-6, abs=1e-7)
+
+
+@settings(max_examples=25, deadline=None)
+@given(data=st.data())
+def test_fmd_closed_form_equals_the_program(data: st.DataObject) -> None:
+    """PLF-FMD at any levels: the greedy inverse of the per-frame closed form against the
+    exponential-cone + SDP program, allocation and total."""
+    src = data.draw(gauss_markov_sources(max_T=4, sigma_range=(0.3, 3.0), max_abs_rho=0.98))
+    targets = targets_for(src, data)
+    levels = np.asarray(data.draw(st.lists(
+        st.sampled_from([0.0, 0.01, 0.1, 1.0, np.inf]), min_size=src.T, max_size=src.T))) * src.variances
+    auto = rt.minimum_total_rate(src, targets, levels, plf="fmd")
+    sdp, warned = quietly(rate_sdp, src, targets, levels, plf="fmd")
+    assert auto.solver == "closed_form" and auto.status == cp.OPTIMAL
+    assert sdp.status == cp.OPTIMAL and not warned
+    assert sdp.total_rate == pytest.approx(auto.total_rate, abs=2e-6)
+    np.testing.assert_allclose(sdp.rates, auto.rates, atol=2e-5)
+    assert np.all(auto.distortions <= targets * (1 + 1e-9))
+
+
+@settings(max_examples=15, deadline=None)
+@given(data=st.data(), plf=st.sampled_from(["jd", "sa"]))
+def test_jd_sa_round_trip_and_order(data: st.DataObject, plf: str) -> None:
+    """JD and SA (no closed form): the allocation meets the targets when solve_rdp is run at it
+    (another program), and it costs at least PLF-FMD's (their constraints imply FMD's)."""
+    src = data.draw(gauss_markov_sources(min_T=2, max_T=3, sigma_range=(0.5, 2.0), max_abs_rho=0.95))
+    targets = targets_for(src, data)
+    level = data.draw(st.sampled_from([0.0, 0.02, 0.2])) * src.variances.mean()
+    sol, warned = quietly(rt.minimum_total_rate, src, targets, level, plf=plf)
+    assert sol.status == cp.OPTIMAL and not warned
+    assert np.all(sol.distortions <= targets + 1e-7 * src.variances.max())
+    fmd = rt.minimum_total_rate(src, targets, level, plf="fmd")
+    assert sol.total_rate >= fmd.total_rate - 1e-6
+    # round trip: at the returned allocation, min D_T subject to the other targets meets D_T*
+    back, _ = quietly(
+        rt.solve_rdp, src, sol.rates + 1e-7, level, plf=plf, objective=np.eye(src.T)[-1],
+        targets=np.append(targets[:-1] * (1 + 1e-6), np.inf),
+    )
+    assert back.distortions[-1] <= targets[-1] * (1 + 1e-5)
+
+
+def test_total_falls_with_looser_targets_and_levels() -> None:
+    """The feasible set only grows: a looser target or level never costs more."""
+    src = rt.GaussMarkovSource.stationary(3, 1.0, 0.9)
+    base = rt.minimum_total_rate(src, (0.1, 0.05, 0.1), 0.02, plf="jd").total_rate
+    looser_d = rt.minimum_total_rate(src, (0.1, 0.08, 0.1), 0.02, plf="jd").total_rate
+    looser_p = rt.minimum_total_rate(src, (0.1, 0.05, 0.1), 0.05, plf="jd").total_rate
+    assert looser_d <= base + 1e-7 and looser_p <= base + 1e-7
+    assert looser_d < base - 1e-3  # the target binds here
+
+
+def test_infinite_target_frame_costs_nothing_of_its_own() -> None:
+    """No target on a frame: with MSE only it needs no rate (e = p, q = 0) beyond what the
+    others need."""
+    src = rt.GaussMarkovSource.stationary(3, 1.0, 0.9)
+    sol = rt.minimum_total_rate(src, (0.2, np.inf, 0.2))
+    sdp, _ = quietly(rate_sdp, src, (0.2, np.inf, 0.2))
+    assert sol.rates[1] == 0.0
+    assert sdp.total_rate == pytest.approx(sol.total_rate, abs=2e-6)
+
+
+def test_refusals() -> None:
+    src = rt.GaussMarkovSource.stationary(3, 1.0, 0.9)
+    with pytest.raises(rt.InvalidParameterError, match="not convex"):
+        rt.minimum_total_rate(src, 0.1, weights=(1.0, 2.0, 1.0))
+    assert rt.minimum_total_rate(src, 0.1, weights=(2.0, 2.0, 2.0)).total_rate > 0
+    with pytest.raises(rt.InvalidParameterError, match="distortions"):
+        rt.minimum_total_rate(src, (0.1, 0.0, 0.1))
+    with pytest.raises(rt.InvalidParameterError, match="distortions"):
+        rt.minimum_total_rate(src, -0.1)
+    with pytest.raises(rt.InvalidParameterError, match="method"):
+        rt.minimum_total_rate(src, 0.1, method="fast")
