@@ -26,6 +26,7 @@ from . import (
     operational_region,
     rd_high_first_rate,
     rd_low_first_rate,
+    stationary_limits,
     temporal_correlation,
     universality,
 )
@@ -73,6 +74,7 @@ FIGURES: dict[str, FigureSpec] = {
         distortion_perception,
         jd_pareto,
         operational_region,
+        stationary_limits,
         learned_overlay,
     ))
 }

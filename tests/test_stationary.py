@@ -91,3 +91,13 @@ def test_broadcasting_and_errors() -> None:
         rt.stationary_distortion(1.0, 0.5, [1.0, -1.0])
     with pytest.raises(rt.InvalidParameterError):
         rt.stationary_distortion(1.0, [0.5, 0.6], [1.0, 2.0, 3.0])
+
+
+@given(sigma=st.floats(1e-3, 1e3), rho=st.floats(-0.999, 0.999), rate=st.floats(0.0, 16.0))
+def test_zero_level_jd_and_fmd_limits_coincide(sigma: float, rho: float, rate: float) -> None:
+    """docs/theory.md 4.7: in steady state q = s v (unit variance), so the 0-PLF-JD excess
+    delta = (sqrt s - sqrt q)^2 / (1 - a^2) equals 0-PLF-FMD's (1 - sqrt v)^2: error permanence
+    fades at a constant rate. Two different formulas, one value."""
+    jd = rt.stationary_distortion(sigma, rho, rate, 0.0, plf="jd")
+    fmd = rt.stationary_distortion(sigma, rho, rate, 0.0, plf="fmd")
+    assert jd == pytest.approx(fmd, rel=1e-12, abs=1e-300)

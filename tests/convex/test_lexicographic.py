@@ -187,3 +187,22 @@ def test_lexicographic_jd_is_not_monotone_in_earlier_rates() -> None:
     assert all(b <= a + ORDER_TOL for a, b in zip(alone, alone[1:]))
     assert lex[0] == pytest.approx(0.52, abs=0.01) and lex[-1] == pytest.approx(0.60, abs=0.01)
     assert alone[-1] < lex[-1]
+
+
+@settings(max_examples=20, deadline=None)
+@given(data=st.data())
+def test_constant_level_jd_spends_the_level_on_frame_one(data: st.DataObject) -> None:
+    """docs/theory.md 4.8, consequence: under one JD level P that binds at frame 1
+    (P < (sigma_1 - sqrt q_1)^2, what the MMSE decoder would cost), frame 1 is the one-frame
+    closed form at P and every later frame is exactly the 0-PLF-JD closed form: the pinned
+    completion's map is diag(m, 1, ..., 1), which leaves the later rows unchanged."""
+    src = data.draw(gauss_markov_sources(min_T=2, max_T=6, sigma_range=(0.3, 3.0), max_abs_rho=0.97))
+    rates = np.asarray(data.draw(rate_vectors(src.T, allow_zero=False, max_rate=4.0)))
+    q1 = src.variances[0] * (1.0 - 2.0 ** (-2.0 * rates[0]))
+    bound = (src.sigma[0] - np.sqrt(q1)) ** 2
+    P = data.draw(st.floats(0.05, 0.95)) * bound
+    sol, warned = solve_quietly(src, rates, P, plf="jd")
+    assert sol.status == cp.OPTIMAL and not warned
+    assert sol.distortions[0] == pytest.approx(rt.gaussian_rdp(src.sigma[0], rates[0], P), rel=1e-6)
+    later = rt.jd_zero_perception_distortions(src, rates)[1:]
+    assert rel_err(sol.distortions[1:], later, src.variances[1:]) <= REL_TOL
