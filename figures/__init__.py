@@ -24,6 +24,7 @@ from . import (
     jd_pareto,
     learned_overlay,
     operational_region,
+    rate_form,
     rd_high_first_rate,
     rd_low_first_rate,
     stationary_limits,
@@ -74,6 +75,7 @@ FIGURES: dict[str, FigureSpec] = {
         distortion_perception,
         jd_pareto,
         operational_region,
+        rate_form,
         stationary_limits,
         learned_overlay,
     ))
