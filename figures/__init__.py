@@ -19,6 +19,7 @@ from types import ModuleType
 from matplotlib.figure import Figure
 
 from . import (
+    common_randomness,
     distortion_perception,
     error_permanence,
     jd_pareto,
@@ -77,6 +78,7 @@ FIGURES: dict[str, FigureSpec] = {
         operational_region,
         rate_form,
         stationary_limits,
+        common_randomness,
         learned_overlay,
     ))
 }

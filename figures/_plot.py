@@ -106,7 +106,7 @@ def as_2d(values: ArrayLike) -> FloatArray:
 
 
 def plot_plf(ax: Axes, x: ArrayLike, y: ArrayLike, plf: str, *, label: bool | str = True,
-             markevery: int | None = None, **overrides: object) -> None:
+             markevery: int | tuple[int, int] | None = None, **overrides: object) -> None:
     """One line in the fixed style of ``plf``; ``label`` False hides it from the legend."""
     kw = plf_style(plf).kwargs()
     if isinstance(label, str):

@@ -43,6 +43,12 @@ def compute_scenario(cfg: RunConfig, first_rate: float, label: str) -> FigureDat
     caption = (f"D_j against the common rate R_2 = R_3 = R with R_1 = {r1} "
                "(the paper's ({}, ., .) scenario) under 0-PLF-JD, 0-PLF-FMD, 0-PLF-SA and MSE "
                "only.".format("epsilon" if label == "low" else "infinity"))
+    if math.isinf(first_rate):
+        title += "\nframe 1 is reconstructed exactly ($D_1 = 0$ under every PLF): not drawn"
+        caption += (" Frame 1 is reconstructed exactly (D_1 = 0 for every PLF; in the CSV) and is "
+                    "not drawn.")
+    caption += (" Curves that coincide (here 0-PLF-SA with 0-PLF-JD) are drawn with their "
+                "markers offset, so both stay visible.")
     params = cc.base_params(src, cfg, first_rate=float(first_rate), rate_grid=grid,
                             perception=0.0, objective=LEXICOGRAPHIC, plfs=list(SERIES))
     return FigureData(table, params, title, caption)
@@ -52,9 +58,14 @@ def draw(data: FigureData) -> Figure:
     """Draw a scenario's table (one panel per frame)."""
     t = data.table
     frames, xs, curves = cc.frame_curves(t, SERIES)
+    # a frame with D_j = 0 under every series (R_1 = inf) is an empty panel: left out (the title
+    # and caption say so; the CSV keeps its rows)
+    shown = [i for i in range(len(frames))
+             if any(np.nanmax(np.abs(as_2d(v)[:, i])) > 0 for v in curves.values())]
+    curves = {k: as_2d(v)[:, shown] for k, v in curves.items()}
     labels = {plf: "0-" + plf_style(plf).label for plf in SERIES if plf != MSE}
-    return plot_rate_distortion(xs, curves, frames=frames, title=data.title, labels=labels,
-                                xlabel="rate $R_2 = R_3 = R$ (bits/sample)")
+    return plot_rate_distortion(xs, curves, frames=[frames[i] for i in shown], title=data.title,
+                                labels=labels, xlabel="rate $R_2 = R_3 = R$ (bits/sample)")
 
 
 @styled
@@ -105,11 +116,16 @@ def plot_rate_distortion(
     me = markevery(x.size)
     ymax = 0.0
     for col, (ax, frame) in enumerate(zip(p.axes, frames)):
+        drawn: list[np.ndarray] = []
         for plf, values in curves.items():
             y = as_2d(values)[:, col]
             ymax = max(ymax, float(np.nanmax(y)))
             text = labels[plf] if labels and plf in labels else plf_style(plf).label
-            plot_plf(ax, x, y, plf, markevery=me, label=text if col == 0 else "_nolegend_")
+            # a curve on top of an earlier one gets its markers half a step later
+            hidden = any(np.allclose(y, d, rtol=1e-6, atol=1e-9) for d in drawn)
+            every: int | tuple[int, int] = (max(me // 2, 1), me) if hidden else me
+            plot_plf(ax, x, y, plf, markevery=every, label=text if col == 0 else "_nolegend_")
+            drawn.append(y)
         ax.set_title(f"frame {frame}")
         ax.set_xlabel(xlabel.replace("_j", f"_{frame}"))
         if col == 0:

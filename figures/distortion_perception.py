@@ -88,8 +88,9 @@ def plot_distortion_perception(
     """Distortion against the perception level, one panel per rate tuple.
 
     The abscissa is symmetric-log (linear below ``linthresh``) so that ``P = 0`` is shown next to
-    several decades of positive ``P``; the unconstrained value (``P = inf``) is the dotted MSE-only
-    line.
+    several decades of positive ``P``; the linear stretch is shaded and labelled, so the change of
+    scale is visible. The unconstrained value (``P = inf``) is the dotted MSE-only line. The
+    ordinate spans the data (not from 0), so the curves fill the panel.
 
     Parameters
     ----------
@@ -120,7 +121,15 @@ def plot_distortion_perception(
                    label="MSE only ($P=\\infty$)" if col == 0 else "_nolegend_")
         ax.set_xscale("symlog", linthresh=linthresh, linscale=0.5)
         ax.set_xlim(0.0, float(x.max()))
-        ax.set_ylim(bottom=0.0)
+        ax.axvspan(0.0, linthresh, color="0.92", zorder=0, lw=0)
+        ax.text(0.5 * linthresh, 0.97, "linear", transform=ax.get_xaxis_transform(),
+                ha="center", va="top", fontsize="x-small", color="0.35")
+        values = [np.asarray(y, dtype=float) for y in curves.values()] + [
+            np.asarray([mse_limits[name]])]
+        lo = min(float(np.nanmin(v)) for v in values)
+        hi = max(float(np.nanmax(v)) for v in values)
+        pad = 0.06 * (hi - lo) if hi > lo else 0.05 * max(abs(hi), 1e-12)
+        ax.set_ylim(lo - pad, hi + pad)
         ax.set_title(name)
         ax.set_xlabel(PERCEPTION_LABEL + ", same for every frame")
         if col == 0:

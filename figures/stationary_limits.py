@@ -58,12 +58,10 @@ def compute(cfg: RunConfig) -> FigureData:
     for level in LEVELS:
         panel = f"P={level:g}"
         for series in SERIES:
-            sol = rt.solve_rdp(src, rates, cc.perception_of(series, level), plf=cc.solve_plf(series))
-            method = "closed_form" if sol.solver == "closed_form" else "sdp"
+            values, method = cc.lex_curve(src, [rates], level, series, cfg.jobs)
             cc.add_curve(table, panel=panel, series=series, plf=series, method=method,
                          objective=LEXICOGRAPHIC, representation="optimal", rate_rows=[rates],
-                         level=level, xs=[0.0], values=sol.distortions[None, :], frames=frames,
-                         quantity="D")
+                         level=level, xs=[0.0], values=values, frames=frames, quantity="D")
             limit = _limit(sigma, rho, level, series)
             if limit is not None:
                 table.add(panel=panel, series=series, plf=series, method="closed_form",
@@ -111,7 +109,7 @@ def plot_stationary_limits(
     title: str | None = None,
     axes: Sequence[Axes] | Axes | None = None,
 ) -> Figure:
-    """Per-frame distortions against the frame index, one panel per perception level, drawn as
+    r"""Per-frame distortions against the frame index, one panel per perception level, drawn as
     the relative excess over ``reference`` (the MSE-only limit :math:`e_\infty`) on a log scale:
     geometric convergence is a straight line, a limit above :math:`e_\infty` a plateau.
 

@@ -29,15 +29,20 @@ from .convex import (
 from .exceptions import (
     InfeasibleError,
     InvalidParameterError,
+    MissingDependencyError,
     RDPError,
     SolverError,
     SolverWarning,
+    SweepStoreError,
 )
 from .io import package_version
+from .kl import VarianceRatioBounds, fmd_distortions_kl, gaussian_rdp_kl, kl_variance_bounds
 from .perception import PLF_NAMES, PLFS, PerceptionLoss
+from .randomness import DistortionBounds, common_randomness_distortion, fmd_no_common_randomness
 from .simulate import SimulationResult
 from .source import GaussMarkovSource
 from .stationary import stationary_distortion, stationary_rate
+from .sweeps import sweep
 from .universality import (
     UniversalityResult,
     UniversalitySweep,
@@ -63,12 +68,15 @@ __all__ = [
     "universality_sweep",
     "pareto_sweep",
     "solve_rdp",
+    "sweep",
+    "SweepStoreError",
     "minimum_total_rate",
     "RateSolution",
     "GaussMarkovSource",
     "GreedyRepresentation",
     "InfeasibleError",
     "InvalidParameterError",
+    "MissingDependencyError",
     "RDPError",
     "SolverError",
     "SolverWarning",
@@ -82,4 +90,11 @@ __all__ = [
     "sa_zero_perception_distortions",
     "stationary_distortion",
     "stationary_rate",
+    "DistortionBounds",
+    "common_randomness_distortion",
+    "fmd_no_common_randomness",
+    "VarianceRatioBounds",
+    "kl_variance_bounds",
+    "gaussian_rdp_kl",
+    "fmd_distortions_kl",
 ]

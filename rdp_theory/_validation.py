@@ -36,6 +36,7 @@ __all__ = [
     "check_choice",
     "check_weights",
     "check_positive_int",
+    "check_bool",
     "SIGMA_MIN",
     "SIGMA_MAX",
 ]
@@ -129,7 +130,7 @@ def as_float_array(value: ArrayLike, name: str, allowed: str = "") -> FloatArray
             arr = _object_to_float(value_arr, name, allowed, value)
         else:
             raise _not_real(name, allowed, value, f"dtype {value_arr.dtype} is not accepted")
-    if np.isnan(arr).any():
+    if arr.size and np.isnan(arr.min()):  # one pass, no temporary: min propagates NaN
         raise InvalidParameterError(
             f"{name} must not contain NaN (allowed: real numbers{allowed}), got {_describe(value)}"
         )
@@ -156,8 +157,8 @@ def _range_check(
         raise InvalidParameterError(
             f"{name} must be finite (allowed range {bracket}{low:g}, {upper}), got {_describe(arr.tolist())}"
         )
-    bad = arr < low if low_inclusive else arr <= low
-    if bad.any():
+    smallest = arr.min() if arr.size else np.inf  # one pass (NaN was rejected before)
+    if smallest < low or (not low_inclusive and smallest <= low):
         op = ">=" if low_inclusive else ">"
         raise InvalidParameterError(
             f"{name} must be {op} {low:g} (allowed range {bracket}{low:g}, {upper}), "
@@ -256,3 +257,11 @@ def check_positive_int(
     if int(value) < minimum or (maximum is not None and int(value) > maximum):
         raise InvalidParameterError(f"{name} must be an integer in {rng}, got {int(value)}")
     return int(value)
+
+
+def check_bool(value: object, name: str) -> bool:
+    """A flag: ``True`` or ``False`` (a numpy bool too); numbers, strings and ``None`` are
+    rejected (``verbose=1`` or ``verbose="no"`` is a mistake, not a flag)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise InvalidParameterError(f"{name} must be True or False, got {_describe(value)}")
+    return bool(value)

@@ -6,14 +6,24 @@ whole family with one clause while still telling the kinds apart::
     RDPError
     ├── InvalidParameterError (also a ValueError)   bad argument: names it and the allowed range
     ├── InfeasibleError                             targets that no scheme can meet
-    └── SolverError                                 the convex solver found no usable solution
+    ├── SolverError                                 the convex solver found no usable solution
+    ├── MissingDependencyError (also an ImportError) an optional extra is not installed
+    └── SweepStoreError                             a sweep's store is foreign, corrupt or another sweep's
 
 A number is never returned from a failed solve: the solver raises instead.
 """
 
 from __future__ import annotations
 
-__all__ = ["RDPError", "InvalidParameterError", "InfeasibleError", "SolverError", "SolverWarning"]
+__all__ = [
+    "RDPError",
+    "InvalidParameterError",
+    "InfeasibleError",
+    "SolverError",
+    "MissingDependencyError",
+    "SweepStoreError",
+    "SolverWarning",
+]
 
 
 class RDPError(Exception):
@@ -34,6 +44,17 @@ class InfeasibleError(RDPError):
 class SolverError(RDPError):
     """The convex solver returned no usable solution (failure, or infeasibility it could not
     attribute to the caller's targets)."""
+
+
+class MissingDependencyError(RDPError, ImportError):
+    """An optional dependency is needed (e.g. pandas for ``to_dataframe()``); the message names
+    the package and the ``pip install`` line that provides it."""
+
+
+class SweepStoreError(RDPError):
+    """The ``store`` of :func:`rdp_theory.sweep` cannot be used: it is not a sweep store, it
+    holds another sweep (or another package version's), or a chunk of it cannot be read. The
+    message names the store and the reason; the store is left as it was."""
 
 
 class SolverWarning(UserWarning):

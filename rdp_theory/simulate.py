@@ -13,6 +13,7 @@ and the rates :math:`I(X_j; U_j \mid U_{<j})` (from regression residual variance
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
@@ -22,6 +23,9 @@ from .perception import get_plf
 from .scheme import JointModel, SolvedScheme, joint_model
 from .source import RNGLike, as_generator
 from .wasserstein import psd_sqrt
+
+if TYPE_CHECKING:
+    import pandas
 
 __all__ = ["JointModel", "joint_model", "SimulationResult", "simulate_solution"]
 
@@ -54,6 +58,49 @@ class SimulationResult:
     rates: FloatArray
     rates_se: FloatArray
     reconstruction_covariance: FloatArray
+
+    def to_dict(self) -> dict[str, object]:
+        """Plain Python values (int, lists of floats) for JSON."""
+        out: dict[str, object] = {"n": int(self.n)}
+        for name in ("distortions", "distortions_se", "perception", "perception_se", "rates",
+                     "rates_se", "reconstruction_covariance"):
+            out[name] = np.asarray(getattr(self, name), dtype=np.float64).tolist()
+        return out
+
+    def to_dataframe(self) -> pandas.DataFrame:
+        """One row per frame (needs pandas): ``frame`` (1-based), ``distortion``,
+        ``distortion_se``, ``perception``, ``perception_se``, ``rate``, ``rate_se``, ``n``.
+
+        Raises
+        ------
+        MissingDependencyError
+            pandas is not installed.
+        """
+        from ._tables import data_frame
+
+        T = len(self.distortions)
+        return data_frame({
+            "frame": np.arange(1, T + 1),
+            "distortion": self.distortions, "distortion_se": self.distortions_se,
+            "perception": self.perception, "perception_se": self.perception_se,
+            "rate": self.rates, "rate_se": self.rates_se, "n": [int(self.n)] * T,
+        })
+
+    def _repr_html_(self) -> str:
+        """Estimates with their standard errors, one column per frame (for notebooks)."""
+        from ._tables import html_table, number
+
+        def pm(values: FloatArray, se: FloatArray) -> list[str]:
+            return [f"{number(v)} ± {number(e)}" for v, e in zip(values, se)]
+
+        T = len(self.distortions)
+        return html_table(
+            f"SimulationResult: Monte Carlo, n = {self.n} sequences (± one standard error)",
+            [f"k = {k}" for k in range(1, T + 1)],
+            [("distortion D_k", pm(self.distortions, self.distortions_se)),
+             ("perception φ_k", pm(self.perception, self.perception_se)),
+             ("rate (bits)", pm(self.rates, self.rates_se))],
+        )
 
 
 def _stats(x: FloatArray, xhat: FloatArray, u: FloatArray, plf: str) -> tuple[FloatArray, FloatArray]:

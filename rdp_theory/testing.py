@@ -1,18 +1,23 @@
 """Hypothesis strategies for property-based tests of RDP bounds (needs the ``test`` extra).
 
-Shared by this package's own tests and by users' tests, in the style of ``dit.utils.testing``::
+Shared by this package's own tests and by users' tests, in the style of ``dit.utils.testing``
+(this example runs as a doctest, ``tests/test_doctests.py``):
 
-    from hypothesis import given
-    from hypothesis import strategies as st
-    from rdp_theory.testing import gauss_markov_sources, rate_vectors
-
-    @given(data=st.data())
-    def test_something(data):
-        src = data.draw(gauss_markov_sources(max_T=4))
-        rates = data.draw(rate_vectors(src.T))
+>>> import rdp_theory as rt
+>>> from hypothesis import given, settings
+>>> from hypothesis import strategies as st
+>>> from rdp_theory.testing import ORDER_TOL, gauss_markov_sources, rate_vectors
+>>> @settings(max_examples=10, deadline=None)
+... @given(data=st.data())
+... def test_fmd_costs_at_least_mse(data):
+...     src = data.draw(gauss_markov_sources(max_T=4))
+...     rates = data.draw(rate_vectors(src.T))
+...     fmd, mse = rt.fmd_distortions(src, rates, 0.0), rt.mmse_distortions(src, rates)
+...     assert (fmd >= mse - ORDER_TOL * src.variances.max()).all()
+>>> test_fmd_costs_at_least_mse()
 
 The default ranges are the box in which the solver is certified: T <= 6, sigma in [0.1, 10],
-|rho| <= 0.999, R in [0, 8] bits, P in {0} U [1e-4, 10 sigma^2] (plus inf where allowed).
+``|rho| <= 0.999``, R in [0, 8] bits, P in {0} U [1e-4, 10 sigma^2] (plus inf where allowed).
 
 The fuzz targets (:func:`fuzz_targets`) are one list literal in ``_targets``, one entry per
 public entry point, so that function is longer than the others (about 100 lines): splitting it
@@ -464,6 +469,24 @@ def _check_sweep(kw: Mapping[str, Any], sweep: Any) -> str | None:
     return None
 
 
+def _check_sweep_dataset(kw: Mapping[str, Any], ds: Any) -> str | None:
+    """A closed-form-only :func:`rdp_theory.sweep`: every point optimal on the closed-form route,
+    distortions in [0, 2 sigma_k^2], perception values finite and >= 0."""
+    if set(np.unique(ds["status"].values)) != {"optimal"} or set(np.unique(ds["route"].values)) != {"closed_form"}:
+        return "a point not optimal or not on the closed-form route"
+    bad = _per_frame_arrays(ds["distortion"].values, _source_var(kw), 2.0)
+    if bad:
+        return f"distortion: {bad}"
+    phi = np.asarray(ds["perception_value"].values, dtype=np.float64)
+    return None if np.isfinite(phi).all() and (phi >= 0).all() else "perception values"
+
+
+def _sweep_call(**kw: Any) -> Any:
+    import rdp_theory as rt
+
+    return rt.sweep(**kw, progress=False)
+
+
 _REFERENCE_SOLUTION: list[Any] = []
 
 
@@ -490,6 +513,25 @@ def _check_rate_form(kw: Mapping[str, Any], r: Any) -> str | None:
 def _check_operational(kw: Mapping[str, Any], r: Any) -> str | None:
     r = np.asarray(r, dtype=np.float64)
     return "NaN or below 5 bits" if (np.isnan(r) | (r < 5)).any() else None
+
+
+def _check_bounds(kw: Mapping[str, Any], b: Any) -> str | None:
+    """Distortion bounds (issue 16): each in [0, 2 sigma_j^2], lower <= upper."""
+    var = _source_var(kw)
+    for name in ("lower", "upper"):
+        bad = _per_frame_arrays(getattr(b, name), var, 2.0)
+        if bad:
+            return f"{name}: {bad}"
+    lo, up = np.asarray(b.lower, dtype=np.float64), np.asarray(b.upper, dtype=np.float64)
+    return "lower above upper" if (lo > up * (1 + FUZZ_RTOL)).any() else None
+
+
+def _check_variance_ratios(kw: Mapping[str, Any], b: Any) -> str | None:
+    """KL variance-ratio interval: 0 <= low <= 1 <= high (high may be inf), never NaN."""
+    lo, hi = np.asarray(b.low, dtype=np.float64), np.asarray(b.high, dtype=np.float64)
+    if np.isnan(lo).any() or np.isnan(hi).any() or not np.isfinite(lo).all():
+        return "NaN or infinite low end"
+    return None if ((lo >= 0) & (lo <= 1) & (hi >= 1)).all() else "interval does not contain 1"
 
 
 def _check_sample(kw: Mapping[str, Any], x: Any) -> str | None:
@@ -534,6 +576,7 @@ def _targets() -> list[FuzzTarget]:
     sigma = _or_junk(st.one_of(st.floats(SIGMA_MIN, SIGMA_MAX), st.lists(st.floats(1e-3, 1e3), max_size=3)))
     ints = _or_junk(st.integers(1, 8))
     small = st.floats(-0.999, 0.999)
+    kl_direction = _or_junk(st.sampled_from(("xhat||x", "x||xhat", "XHAT||X")))
     return [
         FuzzTarget("gaussian_rdp",
                    st.fixed_dictionaries({"sigma": sigma, "rate": rates, "perception": perception}),
@@ -553,7 +596,7 @@ def _targets() -> list[FuzzTarget]:
                    lambda kw, d: _per_frame_arrays(d, _source_var(kw), 2.0), ("rates",)),
         FuzzTarget("solve_rdp",
                    _sources_and(rates=rates_T, perception=perception_T, plf=lambda T: plf,
-                                objective=objective_T),
+                                objective=objective_T, verbose=lambda T: _or_junk(st.just(False))),
                    rt.solve_rdp, _check_solution, ("rates", "perception")),
         FuzzTarget("minimum_total_rate",
                    _sources_and(distortions=lambda T: _or_junk(st.one_of(
@@ -574,6 +617,16 @@ def _targets() -> list[FuzzTarget]:
                    _sources_and(rates=rates_T, perception=perception_T, plf=lambda T: plf,
                                 objective=objective_T, n_jobs=lambda T: _or_junk(st.just(1))),
                    rt.universality_sweep, _check_sweep, ("rates", "perception")),
+        # closed-form points only (FMD at any levels; JD/SA unconstrained), so every call is fast
+        FuzzTarget("sweep",
+                   st.one_of(
+                       _sources_and(rates=rates_T, perception=perception_T, objective=objective_T,
+                                    plf=lambda T: _or_junk(st.sampled_from(("fmd", ("fmd",), ["FMD"]))),
+                                    product=lambda T: _or_junk(st.booleans())),
+                       _sources_and(rates=rates_T, perception=lambda T: st.just(math.inf),
+                                    plf=lambda T: _or_junk(st.sampled_from((["jd", "sa"], "sa"))),
+                                    objective=objective_T)),
+                   _sweep_call, _check_sweep_dataset, ("rates", "perception")),
         FuzzTarget("RDPSolution.simulate",
                    st.fixed_dictionaries({"n": _or_junk(st.integers(1, 300)),
                                           "rng": _or_junk(st.integers(0, 2**32 - 1))}),
@@ -593,6 +646,24 @@ def _targets() -> list[FuzzTarget]:
                    ("frame",)),
         FuzzTarget("operational_rates", st.fixed_dictionaries({"rates": rates}), rt.operational_rates,
                    _check_operational, ("rates",)),
+        FuzzTarget("common_randomness_distortion",
+                   st.fixed_dictionaries({"sigma": sigma, "rate": rates, "common_rate": rates,
+                                          "perception": perception}),
+                   rt.common_randomness_distortion, _check_rdp,
+                   ("sigma", "rate", "common_rate", "perception")),
+        FuzzTarget("fmd_no_common_randomness", _sources_and(rates=rates_T, perception=perception_T),
+                   rt.fmd_no_common_randomness, _check_bounds, ("rates", "perception")),
+        FuzzTarget("kl_variance_bounds",
+                   st.fixed_dictionaries({"perception": perception, "direction": kl_direction}),
+                   rt.kl_variance_bounds, _check_variance_ratios, ("perception",)),
+        FuzzTarget("gaussian_rdp_kl",
+                   st.fixed_dictionaries({"sigma": sigma, "rate": rates, "perception": perception,
+                                          "direction": kl_direction}),
+                   rt.gaussian_rdp_kl, _check_rdp, ("sigma", "rate", "perception")),
+        FuzzTarget("fmd_distortions_kl",
+                   _sources_and(rates=rates_T, perception=perception_T, direction=lambda T: kl_direction),
+                   rt.fmd_distortions_kl,
+                   lambda kw, d: _per_frame_arrays(d, _source_var(kw), 2.0), ("rates", "perception")),
         FuzzTarget("GaussMarkovSource",
                    st.fixed_dictionaries({"sigmas": _or_junk(st.lists(st.floats(SIGMA_MIN, SIGMA_MAX), min_size=1, max_size=4)),
                                           "rhos": _or_junk(st.lists(small, max_size=3))}),

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -29,6 +30,9 @@ from ._validation import as_float_array, check_positive_int
 from .convex import Objective, RDPSolution, solve_rdp
 from .exceptions import InvalidParameterError
 from .source import GaussMarkovSource, check_source
+
+if TYPE_CHECKING:
+    import pandas
 
 __all__ = ["UniversalityResult", "universality_gap", "universality_sweep", "UniversalitySweep"]
 
@@ -65,6 +69,50 @@ class UniversalityResult:
     def objective_gap(self) -> float:
         """Gap in the optimised objective (weighted sum; :math:`D_T` for lexicographic)."""
         return self.mse_representation.objective_value - self.optimal.objective_value
+
+    def to_dict(self) -> dict[str, object]:
+        """Plain Python values for JSON: both solutions (:meth:`RDPSolution.to_dict`) and the
+        gaps."""
+        return {
+            "optimal": self.optimal.to_dict(),
+            "mse_representation": self.mse_representation.to_dict(),
+            "gap": self.gap.tolist(),
+            "relative_gap": self.relative_gap.tolist(),
+            "objective_gap": float(self.objective_gap),
+        }
+
+    def to_dataframe(self) -> pandas.DataFrame:
+        """One row per frame (needs pandas): ``frame`` (1-based), ``plf``, ``optimal`` and
+        ``mse_representation`` (the two distortions), ``gap``, ``relative_gap``.
+
+        Raises
+        ------
+        MissingDependencyError
+            pandas is not installed.
+        """
+        from ._tables import data_frame
+
+        T = self.optimal.T
+        return data_frame({
+            "frame": np.arange(1, T + 1), "plf": [self.optimal.plf] * T,
+            "optimal": self.optimal.distortions,
+            "mse_representation": self.mse_representation.distortions,
+            "gap": self.gap, "relative_gap": self.relative_gap,
+        })
+
+    def _repr_html_(self) -> str:
+        """Both distortions and the gap per frame (for notebooks)."""
+        from ._tables import html_table, number
+
+        opt, mse = self.optimal, self.mse_representation
+        return html_table(
+            f"UniversalityResult: T = {opt.T}, PLF {opt.plf.upper()}; objective gap "
+            f"{number(self.objective_gap)} (status {opt.status} / {mse.status})",
+            [f"k = {k}" for k in range(1, opt.T + 1)],
+            [("optimal D_k", [number(v) for v in opt.distortions]),
+             ("MSE representation D_k", [number(v) for v in mse.distortions]),
+             ("gap", [number(v) for v in self.gap])],
+        )
 
 
 def universality_gap(
@@ -109,7 +157,42 @@ class UniversalitySweep:
 
     @property
     def gap(self) -> FloatArray:
+        """Per-point, per-frame gap ``mse_representation - optimal``, shape (K, T)."""
         return self.mse_representation - self.optimal
+
+    def to_dict(self) -> dict[str, object]:
+        """Plain Python values (lists) for JSON."""
+        return {
+            "plf": self.plf,
+            "objective": self.objective if isinstance(self.objective, str)
+            else [float(w) for w in self.objective],
+            **{name: np.asarray(getattr(self, name), dtype=np.float64).tolist()
+               for name in ("rates", "perception", "optimal", "mse_representation",
+                            "objective_gap")},
+        }
+
+    def to_dataframe(self) -> pandas.DataFrame:
+        """One row per (point, frame) (needs pandas): ``point`` (0-based row of the sweep),
+        ``frame`` (1-based), ``plf``, ``rate``, ``perception``, ``optimal``,
+        ``mse_representation``, ``gap`` and the point's ``objective_gap``.
+
+        Raises
+        ------
+        MissingDependencyError
+            pandas is not installed.
+        """
+        from ._tables import data_frame
+
+        K, T = self.optimal.shape
+        return data_frame({
+            "point": np.repeat(np.arange(K), T), "frame": np.tile(np.arange(1, T + 1), K),
+            "plf": [self.plf] * (K * T),
+            "rate": self.rates.reshape(-1), "perception": self.perception.reshape(-1),
+            "optimal": self.optimal.reshape(-1),
+            "mse_representation": self.mse_representation.reshape(-1),
+            "gap": self.gap.reshape(-1),
+            "objective_gap": np.repeat(self.objective_gap, T),
+        })
 
     @property
     def max_relative_objective_gap(self) -> float:

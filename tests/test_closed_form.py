@@ -270,3 +270,34 @@ def test_sa_zero_limits_and_broadcasting() -> None:
     assert rt.sa_zero_perception_distortions(src, np.ones((4, 1))).shape == (4, 3)
     with pytest.raises(rt.InvalidParameterError, match="rates"):
         rt.sa_zero_perception_distortions(src, [1.0, -1.0, 1.0])
+
+
+@pytest.mark.parametrize("name", ["mmse_distortions", "fmd_distortions", "jd_zero_perception_distortions",
+                                  "sa_zero_perception_distortions"])
+def test_frame_major_path_is_identical_to_the_frame_axis_path(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Grids of at least ``_FRAME_MAJOR_MIN`` points are evaluated frame by frame (contiguous
+    arrays, issue 13's speed item); smaller ones in the ``(..., T)`` layout. Both perform the
+    same operations in the same order: forcing either path gives the same bits, for every
+    broadcasting form (shared rates, perception with more leading axes, inf and 0)."""
+    from rdp_theory import closed_form
+
+    rng = np.random.default_rng(3)
+    fn = getattr(rt, name)
+    for _ in range(20):
+        T = int(rng.integers(1, 6))
+        src = rt.GaussMarkovSource(tuple(10 ** rng.uniform(-3, 3, T)), tuple(rng.uniform(-0.999, 0.999, T - 1)))
+        shapes = [(T,), (1,), (40, T), (40, 1), (5, 8, T), (1, 9, 1), (7, 1, T)]
+        R = rng.uniform(0, 12, shapes[rng.integers(len(shapes))])
+        R = np.where(rng.random(R.shape) < 0.15, np.inf, np.where(rng.random(R.shape) < 0.15, 0.0, R))
+        P = rng.uniform(0, 2, shapes[rng.integers(len(shapes))])
+        P = np.where(rng.random(P.shape) < 0.2, np.inf, np.where(rng.random(P.shape) < 0.2, 0.0, P))
+        args = (src, R, P) if name == "fmd_distortions" else (src, R)
+        try:
+            np.broadcast_shapes(R.shape[:-1], P.shape[:-1])
+        except ValueError:
+            continue  # leading axes that do not broadcast: an error on both paths
+        monkeypatch.setattr(closed_form, "_FRAME_MAJOR_MIN", 10**9)
+        axis = fn(*args)
+        monkeypatch.setattr(closed_form, "_FRAME_MAJOR_MIN", 1)
+        frames = fn(*args)
+        assert frames.shape == axis.shape and np.array_equal(frames, axis), (T, R.shape, P.shape)

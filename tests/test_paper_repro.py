@@ -202,8 +202,20 @@ def _expected(row: dict[str, str], src: rt.GaussMarkovSource) -> float:
     plf, q = row["plf"], row["quantity"]
     method = row["method"].removesuffix("+operational_rates")
     frame = int(row["frame"])
+    if q == "D_limit" and frame == 0:  # stationary_limits: the T -> inf closed form
+        return float(rt.stationary_distortion(src.sigma[0], src.rhos[0], rates[0], P,
+                                              plf="fmd" if plf == "mse" else plf))
     if q == "D_limit":
         return rt.error_permanence_limit(src, frame=frame)
+    if q == "R_total":  # rate_form: the least total rate at a common target x
+        return rt.minimum_total_rate(src, float(row["x"]), P,
+                                     plf="fmd" if plf == "mse" else plf).total_rate
+    if method == "closed_form:common_randomness":  # R_c in the series label; price = D(0) / D(inf)
+        crate = float(row["series"].split("=", 1)[1]) if row["series"].startswith("R_c=") else 0.0
+        d = rt.common_randomness_distortion(src.sigmas[0], rates[0], crate, P)
+        if q == "price":
+            return d / rt.common_randomness_distortion(src.sigmas[0], rates[0], math.inf, P)
+        return d
     if method.startswith("closed_form"):
         assert q == "D"
         if plf == "mse":

@@ -41,6 +41,7 @@ forms (tests) and against 256-bit SDPA chains extrapolated to zero cap slack
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 from dataclasses import dataclass, replace
@@ -59,11 +60,13 @@ from ._backend import DEFAULT, NO_EQUILIBRATION, TIGHT, Raw, SolverSettings, run
 from ._certify import Primal, Report, assemble, certify
 from . import _model
 from ._instance import Instance
+from ._weighted import settings_name
 from .result import RDPSolution
 
 __all__ = ["STAGE_ATTEMPTS", "PIN_RTOL", "effective_levels", "solve_lexicographic", "clear_cache"]
 
 FloatArray = NDArray[np.float64]
+logger = logging.getLogger(__name__)
 
 #: Attempts per stage, in order: a bounded list, no retries beyond it.
 #: Each is (settings, scaled): ``scaled`` solves in variables scaled by the MMSE e_k (accurate
@@ -280,6 +283,8 @@ def solve_lexicographic(inst: Instance) -> tuple[RDPSolution, tuple[str, ...]]:
                 row, w = _pinned_row(G[:, cols], target, cf)
                 G, noise_cols = _append_row(G, cols, row, w, k, q[k] > 0, frames_u, noise_cols)
                 stage_values[k] = var[k] * _row_distortion(G[k], cols, cf, float(e_n[k]))
+                logger.info("lexicographic stage %d/%d: pinned (the fixed frames use the JD "
+                            "level), closed form, D_%d = %.8g", k + 1, T, k + 1, stage_values[k])
                 continue
         key = _Key(inst.plf.name, k, n_u, bool(q[k] > 0), noise_cols, kind)
         stage = _stage(key)
@@ -320,6 +325,11 @@ def solve_lexicographic(inst: Instance) -> tuple[RDPSolution, tuple[str, ...]]:
         # the stage's optimum is the fixed row's D_k: on the exact face (W_k = 0) it is at or
         # below the solver's value (by the fresh variance the solver left, moved into U_k)
         stage_values[k] = var[k] * _row_distortion(G[k], cols, cf, float(e_n[k]))
+        logger.info(
+            "lexicographic stage %d/%d: solved (%s), %d attempt(s), %s, D_%d = %.8g, relative "
+            "gap %.1e", k + 1, T, {"z": "P = 0", "p": "coupling", "i": "no perception"}[kind],
+            used, raw.status, k + 1, stage_values[k], gap / max(abs(value), 1e-7),
+        )
     sol, notes = _assemble(inst, G, frames_u, stage_values, worst_gap, worst_status, attempts, iterations)
     if pinned_flags:
         k = pinned_flags[0]
@@ -411,9 +421,13 @@ def _solve_stage(
                 raise
             except BaseException as exc:  # noqa: BLE001 - Clarabel's Rust panics are BaseExceptions
                 failures.append(f"{type(exc).__name__}: {str(exc)[:80]}")
+                logger.info("  stage attempt %d (%s, %s): %s", n, settings_name(settings),
+                            "scaled" if scaled else "unscaled", failures[-1])
                 continue
             if raw.status not in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE):
                 failures.append(raw.status)
+                logger.info("  stage attempt %d (%s, %s): %s", n, settings_name(settings),
+                            "scaled" if scaled else "unscaled", raw.status)
                 continue
             t = float(vals["t"])
             d = np.zeros(0) if stage.d is None else np.asarray(stage.d.value, dtype=np.float64)

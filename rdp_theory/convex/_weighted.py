@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import enum
+import logging
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -40,10 +41,11 @@ from .result import ACCURACY, REL_GAP
 
 __all__ = [
     "Form", "Attempt", "ATTEMPTS", "ROUND_ATTEMPTS", "Infeasible", "NoView",
-    "solve_model", "solve_weighted", "solve_pattern",
+    "solve_model", "solve_weighted", "solve_pattern", "settings_name",
 ]
 
 FloatArray = NDArray[np.float64]
+logger = logging.getLogger(__name__)
 
 
 class Form(enum.Enum):
@@ -82,6 +84,17 @@ ATTEMPTS: tuple[Attempt, ...] = (
 ROUND_ATTEMPTS: tuple[Attempt, ...] = (Attempt(UNREFINED, Form.FAST),)
 
 
+_SETTINGS_NAMES: tuple[tuple[str, SolverSettings], ...] = (
+    ("unrefined", UNREFINED), ("tight", TIGHT), ("default", DEFAULT),
+    ("no equilibration", NO_EQUILIBRATION), ("regularised", REGULARISED), ("SCS", SCS),
+)
+
+
+def settings_name(settings: SolverSettings) -> str:
+    """A short name of one of the solver settings, for progress messages."""
+    return next((name for name, s in _SETTINGS_NAMES if s == settings), settings.solver)
+
+
 class Infeasible(Exception):
     """The solver reported infeasibility and no attempt found a solution."""
 
@@ -113,24 +126,31 @@ def solve_model(
         if form is Form.RESCALED and (best is None or best.rel_gap <= REL_GAP):
             continue  # only to recover relative accuracy of an otherwise acceptable result
         model, values = prepare(form)
+        what = f"attempt {n}/{len(attempts)} ({settings_name(attempt.settings)}, {form.value} form)"
         try:
             raw, primal = _backend.run(model, values, attempt.settings, keep)
         except (KeyboardInterrupt, SystemExit, GeneratorExit):
             raise
         except BaseException as exc:  # noqa: BLE001 - Clarabel's Rust panics are BaseExceptions
             statuses.append(f"{solver}: {type(exc).__name__}: {str(exc)[:80]}")
+            logger.info("%s: %s; falling back", what, statuses[-1])
             continue
         if raw.status not in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE) or primal is None:
             statuses.append(f"{solver}: {raw.status}")
+            logger.info("%s: %s; falling back", what, raw.status)
             continue
         scheme = certify_run(model, primal, raw, n, form)
         if scheme.accurate:
+            logger.info("%s: certified (%d iterations)", what, raw.iterations)
             return scheme
         if scheme.acceptable:
+            logger.info("%s: acceptable only (residual %.1e, relative gap %.1e); trying on",
+                        what, scheme.worst, scheme.rel_gap)
             if best is None or scheme.score < best.score:
                 best = scheme
             continue
         statuses.append(f"{solver}: {raw.status} but certificate fails ({scheme.worst:.1e})")
+        logger.info("%s: %s; falling back", what, statuses[-1])
     if best is not None:
         return best
     if statuses and "infeasible" in statuses[0] and "inaccurate" not in statuses[0]:
@@ -162,6 +182,7 @@ def solve_weighted(
     )
     enforced: set[int] = set()
     tol = ACCURACY * inst.scale  # the certificate's perception tolerance
+    rounds = 0
     while generate and candidates:
         levels = perception.copy()
         levels[[j for j in candidates if j not in enforced]] = math.inf
@@ -169,6 +190,11 @@ def solve_weighted(
         if relaxed == pattern:
             break  # nothing left to relax: the full program, with every fallback
         keep = frozenset(j for j in enforced if relaxed[j] == "p")
+        rounds += 1
+        logger.info(
+            "coupling round %d: %d of %d coupling(s) enforced (frames %s)", rounds,
+            len(enforced), len(candidates), sorted(j + 1 for j in enforced) or "none",
+        )
         round_inst = inst.with_perception(levels)
         try:
             scheme: Scheme | None = None
@@ -178,16 +204,22 @@ def solve_weighted(
             if scheme is None:
                 scheme = solve_pattern(round_inst, relaxed, ROUND_ATTEMPTS)
         except (Infeasible, SolverError):
+            logger.info("coupling round %d failed; solving the full program", rounds)
             break
         violated = {j for j in candidates if scheme.phi[j] - perception[j] > tol}
         if not violated:
             scheme = with_levels(scheme, perception, inst.scale)
             if scheme.accurate:  # every level met: optimal for the full program
+                logger.info("coupling round %d: every level met, optimal for the full program",
+                            rounds)
                 return scheme
             break
         if violated <= enforced:  # only an inaccurate round can leave an enforced level unmet
             break
+        logger.info("coupling round %d: levels exceeded at frame(s) %s; adding their couplings",
+                    rounds, sorted(j + 1 for j in violated - enforced))
         enforced |= violated
+    logger.info("full program (%d attempt(s) at most)", len(attempts))
     return solve_pattern(inst, pattern, attempts)
 
 

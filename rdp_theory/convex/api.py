@@ -7,8 +7,13 @@ emits every warning of a solve here, once, pointing at the first caller outside
 
 from __future__ import annotations
 
+import contextlib
 import inspect
+import logging
+import sys
+import time
 import warnings
+from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
@@ -17,6 +22,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from .._validation import (
     as_float_array,
+    check_bool,
     check_choice,
     check_perception,
     check_rates,
@@ -37,6 +43,7 @@ __all__ = ["solve_rdp", "pareto_sweep"]
 FloatArray = NDArray[np.float64]
 
 _PACKAGE = __name__.split(".", 1)[0]
+logger = logging.getLogger(__name__)
 
 
 def _outside_package(frame: Any) -> bool:
@@ -66,6 +73,7 @@ def solve_rdp(
     *,
     targets: ArrayLike | None = None,
     method: str = "auto",
+    verbose: bool = False,
 ) -> RDPSolution:
     r"""Optimal distortions of a jointly Gaussian causal scheme (the SDP of THEORY.md section 3).
 
@@ -98,10 +106,18 @@ def solve_rdp(
         0-PLF-JD and 0-PLF-SA for the lexicographic objective) the closed-form scheme is built,
         certified like a solver's and returned with ``solver="closed_form"``; everything else is
         solved. ``"sdp"``: always solve the program(s) (a second route, used by the tests).
+    verbose : bool
+        Report progress (the route taken, each lexicographic stage, solver attempts and
+        fallbacks, coupling rounds) on standard error while the call runs. The records always go
+        to the ``logging`` logger ``"rdp_theory"`` (level INFO); ``verbose`` only attaches a
+        stream handler to it and lowers its level to INFO for the duration of the call (not
+        thread-safe: concurrent verbose calls share the handler list). Configure that logger
+        yourself for anything else.
 
     Returns
     -------
     RDPSolution
+        With ``solve_time`` set to the call's wall-clock time in seconds.
 
     Raises
     ------
@@ -120,12 +136,43 @@ def solve_rdp(
     >>> bool(abs(sol.distortions - rt.jd_zero_perception_distortions(src, (1, 1, 1))).max() < 1e-6)
     True
     """
-    solution, notes = _solve(
-        source, rates, perception, plf, objective, representation, targets, method
-    )
+    t0 = time.perf_counter()
+    with _verbose_logging(check_bool(verbose, "verbose")):
+        solution, notes = _solve(
+            source, rates, perception, plf, objective, representation, targets, method
+        )
+        elapsed = time.perf_counter() - t0
+        logger.info(
+            "solve_rdp: %s (solver %s, %d attempt(s), %.3g s), D = %s",
+            solution.status, solution.solver, solution.certificate.attempts, elapsed,
+            np.array2string(solution.distortions, precision=6),
+        )
     for note in notes:
         _warn(note)
-    return solution
+    return replace(solution, solve_time=elapsed)
+
+
+@contextlib.contextmanager
+def _verbose_logging(verbose: bool) -> Iterator[None]:
+    """While the block runs (``verbose`` only): the package logger at level INFO or lower, with a
+    stream handler on standard error. The library configures logging nowhere else."""
+    if not verbose:
+        yield
+        return
+    root = logging.getLogger(_PACKAGE)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(
+        logging.Formatter("rdp_theory %(asctime)s.%(msecs)03d %(message)s", datefmt="%H:%M:%S")
+    )
+    old_level = root.level
+    if old_level == logging.NOTSET or old_level > logging.INFO:
+        root.setLevel(logging.INFO)
+    root.addHandler(handler)
+    try:
+        yield
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(old_level)
 
 
 def _solve(
@@ -166,6 +213,11 @@ def _solve_unchecked(
         caps = check_perception(targets, "targets", length=T).astype(np.float64)
         _check_level_max(caps, source.variances, "targets", "the frame's variance")
     inst = Instance(source, r, p, plf_obj, representation, weights=np.zeros(T), caps=caps)
+    logger.info(
+        "solve_rdp: T = %d, plf = %s, objective = %s, representation = %s, method = %s",
+        T, plf_obj.name, objective if isinstance(objective, str) else "weights",
+        representation, method,
+    )
     if isinstance(objective, str):
         check_choice(objective, "objective", ("lexicographic",))
         if targets is not None and np.isfinite(caps).any():
@@ -174,12 +226,16 @@ def _solve_unchecked(
             )
         exact = exact_solution(inst, "lexicographic") if method == "auto" else None
         if exact is not None:
+            logger.info("solve_rdp: known in closed form; building and certifying that scheme")
             return (inst, *exact)
+        logger.info("solve_rdp: the lexicographic chain, %d stage(s)", T)
         return (inst, *solve_lexicographic(inst))
     weights = check_weights(objective, "objective", length=T)
     exact = exact_solution(inst, tuple(float(x) for x in weights)) if method == "auto" else None
     if exact is not None:
+        logger.info("solve_rdp: known in closed form; building and certifying that scheme")
         return (inst, *exact)
+    logger.info("solve_rdp: weighted program")
     try:
         # scaled so that the largest weight *in the frames' own units* (w_k sigma_k^2) is 1:
         # dividing by max(w) instead underflows to 0 the weight of a frame 1e200 times larger

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import cvxpy as cp
 import numpy as np
@@ -38,6 +39,9 @@ from ._instance import Instance
 from ._weighted import Attempt, Form, solve_weighted
 from .api import LEVEL_MAX, _check_level_max, _warn, solve_rdp
 from .result import ACCURACY, REL_GAP_WARN, Certificate, DecoderMatrices
+
+if TYPE_CHECKING:
+    import pandas
 
 __all__ = ["RateSolution", "minimum_total_rate"]
 
@@ -108,6 +112,49 @@ class RateSolution:
             f"total_rate={self.total_rate:.6g}, rates={fmt(self.rates)}, "
             f"D={fmt(self.distortions)}, targets={fmt(self.targets)})"
         )
+
+    def _repr_html_(self) -> str:
+        """A compact HTML table for notebooks: the total in the caption, per frame the
+        allocation, target, achieved distortion, level and perception value."""
+        from .._tables import html_table, number
+
+        caption = (
+            f"RateSolution: T = {self.T}, PLF {self.plf.upper()}, least total rate "
+            f"{number(self.total_rate)} bits/sample; status {self.status} (solver {self.solver})"
+        )
+        rows = [
+            ("rate R_k (bits)", [number(v) for v in self.rates]),
+            ("target D_k*", [number(v) for v in self.targets]),
+            ("distortion D_k", [number(v) for v in self.distortions]),
+            ("perception level P_k", [number(v) for v in self.perception]),
+            ("perception φ_k", [number(v) for v in self.perception_values]),
+        ]
+        return html_table(caption, [f"k = {k}" for k in range(1, self.T + 1)], rows)
+
+    def to_dataframe(self) -> pandas.DataFrame:
+        """One row per frame (a tidy ``pandas.DataFrame``; needs pandas): ``frame`` (1-based),
+        ``plf``, ``rate`` (the optimal allocation, bits/sample), ``target``, ``distortion``,
+        ``perception`` (the level), ``perception_value``, ``status``, ``solver``.
+
+        Raises
+        ------
+        MissingDependencyError
+            pandas is not installed.
+        """
+        from .._tables import data_frame
+
+        T = self.T
+        return data_frame({
+            "frame": np.arange(1, T + 1),
+            "plf": [self.plf] * T,
+            "rate": np.asarray(self.rates, dtype=np.float64),
+            "target": np.asarray(self.targets, dtype=np.float64),
+            "distortion": np.asarray(self.distortions, dtype=np.float64),
+            "perception": np.asarray(self.perception, dtype=np.float64),
+            "perception_value": np.asarray(self.perception_values, dtype=np.float64),
+            "status": [self.status] * T,
+            "solver": [self.solver] * T,
+        })
 
 
 def minimum_total_rate(

@@ -16,6 +16,8 @@ from ..perception import PerceptionLoss, get_plf
 from ..source import GaussMarkovSource, RNGLike
 
 if TYPE_CHECKING:
+    import pandas
+
     from ..simulate import SimulationResult
 
 __all__ = [
@@ -146,6 +148,9 @@ class RDPSolution:
     solver : str
         Solver that produced the final (sub)problem's solution.
     certificate : Certificate
+    solve_time : float or None
+        Wall-clock seconds of the :func:`~rdp_theory.solve_rdp` call that returned it (``None``
+        for a result built otherwise). Not part of equality.
     """
 
     source: GaussMarkovSource
@@ -166,6 +171,7 @@ class RDPSolution:
     status: str
     solver: str
     certificate: Certificate = field(repr=False)
+    solve_time: float | None = field(default=None, compare=False, repr=False)
 
     @property
     def T(self) -> int:
@@ -182,9 +188,10 @@ class RDPSolution:
         objective = (
             self.objective if isinstance(self.objective, str) else "weights " + row(np.asarray(self.objective))
         )
+        timed = "" if self.solve_time is None else f", time={self.solve_time:.3g} s"
         return (
             f"RDPSolution(T={self.T}, plf={self.plf!r}, {objective}, representation="
-            f"{self.representation!r}, status={self.status!r}, solver={self.solver!r},\n"
+            f"{self.representation!r}, status={self.status!r}, solver={self.solver!r}{timed},\n"
             f"  rates={row(self.rates)},\n  perception={row(self.perception)},\n"
             f"  distortions={row(self.distortions)},\n"
             f"  perception_values={row(self.perception_values)})"
@@ -199,6 +206,7 @@ class RDPSolution:
             "sigmas": list(self.source.sigmas), "rhos": list(self.source.rhos),
             "plf": self.plf, "representation": self.representation, "status": self.status,
             "solver": self.solver, "objective_value": float(self.objective_value),
+            "solve_time": self.solve_time,
             "objective": self.objective if isinstance(self.objective, str)
             else [float(w) for w in self.objective],
         }
@@ -208,6 +216,61 @@ class RDPSolution:
         out["decoder"] = {k: np.asarray(v).tolist() for k, v in asdict(self.decoder).items()}
         out["certificate"] = asdict(self.certificate)
         return out
+
+    def _repr_html_(self) -> str:
+        r"""A compact HTML table for notebooks: what was solved, status, solver and time in the
+        caption; per frame the rate budget, the perception level, :math:`D_k` and
+        :math:`\phi_k`."""
+        from .._tables import html_table, number
+
+        objective = (
+            self.objective if isinstance(self.objective, str)
+            else "weights (" + ", ".join(number(w) for w in self.objective) + ")"
+        )
+        timed = "" if self.solve_time is None else f", {self.solve_time:.3g} s"
+        caption = (
+            f"RDPSolution: T = {self.T}, PLF {self.plf.upper()}, {objective}, "
+            f"{self.representation} representation; status {self.status} "
+            f"(solver {self.solver}{timed})"
+        )
+        rows = [
+            ("rate R_k (bits)", [number(v) for v in self.rates]),
+            ("perception level P_k", [number(v) for v in self.perception]),
+            ("distortion D_k", [number(v) for v in self.distortions]),
+            ("perception φ_k", [number(v) for v in self.perception_values]),
+        ]
+        return html_table(caption, [f"k = {k}" for k in range(1, self.T + 1)], rows)
+
+    def to_dataframe(self) -> pandas.DataFrame:
+        r"""One row per frame (a tidy ``pandas.DataFrame``; needs pandas).
+
+        Columns: ``frame`` (1-based), ``plf``, ``representation``, ``rate`` (the budget),
+        ``rate_used`` (:math:`I(X_k; U_k \mid U_{<k})`), ``perception`` (the level, ``inf`` =
+        unconstrained), ``perception_value`` (:math:`\phi_k`), ``mmse`` (the MMSE
+        :math:`e_k = p_k - q_k` of the representation), ``distortion``, ``status``, ``solver``.
+        Results of a sweep concatenate into one table (``pandas.concat``).
+
+        Raises
+        ------
+        MissingDependencyError
+            pandas is not installed.
+        """
+        from .._tables import data_frame
+
+        T = self.T
+        return data_frame({
+            "frame": np.arange(1, T + 1),
+            "plf": [self.plf] * T,
+            "representation": [self.representation] * T,
+            "rate": np.asarray(self.rates, dtype=np.float64),
+            "rate_used": np.asarray(self.rates_used, dtype=np.float64),
+            "perception": np.asarray(self.perception, dtype=np.float64),
+            "perception_value": np.asarray(self.perception_values, dtype=np.float64),
+            "mmse": np.asarray(self.p, dtype=np.float64) - np.asarray(self.q, dtype=np.float64),
+            "distortion": np.asarray(self.distortions, dtype=np.float64),
+            "status": [self.status] * T,
+            "solver": [self.solver] * T,
+        })
 
     def reconstruction_correlations(self) -> FloatArray:
         r""":math:`\operatorname{corr}(\hat X_j, \hat X_{j+1})`, shape (T-1,) (0 where a variance is 0)."""

@@ -115,3 +115,18 @@ def test_refusals() -> None:
         rt.minimum_total_rate(src, -0.1)
     with pytest.raises(rt.InvalidParameterError, match="method"):
         rt.minimum_total_rate(src, 0.1, method="fast")
+
+
+def test_readable_forms() -> None:
+    """The table and the HTML carry the same numbers as the attributes."""
+    pd = pytest.importorskip("pandas")
+    src = rt.GaussMarkovSource.stationary(3, 1.0, 0.9)
+    sol = rt.minimum_total_rate(src, (0.1, 0.2, 0.1), 0.02, plf="sa")
+    df = sol.to_dataframe()
+    assert isinstance(df, pd.DataFrame) and list(df["frame"]) == [1, 2, 3]
+    np.testing.assert_array_equal(df["rate"], sol.rates)
+    np.testing.assert_array_equal(df["distortion"], sol.distortions)
+    assert df["rate"].sum() == pytest.approx(sol.total_rate)
+    html = sol._repr_html_()
+    assert "least total rate" in html and f"{sol.total_rate:.6g}" in html
+    assert "total_rate=" in repr(sol)

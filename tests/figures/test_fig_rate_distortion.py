@@ -44,3 +44,28 @@ def test_draws_into_user_axes(user_axes: Callable[[int], list[Axes]]) -> None:
 def test_both_scenarios_share_the_drawing() -> None:
     assert rd_low_first_rate.draw is rd_high_first_rate.draw
     assert rd_low_first_rate.EPS_RATE == 0.05
+
+
+def test_coincident_curves_get_offset_markers() -> None:
+    """A curve drawn on top of an earlier one keeps visible markers, half a step later."""
+    same = {"jd": CURVES3["jd"], "sa": CURVES3["jd"].copy(), "fmd": CURVES3["fmd"]}
+    fig = plot_rate_distortion(R, same, frames=[1, 2, 3])
+    jd, sa, fmd = fig.axes[0].get_lines()[:3]
+    assert jd.get_markevery() == fmd.get_markevery()  # an integer step: not offset
+    assert isinstance(sa.get_markevery(), tuple) and sa.get_markevery()[0] > 0
+
+
+def test_high_first_rate_leaves_out_the_exact_first_frame() -> None:
+    """With R_1 = inf, D_1 = 0 under every PLF: no empty panel; title and caption say why; the
+    CSV keeps frame 1."""
+    from figures._common import RunConfig
+
+    data = rd_high_first_rate.compute(RunConfig(quick=True))
+    assert set(data.table.array(frame=1)) == {0.0}
+    fig = rd_high_first_rate.draw(data)
+    renders(fig)
+    assert [ax.get_title() for ax in fig.axes] == ["frame 2", "frame 3"]
+    assert "not drawn" in data.caption and "D_1 = 0" in data.title
+    low = rd_low_first_rate.compute(RunConfig(quick=True))
+    assert [ax.get_title() for ax in rd_low_first_rate.draw(low).axes] == [
+        "frame 1", "frame 2", "frame 3"]
