@@ -94,6 +94,8 @@ class SolvedPoint(NamedTuple):
     reconstruction_correlations: FloatArray  # corr(Xhat_j, Xhat_{j+1}), from the library
     warnings: int
     failed: bool
+    #: The solve's :class:`rdp_theory.Certificate` (``None`` for a failed solve).
+    certificate: rt.Certificate | None = None
 
 
 class PointSpec(NamedTuple):
@@ -146,6 +148,7 @@ def _solve_one(spec: PointSpec) -> SolvedPoint:
         np.array(sol.reconstruction_correlations(), dtype=float),
         int(n_warn),
         False,
+        sol.certificate,
     )
 
 
