@@ -56,9 +56,9 @@ from ..closed_form import _normalised_greedy, greedy_representation
 from ..exceptions import SolverError
 from ..source import GaussMarkovSource
 from ..wasserstein import _w2_unchecked
+from . import _model
 from ._backend import DEFAULT, NO_EQUILIBRATION, TIGHT, Raw, SolverSettings, run_problem
 from ._certify import Primal, Report, assemble, certify
-from . import _model
 from ._instance import Instance
 from ._weighted import settings_name
 from .result import RDPSolution
