@@ -214,9 +214,13 @@ def fmd_no_common_randomness(
     total = np.cumsum(np.broadcast_to(r, e.shape), axis=-1)  # S_j (inf stays inf)
     floor = np.exp2(-2.0 * total)  # 2^{-2 S_j}
     keep = -np.expm1(-_LN4 * total)  # 1 - 2^{-2 S_j}
-    # sqrt(keep) - sqrt(v) = (e - floor) / (sqrt(keep) + sqrt(v)); e >= floor (docs 4.10), and
-    # keep == v == 0 only when S_j = 0, where e == floor == 1
-    delta = _ratio_sq(np.maximum(e - floor, 0.0), np.sqrt(keep) + np.sqrt(v)) + floor
+    # sqrt(keep) - sqrt(v) >= 0 (e >= floor, docs 4.10), computed without cancellation: as
+    # (e - floor) / (sqrt(keep) + sqrt(v)) when keep >= 1/2 (then e, floor <= 1/2 and the two
+    # roots may be close), directly when keep < 1/2 (then e, floor > 1/2 and e - floor cancels,
+    # while keep and v are each accurate and small); keep == v == 0 only when S_j = 0
+    ratio = np.sqrt(_ratio_sq(np.maximum(e - floor, 0.0), np.sqrt(keep) + np.sqrt(v)))
+    direct = np.maximum(np.sqrt(keep) - np.sqrt(v), 0.0)
+    delta = np.where(keep >= 0.5, ratio, direct) ** 2 + floor
     root_p = np.sqrt(p) / source.sigma
     lower = (e + np.maximum(np.sqrt(delta) - root_p, 0.0) ** 2) * source.variances
     upper = (e + np.maximum(np.sqrt(e) - root_p, 0.0) ** 2) * source.variances

@@ -261,3 +261,14 @@ def test_bad_arguments_name_themselves() -> None:
         rt.common_randomness_distortion(1.0, 1.0, 0.0, math.nan)
     with pytest.raises(rt.InvalidParameterError, match="rates"):
         rt.fmd_no_common_randomness(rt.GaussMarkovSource.stationary(2), (1.0, 1.0, 1.0), 0.0)
+
+
+@pytest.mark.parametrize("r2", [1e-300, 1e-40, 1e-30, 1e-12, 1e-3])
+def test_no_randomness_bounds_stay_ordered_at_tiny_rates(r2: float) -> None:
+    """Review find: at R_2 -> 0 the lower bound divided a rounding error (e - 2^{-2S}, both
+    near 1) by (sqrt(keep) + sqrt(v))^2 ~ 1e-300 and came out 1e267 above the upper bound."""
+    src = rt.GaussMarkovSource((1.0, 1.0), (0.30000000000000016,))
+    b = rt.fmd_no_common_randomness(src, (0.0, r2), 0.0)
+    fmd = rt.fmd_distortions(src, (0.0, r2), 0.0)
+    assert np.all(fmd <= b.lower * (1 + 1e-12)) and np.all(b.lower <= b.upper * (1 + 1e-12))
+    assert np.all(b.upper <= 2.0 * src.variances * (1 + 1e-12))

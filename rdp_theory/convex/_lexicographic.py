@@ -118,13 +118,9 @@ def _completion(sigma: FloatArray, B: FloatArray) -> FloatArray:
     S = sigma[:k, :k] / scale
     w, v = np.linalg.eigh(0.5 * (S + S.T))
     if not w.min() > 1e-12 * w.max():
-        # frames whose variances differ by more than ~1e12 leave the map numerically undefined
-        raise SolverError(
-            "a pinned PLF-JD stage needs the optimal transport map of the earlier frames, which "
-            "is numerically undefined when their variances span more than 1e12 (sigma ratio "
-            f"{math.sqrt(float(np.max(np.diag(sigma)[:k]) / max(float(np.min(np.diag(sigma)[:k])), 1e-300))):.1e}); "
-            "use a weighted objective or frames on comparable scales"
-        )
+        # condition number past 1e12 (|rho| near 1, or variances 1e12 apart): the map is
+        # numerically undefined; the caller solves the stage instead
+        raise SolverError("internal: ill-conditioned source covariance in a pinned JD stage")
     root = (v * np.sqrt(w)) @ v.T
     inv_root = (v / np.sqrt(w)) @ v.T
     M = inv_root @ _psd_sqrt(root @ (B / scale) @ root) @ inv_root
@@ -259,6 +255,7 @@ def solve_lexicographic(inst: Instance) -> tuple[RDPSolution, tuple[str, ...]]:
     attempts = 0
     iterations = 0
     pinned_flags: list[int] = []
+    unpinned: list[int] = []  # pinned stages whose completion map was numerically undefined
     for k in range(T):
         n_u = sum(1 for i in frames_u if i <= k)
         kind = _kind(float(levels[k]))
@@ -273,13 +270,18 @@ def solve_lexicographic(inst: Instance) -> tuple[RDPSolution, tuple[str, ...]]:
         if inst.plf.name == "jd" and k and kind != "i":
             B = (G @ G.T) * np.outer(sig[:k], sig[:k])
             used = float(_w2_unchecked(cov[:k, :k], B))
+            target: FloatArray | None = None
             if used >= levels[k] * (1.0 - PIN_RTOL):
                 if levels[k] > levels[k - 1] and used < levels[k]:
                     pinned_flags.append(k)  # distinct levels closer than PIN_RTOL: flagged
                 if levels[k] == 0.0:  # perfect realism: the completion is the source's law
                     target = unit_cov[k, :k]
                 else:
-                    target = _completion(cov[: k + 1, : k + 1], B) / (sig[k] * sig[:k])
+                    try:
+                        target = _completion(cov[: k + 1, : k + 1], B) / (sig[k] * sig[:k])
+                    except SolverError:  # map undefined in double: solve the stage, flagged
+                        unpinned.append(k)
+            if target is not None:
                 row, w = _pinned_row(G[:, cols], target, cf)
                 G, noise_cols = _append_row(G, cols, row, w, k, q[k] > 0, frames_u, noise_cols)
                 stage_values[k] = var[k] * _row_distortion(G[k], cols, cf, float(e_n[k]))
@@ -331,6 +333,17 @@ def solve_lexicographic(inst: Instance) -> tuple[RDPSolution, tuple[str, ...]]:
             used, raw.status, k + 1, stage_values[k], gap / max(abs(value), 1e-7),
         )
     sol, notes = _assemble(inst, G, frames_u, stage_values, worst_gap, worst_status, attempts, iterations)
+    if unpinned:
+        k = unpinned[0]
+        notes += (
+            f"lexicographic stage {k + 1}: the earlier frames already use the JD level, but the "
+            "optimal transport map that fixes this frame is numerically undefined (the source "
+            "correlation of frames 1..{k} is within 1e-12 of singular, |rho| near 1, or their "
+            "variances span more than 1e12), so the stage was solved as a program on a face "
+            "without interior; its value may be off by about the square root of the solver's "
+            "accuracy".replace("{k}", str(k)),
+        )
+        sol = replace(sol, status=cp.OPTIMAL_INACCURATE)
     if pinned_flags:
         k = pinned_flags[0]
         notes += (

@@ -28,7 +28,10 @@ from ..exceptions import SolverError
 from ..perception import PerceptionLoss, get_plf
 from ._instance import Instance
 
-__all__ = ["Key", "Model", "compiled", "pattern_of", "parameter_values", "clear_cache", "total_rate"]
+__all__ = [
+    "Key", "Model", "compiled", "pattern_of", "parameter_values", "clear_cache", "total_rate",
+    "rate_reference",
+]
 
 FloatArray = NDArray[np.float64]
 
@@ -184,11 +187,15 @@ def total_rate(model: Model, e: Any, cons: list[Any]) -> Any:
     :math:`(\sum_{j<T} t_j - r_T) / (2\ln 2)`.
     """
     T = model.key.T
+    # r_j is measured from log(theta_j), theta_j ~ the frame's target (parameter values): the
+    # exponential cones then see e_j / theta_j = O(1) even when e_j is 1e-6 of the variance
     a2n = cp.Parameter(max(T - 1, 1), nonneg=True, name="a2n")
-    sn = cp.Parameter(max(T - 1, 1), nonneg=True, name="sn")
-    r = cp.Variable(T, name="r")
-    cons.append(r <= cp.log(e))
-    total: Any = -r[T - 1]
+    sn = cp.Parameter(max(T - 1, 1), nonneg=True, name="sn")  # s_j / theta_j
+    inv_theta = cp.Parameter(T, nonneg=True, name="inv_theta")
+    log_theta = cp.Parameter(T, name="log_theta")
+    r = cp.Variable(T, name="r")  # r_j + log(theta_j) <= log(e_j)
+    cons.append(r <= cp.log(cp.multiply(inv_theta, e)))
+    total: Any = -r[T - 1] - log_theta[T - 1]
     if T > 1:
         t = cp.Variable(T - 1, name="t")
         cons.append(
@@ -220,6 +227,14 @@ def pattern_of(perception: FloatArray, plf: PerceptionLoss) -> tuple[str, ...]:
     )
 
 
+def rate_reference(inst: Instance) -> FloatArray:
+    """The rate form's reference MMSE per frame (normalised): the frame's target, within
+    [1e-300, 1] (1 without a target). The total-rate objective carries the constant
+    ``-log(theta_T) / (2 ln 2)``, which the solver's own objective value leaves out."""
+    caps, var = inst.caps, inst.source.variances
+    return np.clip(np.where(np.isfinite(caps), caps / var, 1.0), 1e-300, 1.0)
+
+
 def parameter_values(inst: Instance, weights: FloatArray) -> dict[str, FloatArray]:
     r"""Parameter values (by parameter name) of the *normalised* problem for ``inst``.
 
@@ -247,6 +262,7 @@ def parameter_values(inst: Instance, weights: FloatArray) -> dict[str, FloatArra
         gamma[1:] = b[1:] * s
     fin = np.isfinite(perception)
     rp = np.sqrt(np.where(fin, perception / var, 0.0))  # sqrt of the frame-normalised level
+    theta = rate_reference(inst)
     values = {
         "Sigma": source.covariance() / np.outer(sig, sig),
         "A": source.transfer * sig[None, :] / sig[:, None],
@@ -254,7 +270,9 @@ def parameter_values(inst: Instance, weights: FloatArray) -> dict[str, FloatArra
         "a2": a2 if T > 1 else np.zeros(1),
         "s": s if T > 1 else np.zeros(1),
         "a2n": a2 if T > 1 else np.zeros(1),  # the same, as sign-declared parameters (rate form)
-        "sn": s if T > 1 else np.zeros(1),
+        "sn": s / theta[:-1] if T > 1 else np.zeros(1),
+        "inv_theta": 1.0 / theta,
+        "log_theta": np.log(theta),
         "beta": beta,
         "gamma": gamma,
         "w": weights,

@@ -92,7 +92,8 @@ def solve_rdp(
     objective : "lexicographic" or array_like of shape (T,)
         ``"lexicographic"``: minimise :math:`D_1`, then :math:`D_2` given :math:`D_1`, ...
         The exact lexicographic optimum: solved one frame at a time with every earlier frame
-        fixed exactly (no caps or tolerances; docs/theory.md 4.8), each stage certified, the
+        fixed exactly (no caps or tolerances; docs/theory.md 4.8), each stage's duality gap checked
+        and the assembled scheme certified, the
         stage optima in ``certificate.lexicographic_stage_values``.
         Weights :math:`w \ge 0` (not all 0): minimise :math:`\sum_k w_k D_k`.
     representation : {"optimal", "mse"}

@@ -206,3 +206,15 @@ def test_constant_level_jd_spends_the_level_on_frame_one(data: st.DataObject) ->
     assert sol.distortions[0] == pytest.approx(rt.gaussian_rdp(src.sigma[0], rates[0], P), rel=1e-6)
     later = rt.jd_zero_perception_distortions(src, rates)[1:]
     assert rel_err(sol.distortions[1:], later, src.variances[1:]) <= REL_TOL
+
+
+def test_pinned_stage_with_an_undefined_map_is_solved_and_flagged() -> None:
+    """Review find: with rho within 1e-12 of 1 the pinned completion's transport map is
+    numerically undefined; the stage is then solved as a program and the result flagged (it used
+    to raise a SolverError that blamed the variances)."""
+    src = rt.GaussMarkovSource((1.0, 1.0, 1.0), (1 - 1e-12, 1 - 1e-12))
+    with pytest.warns(rt.SolverWarning, match="transport map"):
+        sol = rt.solve_rdp(src, 1.0, 0.05, plf="jd")
+    assert sol.status == cp.OPTIMAL_INACCURATE
+    assert np.all(np.isfinite(sol.distortions))
+    assert sol.distortions[0] == pytest.approx(rt.gaussian_rdp(1.0, 1.0, 0.05), rel=1e-6)

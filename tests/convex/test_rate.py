@@ -130,3 +130,27 @@ def test_readable_forms() -> None:
     html = sol._repr_html_()
     assert "least total rate" in html and f"{sol.total_rate:.6g}" in html
     assert "total_rate=" in repr(sol)
+
+
+@pytest.mark.parametrize("d", [1e-6, 1e-12, 1e-16])
+def test_fmd_closed_form_at_tiny_targets(d: float) -> None:
+    """One frame at perfect realism: R = 1/2 log2(1 / (d - d^2/4)) (invert D = 2(1 - sqrt(1 - e))).
+    Review find: 1 - root_v^2 cancelled (23.254 instead of 23.2535 bits at 1e-14, inf at 1e-16)."""
+    one = rt.GaussMarkovSource((1.0,), ())
+    sol = rt.minimum_total_rate(one, d, 0.0, plf="fmd")
+    assert sol.total_rate == pytest.approx(0.5 * np.log2(1.0 / (d - d * d / 4.0)), rel=1e-12)
+    assert sol.distortions[0] <= d * (1 + 1e-9) and sol.status == cp.OPTIMAL
+
+
+def test_program_targets_below_its_range_are_refused() -> None:
+    """The program certifies targets down to 1e-4 sigma^2; below, a typed error naming the
+    argument and the range (it used to fail in the solver, and once returned a result 7% above
+    its target as 'optimal': targets are now checked relative to themselves)."""
+    src = rt.GaussMarkovSource.stationary(3, 1.0, 0.9)
+    ok, warned = quietly(rt.minimum_total_rate, src, 1e-4, 0.0, plf="jd")
+    assert ok.status == cp.OPTIMAL and not warned
+    assert np.all(ok.distortions <= 1e-4 * (1 + 1e-6))
+    with pytest.raises(rt.InvalidParameterError, match=r"distortions\[0\].*allowed range"):
+        rt.minimum_total_rate(src, 1e-5, 0.0, plf="jd")
+    # MSE only and FMD take the closed form at any target
+    assert rt.minimum_total_rate(src, 1e-5, 0.0, plf="fmd").solver == "closed_form"
