@@ -118,6 +118,23 @@ class RateSolution:
             f"D={fmt(self.distortions)}, targets={fmt(self.targets)})"
         )
 
+    def to_dict(self) -> dict[str, object]:
+        """Plain Python values of the result and its certificate, for JSON
+        (e.g. :func:`rdp_theory.io.write_json`)."""
+        from dataclasses import asdict
+
+        out: dict[str, object] = {
+            "sigmas": list(self.source.sigmas), "rhos": list(self.source.rhos),
+            "plf": self.plf, "status": self.status, "solver": self.solver,
+            "total_rate": float(self.total_rate),
+        }
+        for name in ("targets", "perception", "rates", "distortions", "perception_values",
+                     "reconstruction_covariance"):
+            out[name] = np.asarray(getattr(self, name), dtype=np.float64).tolist()
+        out["decoder"] = {k: np.asarray(v).tolist() for k, v in asdict(self.decoder).items()}
+        out["certificate"] = asdict(self.certificate)
+        return out
+
     def _repr_html_(self) -> str:
         """A compact HTML table for notebooks: the total in the caption, per frame the
         allocation, target, achieved distortion, level and perception value."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 import warnings
 
 import cvxpy as cp
@@ -130,6 +131,9 @@ def test_readable_forms() -> None:
     html = sol._repr_html_()
     assert "least total rate" in html and f"{sol.total_rate:.6g}" in html
     assert "total_rate=" in repr(sol)
+    d = sol.to_dict()
+    assert d["total_rate"] == sol.total_rate and d["rates"] == list(sol.rates)
+    assert json.loads(rt.io.dumps_json(d))["certificate"]["relative_gap"] == sol.certificate.relative_gap
 
 
 @pytest.mark.parametrize("d", [1e-6, 1e-12, 1e-16])
