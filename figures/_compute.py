@@ -1,8 +1,10 @@
 """Library evaluation for the figures: closed forms, memoised parallel SDP sweeps, table rows.
 
-Every number that ends up in a figure is produced by :func:`sequence_distortions` or
-:func:`solve_points`, which only call the public :mod:`rdp_theory` API (closed forms where the
-theory gives one, :func:`rdp_theory.solve_rdp` otherwise) and record which one was used in the
+Every number that ends up in a figure is produced by :func:`sequence_distortions`,
+:func:`sweep_distortions` (what :func:`lex_curve` uses) or :func:`solve_points`, which only call
+the public :mod:`rdp_theory` API (closed forms where the theory gives one,
+:func:`rdp_theory.solve_rdp` otherwise; sweeps of distortions go through the sweep engine
+:func:`rdp_theory.sweep`, which computes the same numbers) and record which one was used in the
 ``method`` column. Rows use the columns of :func:`figures._common.table_columns`; ``P`` is the
 W2^2 level of every frame (``inf`` = MSE only), ``frame = 0`` marks a quantity summed over frames.
 """
@@ -39,6 +41,7 @@ __all__ = [
     "sequence_distortions",
     "solve_plf",
     "solve_points",
+    "sweep_distortions",
     "take_stats",
 ]
 
@@ -183,9 +186,96 @@ def solve_points(specs: Sequence[PointSpec], jobs: int = 1) -> list[SolvedPoint]
     return [_CACHE[s] for s in specs]
 
 
+_SWEPT: dict[PointSpec, FloatArray] = {}
+
+
+def _engine_closed_form(spec: PointSpec) -> bool:
+    """Whether :func:`rdp_theory.sweep` computes ``spec`` by a closed form (MSE only, PLF-FMD,
+    lexicographic 0-PLF-JD and 0-PLF-SA: its ``route == "closed_form"`` points)."""
+    if spec.perception == math.inf or spec.plf == "fmd":
+        return True
+    return (spec.objective == LEXICOGRAPHIC and spec.perception == 0.0
+            and spec.plf in ("jd", "sa"))
+
+
+def sweep_distortions(specs: Sequence[PointSpec], jobs: int = 1, *,
+                      sdp: bool = True) -> FloatArray:
+    """Optimal distortions of many points through the sweep engine (memoised for the process).
+
+    The points not yet known go to :func:`rdp_theory.sweep`, one call per (source, PLF,
+    objective) with the points' rates and levels zipped (``product=False``, ``n_jobs=jobs``),
+    which computes closed-form points with the vectorised closed forms (bit-identical to the closed-form functions and to
+    :func:`rdp_theory.solve_rdp`'s exact route) and the others with
+    :func:`rdp_theory.solve_rdp`; the distortions are read back from its ``distortion``
+    variable. A solver-route point that :func:`solve_points` already solved is taken from its
+    cache (the same ``solve_rdp`` call); a closed-form point never is, unless ``sdp``. Only the distortions come back: points that need the reconstruction
+    covariance or correlations, a certificate or ``representation="mse"`` use
+    :func:`solve_points` (``temporal_correlation``, ``universality``).
+
+    Parameters
+    ----------
+    specs : sequence of PointSpec
+        ``representation`` must be ``"optimal"``.
+    jobs : int
+        joblib workers for the sweep's solver points.
+    sdp : bool
+        Whether the figure reports these points as ``"sdp"`` (:func:`rdp_theory.solve_rdp`).
+        Then the points that the engine would compute by a closed form although the figure
+        does not (0-PLF-SA lexicographic, PLF-FMD under a weighted objective) are solved by
+        :func:`solve_points` instead: ``solve_rdp``'s exact route builds and certifies the
+        optimal scheme and its distortions can differ from the vectorised closed forms in the
+        last bit, and the figures' numbers must not change. ``False``: every point goes through
+        the engine (the caller reports them as ``"closed_form"``).
+
+    Returns
+    -------
+    ndarray of shape (len(specs), T)
+        Row ``i`` holds the distortions of ``specs[i]``; NaN where the solver failed (the figure
+        shows a gap). Solver points count as SDP solves in :func:`take_stats`, those the sweep
+        flags (``status == "optimal_inaccurate"``) as solver warnings.
+    """
+    # where each point's numbers come from: solve_rdp (the cache of solve_points) for the
+    # closed-form points of an "sdp" figure and, since the engine's solver route is the same
+    # solve_rdp call, for solver points already solved; the engine (_SWEPT) otherwise
+    closed = [_engine_closed_form(s) for s in specs]
+    if sdp:
+        solve_points([s for s, c in zip(specs, closed) if c], jobs)
+    use_cache = [s in _CACHE and (sdp or not c) for s, c in zip(specs, closed)]
+    todo = list(dict.fromkeys(s for s, u in zip(specs, use_cache) if not u and s not in _SWEPT))
+    bad = [s for s in todo if s.representation != "optimal"]
+    if bad:
+        raise ValueError(f"the sweep engine solves representation='optimal' only, got {bad[0]}")
+    groups: dict[tuple[Any, ...], list[PointSpec]] = {}
+    for s in todo:  # the sweep zips rates and levels; source, PLF and objective are fixed
+        groups.setdefault((s.source, s.plf, s.objective), []).append(s)
+    for (source, plf, objective), group in groups.items():
+        ds = rt.sweep(
+            source,
+            np.asarray([s.rates for s in group], dtype=float).reshape(len(group), source.T),
+            np.asarray([[s.perception] for s in group], dtype=float),
+            plf=plf,
+            objective=objective if isinstance(objective, str)
+            else np.asarray(objective, dtype=float),
+            product=False, n_jobs=jobs, progress=False,
+        )
+        values = np.asarray(ds["distortion"].transpose("point", "frame").values, dtype=float)
+        routes = ds["route"].values
+        status = ds["status"].values
+        for spec, d, route, st in zip(group, values, routes, status):
+            _SWEPT[spec] = d.copy()
+            if route == "solver":
+                _STATS["solves"] += 1
+                _STATS["solver_warnings"] += int(st == "optimal_inaccurate")
+                _STATS["failed"] += int(st == "failed")
+    if not specs:
+        return np.empty((0, 0))
+    return np.stack([_CACHE[s].distortions if u else _SWEPT[s] for s, u in zip(specs, use_cache)])
+
+
 def clear_cache() -> None:
-    """Forget memoised SDP solutions."""
+    """Forget memoised SDP solutions and swept distortions."""
     _CACHE.clear()
+    _SWEPT.clear()
 
 
 # ------------------------------------------------------------------------- sweeps and rows
@@ -218,18 +308,21 @@ def lex_curve(
     src: rt.GaussMarkovSource, rate_rows: Sequence[Sequence[float]], level: float, plf: str,
     jobs: int,
 ) -> tuple[FloatArray, str]:
-    """Lexicographic per-frame distortions along a sweep: closed form where the theory has one
-    (MSE only, FMD, 0-PLF-JD), otherwise :func:`rdp_theory.solve_rdp`."""
+    """Lexicographic per-frame distortions along a sweep, through :func:`sweep_distortions`
+    (:func:`rdp_theory.sweep`).
+
+    The engine computes the points with a closed form (MSE only, FMD, 0-PLF-JD) by the
+    vectorised closed forms, bit-identical to :func:`sequence_distortions`, and the others
+    with :func:`rdp_theory.solve_rdp`. The method returned is ``"closed_form"`` for MSE only,
+    FMD and 0-PLF-JD, ``"sdp"`` otherwise; the 0-PLF-SA points (``"sdp"``, although
+    ``solve_rdp`` takes its exact route) keep ``solve_rdp``'s numbers (:func:`sweep_distortions`,
+    ``sdp=True``), every other point goes through the engine.
+    """
     P = perception_of(plf, level)
-    try:
-        vals = [sequence_distortions(src, r, P, plf)[0] for r in rate_rows]
-        return np.asarray(vals), "closed_form"
-    except ValueError:
-        pass
+    closed = plf in (MSE, "fmd") or (plf == "jd" and P == 0.0)
     specs = [PointSpec(src, tuple(map(float, r)), P, solve_plf(plf), LEXICOGRAPHIC, "optimal")
              for r in rate_rows]
-    sols = solve_points(specs, jobs)
-    return np.asarray([s.distortions for s in sols]), "sdp"
+    return sweep_distortions(specs, jobs, sdp=not closed), "closed_form" if closed else "sdp"
 
 
 def add_curve(table: Table, *, panel: str, series: str, plf: str, method: str,

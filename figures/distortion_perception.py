@@ -37,11 +37,11 @@ def compute(cfg: RunConfig) -> FigureData:
     for panel, rates in panel_rates.items():
         for plf in PLF_NAMES:
             specs = [cc.PointSpec(src, rates, P, plf, last, "optimal") for P in levels]
-            sols = cc.solve_points(specs, cfg.jobs)
-            for P, sol in zip(levels, sols):
+            dists = cc.sweep_distortions(specs, cfg.jobs)
+            for P, d in zip(levels, dists):
                 cc.add_curve(table, panel=panel, series=plf, plf=plf, method="sdp",
                              objective=last, representation="optimal", rate_rows=[rates],
-                             level=P, xs=[P], values=sol.distortions[None, :], frames=[frame],
+                             level=P, xs=[P], values=d[None, :], frames=[frame],
                              quantity="D")
         v, m = cc.lex_curve(src, [rates], math.inf, MSE, cfg.jobs)
         cc.add_curve(table, panel=panel, series=MSE, plf=MSE, method=m, objective=LEXICOGRAPHIC,

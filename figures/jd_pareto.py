@@ -33,11 +33,11 @@ def _front(table: Table, cfg: RunConfig) -> list[float]:
     weights = cc.grid(cfg.quick, np.linspace(0.05, 0.95, 13), (0.2, 0.5, 0.8))
     objectives = [(0.0, w, 1.0 - w) for w in weights]
     specs = [cc.PointSpec(src, PARETO_RATES, 0.0, "jd", o, "optimal") for o in objectives]
-    sols = cc.solve_points(specs, cfg.jobs)
-    for o, w, s in zip(objectives, weights, sols):
+    dists = cc.sweep_distortions(specs, cfg.jobs)
+    for o, w, d in zip(objectives, weights, dists):
         cc.add_curve(table, panel="a", series="weighted", plf="jd", method="sdp", objective=o,
                      representation="optimal", rate_rows=[PARETO_RATES], level=0.0, xs=[w],
-                     values=s.distortions[None, :], frames=[2, 3], quantity="D")
+                     values=d[None, :], frames=[2, 3], quantity="D")
     lex, method = cc.lex_curve(src, [PARETO_RATES], 0.0, "jd", cfg.jobs)
     cc.add_curve(table, panel="a", series="lexicographic", plf="jd", method=method,
                  objective=LEXICOGRAPHIC, representation="optimal", rate_rows=[PARETO_RATES],
@@ -54,11 +54,11 @@ def _rate_sweep(table: Table, cfg: RunConfig, last: tuple[float, ...]) -> list[f
     cc.add_curve(table, panel="b", series="lexicographic", plf="jd", method=method_b,
                  objective=LEXICOGRAPHIC, representation="optimal", rate_rows=rate_rows,
                  level=0.0, xs=r2, values=lexb, frames=[3], quantity="D")
-    sols_b = cc.solve_points(
+    dists_b = cc.sweep_distortions(
         [cc.PointSpec(src, r, 0.0, "jd", last, "optimal") for r in rate_rows], cfg.jobs)
     cc.add_curve(table, panel="b", series="min_D3", plf="jd", method="sdp", objective=last,
                  representation="optimal", rate_rows=rate_rows, level=0.0, xs=r2,
-                 values=np.asarray([s.distortions for s in sols_b]), frames=[3], quantity="D")
+                 values=dists_b, frames=[3], quantity="D")
     return r2
 
 
