@@ -74,8 +74,7 @@ class Scheme:
     """A primal solution translated back to THEORY.md's variables, with its certificate.
 
     ``worst``: worst certified residual, relative (variance units / max sigma^2, or bits);
-    ``rel_gap``: duality gap relative to the objective. ``flagged``: marked inaccurate by a
-    diagnostic of the lexicographic chain, whose messages are ``notes``.
+    ``rel_gap``: duality gap relative to the objective.
     """
 
     primal: Primal
@@ -91,8 +90,6 @@ class Scheme:
     certificate: Certificate
     worst: float
     rel_gap: float
-    flagged: bool = False
-    notes: tuple[str, ...] = ()
 
     @property
     def score(self) -> float:
@@ -108,10 +105,6 @@ class Scheme:
     def acceptable(self) -> bool:
         """Certified to ``ACCEPTABLE``: may be returned, as ``optimal_inaccurate``."""
         return self.worst <= ACCEPTABLE
-
-    def flag(self, message: str) -> Scheme:
-        """This scheme marked inaccurate, with the reason."""
-        return replace(self, flagged=True, notes=(*self.notes, message))
 
 
 def certify(inst: Instance, primal: Primal, raw: Raw, gap_scale: float, attempts: int) -> Scheme:
@@ -250,13 +243,10 @@ class Report:
 def assemble(
     inst: Instance, objective: str | tuple[float, ...], scheme: Scheme, report: Report
 ) -> tuple[RDPSolution, tuple[str, ...]]:
-    """The public result, and the warnings it carries (the chain's notes, then "inaccurate")."""
+    """The public result, and the warnings it carries ("inaccurate", when it is)."""
     status = scheme.raw.status
-    notes = scheme.notes
-    if (
-        scheme.flagged or scheme.worst > ACCURACY or status == cp.OPTIMAL_INACCURATE
-        or scheme.rel_gap > REL_GAP_WARN
-    ):
+    notes: tuple[str, ...] = ()
+    if scheme.worst > ACCURACY or status == cp.OPTIMAL_INACCURATE or scheme.rel_gap > REL_GAP_WARN:
         status = cp.OPTIMAL_INACCURATE
         notes += (
             f"inaccurate solution (worst certified residual {scheme.worst:.2e} relative to the "

@@ -39,8 +39,6 @@ class Instance:
         Objective weights on the distortions in the source's units.
     caps : ndarray
         Distortion caps ``D_k <= caps_k`` (``inf``: none).
-    maximize : bool
-        Maximise instead (used to test whether a frame's distortion is pinned).
     rate_form : bool
         Minimise the total rate instead (every rate budget infinite; ``weights`` unused): the
         rate form of :mod:`rdp_theory.convex.rate`.
@@ -53,7 +51,6 @@ class Instance:
     representation: str
     weights: FloatArray
     caps: FloatArray
-    maximize: bool = False
     rate_form: bool = False
 
     @property
@@ -65,9 +62,9 @@ class Instance:
         """The largest frame variance: the unit of the certificate's relative accuracy."""
         return float(self.source.variances.max())
 
-    def objective(self, weights: FloatArray, caps: FloatArray, *, maximize: bool = False) -> Instance:
+    def objective(self, weights: FloatArray, caps: FloatArray) -> Instance:
         """The same constraints with another objective and other caps."""
-        return replace(self, weights=weights, caps=caps, maximize=maximize)
+        return replace(self, weights=weights, caps=caps)
 
     def with_perception(self, perception: FloatArray) -> Instance:
         """The same instance with other perception levels (a relaxation when some are ``inf``)."""

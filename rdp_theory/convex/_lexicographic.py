@@ -132,7 +132,6 @@ class _Key:
     plf: str
     k: int
     n_u: int  # innovations available to frame k (frames <= k with q > 0)
-    u_k: bool  # whether U_k is one of them (q_k > 0)
     n_noise: int
     kind: str  # "z", "p" or "i": the stage's level is 0, finite, none
 
@@ -288,7 +287,7 @@ def solve_lexicographic(inst: Instance) -> tuple[RDPSolution, tuple[str, ...]]:
                 logger.info("lexicographic stage %d/%d: pinned (the fixed frames use the JD "
                             "level), closed form, D_%d = %.8g", k + 1, T, k + 1, stage_values[k])
                 continue
-        key = _Key(inst.plf.name, k, n_u, bool(q[k] > 0), noise_cols, kind)
+        key = _Key(inst.plf.name, k, n_u, noise_cols, kind)
         stage = _stage(key)
         t = min(max(float(e_n[k]), SCALE_FLOOR), 1.0)
         rt_ = math.sqrt(t)

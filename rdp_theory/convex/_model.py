@@ -44,7 +44,6 @@ class Key:
     pattern: tuple[str, ...]  # per frame: "z" (P=0), "p" (0<P<inf), "i" (P=inf)
     capped: tuple[bool, ...]
     active: tuple[bool, ...]  # R_i > 0; a zero-rate frame has q_i = 0 and no H' column
-    maximize: bool = False  # used to test whether a frame's distortion is pinned
     eliminate: bool = True  # couplings with E substituted (fast) or as a variable (robust)
     rate_form: bool = False  # minimise the total rate (``rate.py``) instead of ``w @ D``
 
@@ -166,11 +165,10 @@ class Model:
         for j, capped in enumerate(key.capped):
             if capped:
                 cons.append(self.D[j] <= self.tau[j])
-        sense = cp.Maximize if key.maximize else cp.Minimize
         objective: Any = self.w @ self.D
         if key.rate_form:
             objective = total_rate(self, e, cons)
-        self.problem = cp.Problem(sense(objective), cons)
+        self.problem = cp.Problem(cp.Minimize(objective), cons)
         if not self.problem.is_dpp():  # pragma: no cover - a construction bug, not user input
             raise SolverError("internal error: the RDP program is not DPP")
 

@@ -1,4 +1,4 @@
-"""``min (max) w @ D`` for one instance: formulations, fallbacks and coupling generation.
+"""``min w @ D`` (or the total rate) for one instance: formulations, fallbacks and coupling generation.
 
 :func:`solve_weighted` generates the coupling LMIs on demand (rounds of relaxations) and ends
 with the full program; :func:`solve_pattern` solves one constraint pattern through the fallback
@@ -57,8 +57,8 @@ class Form(enum.Enum):
     ROBUST = "robust"
     #: ROBUST with the objective divided by a lower bound of its value (the MSE-only
     #: distortions), so that the gap tolerances act relative to a tiny objective (high rates).
-    #: Only run when no earlier attempt met REL_GAP: at degenerate lexicographic stages the large
-    #: objective coefficients can hurt.
+    #: Only run when no earlier attempt met REL_GAP (the large objective coefficients can hurt
+    #: at degenerate optima).
     RESCALED = "rescaled"
 
 
@@ -161,7 +161,8 @@ def solve_model(
 def solve_weighted(
     inst: Instance, attempts: Sequence[Attempt] = ATTEMPTS, generate: bool = False
 ) -> Scheme:
-    """min (max) ``inst.weights @ D`` s.t. ``D <= inst.caps`` on the normalised program, certified.
+    """min ``inst.weights @ D`` (or the total rate, ``inst.rate_form``) s.t. ``D <= inst.caps`` on
+    the normalised program, certified.
 
     ``generate``: generate the coupling LMIs (JD/SA frames with 0 < P < inf) on demand. Round 1
     solves the relaxation without any; each later round adds the couplings of every frame whose
@@ -256,7 +257,6 @@ def solve_pattern(
         pattern=pattern,
         capped=tuple(bool(np.isfinite(c)) for c in inst.caps),
         active=tuple(bool(r > 0) for r in inst.rates),
-        maximize=inst.maximize,
         eliminate=False,
         rate_form=inst.rate_form,
     )
