@@ -154,6 +154,13 @@ class GaussMarkovSource:
         return self.sigma**2
 
     @cached_property
+    def standardized(self) -> GaussMarkovSource:
+        r"""The same correlations at unit variance (frame :math:`j` divided by :math:`\sigma_j`):
+        :math:`a'_j = \rho_j`, :math:`s'_j = 1 - \rho_j^2`, :math:`A'_{k,i} = A_{k,i}\sigma_i/\sigma_k`.
+        The units the solver and its certificate compute in (cached: built once per source)."""
+        return GaussMarkovSource(tuple(1.0 for _ in self.sigmas), self.rhos)
+
+    @cached_property
     def a(self) -> FloatArray:
         r"""Regression coefficients :math:`a_j = \rho_j \sigma_{j+1}/\sigma_j`, shape (T-1,)."""
         return np.asarray(self.rhos) * self.sigma[1:] / self.sigma[:-1]

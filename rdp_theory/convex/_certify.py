@@ -19,7 +19,6 @@ from numpy.typing import NDArray
 
 from ..exceptions import SolverError
 from ..scheme import joint_model
-from ..source import GaussMarkovSource
 from ._backend import Raw, Values
 from ._instance import Instance
 from ._model import Model, rate_reference
@@ -123,7 +122,7 @@ def certify(inst: Instance, primal: Primal, raw: Raw, gap_scale: float, attempts
     var = source.variances
     outer = np.outer(sig, sig)
     scale = float(var.max())
-    unit = GaussMarkovSource(np.ones(T), source.rhos)
+    unit = source.standardized
     A = unit.transfer
     sigma_n = unit.covariance()
     sigma_x = source.covariance()

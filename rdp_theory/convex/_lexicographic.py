@@ -54,7 +54,6 @@ from numpy.typing import NDArray
 
 from ..closed_form import _normalised_greedy, greedy_representation
 from ..exceptions import SolverError
-from ..source import GaussMarkovSource
 from ..wasserstein import _w2_unchecked
 from . import _model
 from ._backend import DEFAULT, NO_EQUILIBRATION, TIGHT, Raw, SolverSettings, run_problem
@@ -234,7 +233,7 @@ def solve_lexicographic(inst: Instance) -> tuple[RDPSolution, tuple[str, ...]]:
     warnings. Raises SolverError when a stage fails every attempt."""
     src = inst.source
     T = src.T
-    unit = GaussMarkovSource(np.ones(T), src.rhos)
+    unit = src.standardized
     e_n, q, v_n, _ = _normalised_greedy(unit, inst.rates, need_p=True)
     frames_u = [i for i in range(T) if q[i] > 0]  # basis order: U's by frame, then noises
     A = unit.transfer

@@ -245,7 +245,6 @@ def parameter_values(inst: Instance, weights: FloatArray) -> dict[str, FloatArra
     """
     source, rates, perception, caps = inst.source, inst.rates, inst.perception, inst.caps
     T = source.T
-    sig = source.sigma
     var = source.variances
     kappa = float(var.max())
     rho = np.asarray(source.rhos)
@@ -262,8 +261,8 @@ def parameter_values(inst: Instance, weights: FloatArray) -> dict[str, FloatArra
     rp = np.sqrt(np.where(fin, perception / var, 0.0))  # sqrt of the frame-normalised level
     theta = rate_reference(inst)
     values = {
-        "Sigma": source.covariance() / np.outer(sig, sig),
-        "A": source.transfer * sig[None, :] / sig[:, None],
+        "Sigma": source.standardized.covariance(),
+        "A": source.standardized.transfer,  # no overflow: the raw transfer can reach 1e300
         "p1": 1.0,
         "a2": a2 if T > 1 else np.zeros(1),
         "s": s if T > 1 else np.zeros(1),
