@@ -1,165 +1,195 @@
-"""Figure 9: learned-codec points over the bounds (drawn only when learned results exist).
+"""Figure 9: learned-codec curves over matched bounds and classical baselines (if results exist).
 
-Empirical (rate, distortion) points of the learned codec (filled: frozen MSE encoder; open: end
-to end) over the information bounds at equal per-frame rates; a point below its bound would be a
-bug. ``compute`` returns ``None`` without results, and ``paper_repro.py`` skips the figure.
+One row per rate scenario of E1 (equal rates ``(R, R, R)``; a low first rate ``(eps, R, R)``),
+one panel per frame. In each panel, against the frame's measured rate (the entropy-coded
+bitstream's, bits per sample):
+
+* the learned curves: the MSE codec (black) and one decoder per PLF (colour) in two variants
+  (filled markers: frozen MSE encoder, "universal"; open markers: trained end to end);
+* the **matched bounds** (lines without markers, same colours): at every rate point the bound
+  at the decoder's own measured rates and perception (per frame; the PLF's Gaussian-fit W2^2),
+  for the universal decoders and the MSE codec (P = inf), as computed by the library when the
+  results were written (columns ``bound_plf`` / ``bound_best``);
+* the classical baselines (grey): closed-loop DPCM with an entropy-coded dead-zone quantiser
+  (bitstream rate) and, at integer equal rates, with a fixed-rate Lloyd-Max quantiser.
+
+A learned point below its matched bound would be a bug (the experiment warns and records it).
+``compute`` returns ``None`` without results, and ``paper_repro.py`` skips the figure.
 """
 
 from __future__ import annotations
 
 import math
+from collections import defaultdict
 from collections.abc import Mapping, Sequence
 
-import numpy as np
 from matplotlib.artist import Artist
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from numpy.typing import ArrayLike
 
 from . import _compute as cc
-from ._common import DEFAULT_SOURCE, LEXICOGRAPHIC, FigureData, RunConfig, source_caption
-from ._plot import as_2d, make_panels, plot_plf
-from ._style import DISTORTION_LABEL, MSE, PLF_STYLES, plf_style, styled
-from .learned_results import find_results, read_points
+from ._common import DEFAULT_SOURCE, FigureData, RunConfig, source_caption
+from ._style import DISTORTION_LABEL, MSE, MSE_STYLE, PAGE_WIDTH, PLF_STYLES, styled
+from .learned_results import find_results, read_baselines, read_points
 
-__all__ = ["BOUNDS", "SUMMARY", "compute", "draw", "plot_learned_overlay"]
+__all__ = ["SCENARIOS", "SUMMARY", "compute", "draw", "plot_learned_overlay"]
 
-SUMMARY = "learned-codec points over the bounds (if results exist)"
-#: The bounds drawn under the points.
-BOUNDS = ("jd", "fmd", MSE)
+SUMMARY = "learned-codec curves over matched bounds and DPCM baselines (if results exist)"
+#: The rows of the figure: E1's scenarios, in order, with their titles.
+SCENARIOS = {"equal": "$(R, R, R)$", "eps_first": r"$(\varepsilon, R, R)$"}
+#: Grey shades and markers of the baselines.
+_BASELINES = {"dpcm-ecsq": ("0.45", "D", "DPCM + entropy-coded dead-zone SQ"),
+              "dpcm-lloyd-max": ("0.7", "s", "DPCM + Lloyd-Max SQ (fixed rate)")}
+_VARIANTS = {"mse": "MSE codec", "universal": "frozen MSE encoder", "e2e": "end to end"}
+
+
+def _main_lam(points: Sequence[object]) -> float:
+    """The perception weight every rate point has (the lam sweep's others are E1's D-P figure)."""
+    by_point: dict[int, set[float]] = defaultdict(set)
+    for p in points:
+        if p.variant != "mse":  # type: ignore[attr-defined]
+            by_point[p.rate_point].add(p.lam)  # type: ignore[attr-defined]
+    common = set.intersection(*by_point.values()) if by_point else set()
+    return min(common) if common else math.nan
 
 
 def compute(cfg: RunConfig) -> FigureData | None:
-    """The bounds on a rate grid covering the points, and the points; ``None`` without results."""
+    """The learned curves, their matched bounds and the baselines; ``None`` without results."""
     files = find_results(cfg.learned_dir)
     if not files:
         return None
     points, src = read_points(files, default_source=DEFAULT_SOURCE)
+    points = [p for p in points if p.scenario in SCENARIOS]
     if not points:
         return None
-    frames = sorted({p.frame for p in points if 1 <= p.frame <= src.T})
-    rmax = max(max(p.rate for p in points), 1.0)
-    grid = [float(x) for x in np.linspace(0.0, 1.1 * rmax, 9 if cfg.quick else 45)]
-    rate_rows = [(R,) * src.T for R in grid]
+    lam = _main_lam(points)
     table = cc.new_table(src.T)
-    for plf in BOUNDS:
-        vals, method = cc.lex_curve(src, rate_rows, 0.0, plf, cfg.jobs)
-        cc.add_curve(table, panel="a", series=f"bound:{plf}", plf=plf, method=method,
-                     objective=LEXICOGRAPHIC, representation="optimal", rate_rows=rate_rows,
-                     level=0.0, xs=grid, values=vals, frames=frames, quantity="D")
-    nan_rates = {f"R_{j}": math.nan for j in range(1, src.T + 1)}
+    rates: dict[tuple[int, str, str], dict[int, float]] = defaultdict(dict)
     for p in points:
-        if p.frame not in frames:
+        rates[(p.rate_point, p.variant, p.plf)][p.frame] = p.rate
+    nan_rates = {f"R_{j}": math.nan for j in range(1, src.T + 1)}
+
+    def cells(key: tuple[int, str, str]) -> dict[str, float]:
+        out = dict(nan_rates)
+        out.update({f"R_{j}": r for j, r in rates[key].items()})
+        return out
+
+    for p in points:
+        if p.variant != "mse" and p.lam != lam:
             continue
-        cells = dict(nan_rates)
-        cells[f"R_{p.frame}"] = p.rate
-        table.add(panel="a", series=f"learned:{p.variant}", plf=p.plf, method="learned",
-                  objective="", representation="", frame=p.frame,
-                  P=p.perception, x=p.rate, quantity="D_learned", value=p.distortion, **cells)
-    title = (f"Learned codec over the bounds  "
-             f"[{source_caption(src)}, bounds at P = 0 and $R_j = R$]")
-    caption = ("Empirical (rate, distortion) points of the learned codec (filled: frozen MSE "
-               "encoder; open: end to end) over the information bounds at equal per-frame rates; "
-               "a point below its bound would be a bug.")
-    params = cc.base_params(src, cfg, rate_grid=grid, files=[f.name for f in files],
-                            points=len(points), perception_bounds=0.0)
+        key = (p.rate_point, p.variant, p.plf)
+        common = {"panel": p.scenario, "plf": p.plf, "objective": "", "frame": p.frame,
+                  "P": p.perception, "x": p.rate, **cells(key)}  # fmt: skip
+        table.add(series=f"learned:{p.variant}:{p.plf}", method="learned",
+                  representation=p.variant, quantity="D_learned", value=p.distortion, **common)
+        if p.variant in ("mse", "universal"):
+            bound = p.bound_best if p.plf == MSE else p.bound_plf
+            table.add(series=f"bound:{p.plf}", method="matched_bound", representation="optimal",
+                      quantity="D_bound", value=bound, **common)  # fmt: skip
+    baselines = [b for b in read_baselines(cfg.learned_dir) if b.scenario in SCENARIOS]
+    for b in baselines:
+        table.add(panel=b.scenario, series=f"baseline:{b.baseline}", plf=MSE, method="dpcm",
+                  objective="", representation="", frame=b.frame, P=math.inf, x=b.rate,
+                  quantity="D_baseline", value=b.distortion, **nan_rates)  # fmt: skip
+    title = f"Learned codec over matched bounds and DPCM baselines  [{source_caption(src)}]"
+    caption = (
+        "Learned curves (black: MSE codec; colour: PLF decoders, filled = frozen MSE encoder, "
+        f"open = end to end, lambda = {lam:g}) against each frame's measured bitstream rate. "
+        "Lines without markers: the library's bound at each decoder's own measured rates and "
+        "perception (universal decoders; black: P = inf). Grey: closed-loop DPCM baselines. "
+        "Nothing lies below its bound."
+    )
+    params = cc.base_params(src, cfg, files=[f.name for f in files], lam=lam,
+                            points=len(table.rows), baselines=len(baselines))  # fmt: skip
     return FigureData(table, params, title, caption)
 
 
 def draw(data: FigureData) -> Figure:
-    """Draw the table: one panel per frame, bounds as lines, learned points as markers."""
+    """Draw the table: one row per scenario, one panel per frame."""
     t = data.table
-    frames, xs, bounds = cc.frame_curves(t, BOUNDS, "bound:{}", quantity="D")
     idx = {col: i for i, col in enumerate(t.columns)}
-    points = [
-        {"frame": row[idx["frame"]], "rate": row[idx["x"]], "distortion": row[idx["value"]],
-         "plf": row[idx["plf"]], "variant": str(row[idx["series"]]).split(":", 1)[1]}
-        for row in t.rows if row[idx["quantity"]] == "D_learned"
-    ]
-    return plot_learned_overlay(xs, bounds, points, frames=frames, title=data.title)
+    rows = [{c: row[i] for c, i in idx.items()} for row in t.rows]
+    return plot_learned_overlay(rows, title=data.title)
 
 
-def _draw_points(ax: Axes, points: Sequence[Mapping[str, object]], frame: int,
-                 variants_seen: dict[bool, str]) -> float:
-    """The learned points of ``frame`` on ``ax``; returns their largest rate (0 if none)."""
-    rmax = 0.0
-    for pt in points:
-        if int(pt["frame"]) != int(frame):  # type: ignore[call-overload]
-            continue
-        key = str(pt.get("plf", "")).lower()
-        st = PLF_STYLES.get(key)
-        color = st.color if st else "black"
-        marker = st.marker if st else "x"
-        variant = str(pt.get("variant", ""))
-        hollow = "end" in variant.lower() or "e2e" in variant.lower()
-        variants_seen.setdefault(hollow, variant or "learned")
-        r = float(pt["rate"])  # type: ignore[arg-type]
-        rmax = max(rmax, r)
-        ax.plot([r], [float(pt["distortion"])],  # type: ignore[arg-type]
-                ls="none", marker=marker, ms=5.5, color=color,
-                mfc="white" if hollow else color, mec=color, mew=1.1, zorder=4,
-                label="_nolegend_")
-    return rmax
+def _series(rows: Sequence[Mapping[str, object]], scenario: str, frame: int,
+            ) -> dict[str, list[tuple[float, float]]]:  # fmt: skip
+    out: dict[str, list[tuple[float, float]]] = defaultdict(list)
+    for r in rows:
+        if r["panel"] == scenario and int(r["frame"]) == frame:  # type: ignore[call-overload]
+            out[str(r["series"])].append((float(r["x"]), float(r["value"])))  # type: ignore[arg-type]
+    return {k: sorted(v) for k, v in out.items()}
+
+
+def _style(series: str) -> tuple[str, str, str, bool, float]:
+    """colour, marker, line style, filled, line width of a series."""
+    kind, *rest = series.split(":")
+    if kind == "baseline":
+        grey, marker, _ = _BASELINES.get(rest[0], ("0.5", "x", rest[0]))
+        return grey, marker, "-", True, 1.0
+    plf = rest[-1]
+    st = PLF_STYLES.get(plf, MSE_STYLE)
+    # the MSE codec is drawn with circles: the diamond is the entropy-coded baseline's
+    marker = "o" if plf == MSE else st.marker
+    if kind == "bound":
+        return st.color, "_", st.linestyle, False, 1.0
+    return st.color, marker, "-", rest[0] != "e2e", 0.9
 
 
 @styled
 def plot_learned_overlay(
-    rates: ArrayLike,
-    bounds: Mapping[str, ArrayLike],
-    points: Sequence[Mapping[str, object]],
+    rows: Sequence[Mapping[str, object]],
     *,
-    frames: Sequence[int],
     title: str | None = None,
-    axes: Sequence[Axes] | Axes | None = None,
 ) -> Figure:
-    """Empirical (learned-codec) points over the theoretical bounds, one panel per frame.
+    """Learned curves, matched bounds and baselines: one row per scenario, a panel per frame.
 
     Parameters
     ----------
-    rates : array_like, shape (n,)
-        Rate grid of the bounds (bits/sample).
-    bounds : mapping of str to array_like, shape (n, len(frames))
-        PLF key -> bound per plotted frame.
-    points : sequence of mapping
-        Each with keys ``"frame"`` (int), ``"rate"``, ``"distortion"`` (float), ``"plf"`` (a PLF
-        key or anything else, drawn in black) and ``"variant"`` (str; ``"end_to_end"``-like
-        variants are drawn with open markers).
-    frames : sequence of int
-        1-based frame numbers, one panel each.
+    rows : sequence of mapping
+        The figure table's rows (columns of :func:`figures._common.table_columns`): ``panel`` is
+        the scenario, ``series`` ``learned:<variant>:<plf>``, ``bound:<plf>`` or
+        ``baseline:<name>``, ``x`` the frame's measured rate and ``value`` the distortion.
     title : str, optional
-        Figure title.
-    axes : Axes or sequence of Axes, optional
-        Draw into these (one per frame) instead of a new figure.
 
     Returns
     -------
     matplotlib.figure.Figure
     """
-    x = np.asarray(rates, dtype=float)
-    p = make_panels(len(frames), axes, height=2.5, sharey=True)
-    xmax = float(x.max())
-    variants_seen: dict[bool, str] = {}
-    for col, (ax, frame) in enumerate(zip(p.axes, frames)):
-        for plf, values in bounds.items():
-            # bounds as plain lines: markers are reserved for the empirical points
-            plot_plf(ax, x, as_2d(values)[:, col], plf, label=col == 0, alpha=0.8, lw=1.1,
-                     marker="")
-        xmax = max(xmax, _draw_points(ax, points, frame, variants_seen))
-        ax.set_title(f"frame {frame}")
-        ax.set_xlabel(f"rate $R_{frame}$ (bits/sample)")
-        ax.set_ylim(bottom=0.0)
-        ax.set_xlim(0.0, 1.05 * xmax)
-        if col == 0:
-            ax.set_ylabel(DISTORTION_LABEL)
+    scenarios = [s for s in SCENARIOS if any(r["panel"] == s for r in rows)]
+    frames = sorted({int(r["frame"]) for r in rows})  # type: ignore[call-overload]
+    fig = Figure(figsize=(PAGE_WIDTH, 2.3 * len(scenarios) + 0.9), layout="constrained")
+    grid = fig.subplots(len(scenarios), len(frames), squeeze=False)
+    for i, scen in enumerate(scenarios):
+        for k, frame in enumerate(frames):
+            ax: Axes = grid[i][k]
+            for name, pts in sorted(_series(rows, scen, frame).items()):
+                color, marker, ls, filled, lw = _style(name)
+                xs, ys = zip(*pts)
+                ax.plot(xs, ys, ls=ls, lw=lw, marker=marker or None, ms=4, color=color,
+                        mfc=color if filled else "white", mec=color, mew=0.9,
+                        zorder=4 if name.startswith("learned") else 3)  # fmt: skip
+            ax.set_yscale("log")
+            ax.set_title(f"{SCENARIOS[scen]}: frame {frame}")
+            if i == len(scenarios) - 1:
+                ax.set_xlabel(f"measured rate $R_{frame}$ (bits/sample)")
+            if k == 0:
+                ax.set_ylabel(DISTORTION_LABEL)
+    fig.suptitle(title or "")
     handles: list[Artist] = []
     labels: list[str] = []
-    for plf in bounds:
-        st = plf_style(plf)
-        handles.append(Line2D([], [], color=st.color, ls=st.linestyle))
-        labels.append(f"bound {st.label}")
-    for hollow, name in sorted(variants_seen.items()):
-        handles.append(Line2D([], [], ls="none", marker="o", ms=5.5, color="black",
-                              mfc="white" if hollow else "black"))
-        labels.append(f"learned: {name}")
-    return p.finish(title, handles, labels, ncols=4)
+    for plf in (MSE, *(k for k in PLF_STYLES if k != MSE)):
+        st = PLF_STYLES.get(plf, MSE_STYLE)
+        handles.append(Line2D([], [], color=st.color, marker="o" if plf == MSE else st.marker,
+                              ms=4))  # fmt: skip
+        labels.append("MSE codec" if plf == MSE else f"learned {st.label}")
+    handles.append(Line2D([], [], color="black", ls="none", marker="o", mfc="white", ms=4))
+    labels.append("open: end to end (filled: frozen MSE encoder)")
+    handles.append(Line2D([], [], color="black", ls="--"))
+    labels.append("matched bound (line style and colour of the PLF)")
+    for grey, marker, text in _BASELINES.values():
+        handles.append(Line2D([], [], color=grey, marker=marker, ms=4))
+        labels.append(text)
+    fig.legend(handles, labels, loc="outside lower center", ncols=3, frameon=False)
+    return fig

@@ -18,12 +18,26 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import rdp_theory as rt
-from learned.schema import GAUSS_MARKOV_POINTS, RUN_FILES, ResultFileError, read_table
+from learned.schema import (
+    BASELINE_POINTS,
+    GAUSS_MARKOV_POINTS,
+    RUN_FILES,
+    ResultFileError,
+    read_table,
+)
 
-__all__ = ["LearnedPoint", "ResultFileError", "find_results", "read_points"]
+__all__ = [
+    "BaselinePoint",
+    "LearnedPoint",
+    "ResultFileError",
+    "find_results",
+    "read_baselines",
+    "read_points",
+]
 
-#: The file the overlay draws.
+#: The file the overlay draws, and its baselines.
 RESULT_FILE = "e1_points.csv"
+BASELINE_FILE = "e1_baselines.csv"
 
 
 @dataclass(frozen=True)
@@ -46,6 +60,9 @@ class LearnedPoint:
         The decoder's own PLF's Gaussian-fit W2^2 (column ``perception``).
     source_file : str
         File name it came from.
+    rate_point, scenario, lam, distortion_se, bound_plf, bound_best :
+        The columns of the same names (the bounds at the decoder's own measured rates and
+        perception).
     """
 
     frame: int
@@ -55,6 +72,25 @@ class LearnedPoint:
     variant: str
     perception: float
     source_file: str
+    rate_point: int = 0
+    scenario: str = "equal"
+    lam: float = math.nan
+    distortion_se: float = math.nan
+    bound_plf: float = math.nan
+    bound_best: float = math.nan
+
+
+@dataclass(frozen=True)
+class BaselinePoint:
+    """One frame of a classical DPCM baseline (``e1_baselines.csv``)."""
+
+    frame: int
+    rate: float
+    distortion: float
+    baseline: str
+    rate_point: int
+    scenario: str
+    bound_mse: float
 
 
 def find_results(directory: Path) -> list[Path]:
@@ -115,6 +151,20 @@ def read_points(
             if math.isfinite(r["rate_bits"]) and math.isfinite(r["distortion"]):
                 points.append(
                     LearnedPoint(r["frame"], r["rate_bits"], r["distortion"], r["plf"],
-                                 r["variant"], r["perception"], path.name)
+                                 r["variant"], r["perception"], path.name, r["rate_point"],
+                                 r["scenario"], r["lam"], r["distortion_se"], r["bound_plf"],
+                                 r["bound_best"])
                 )  # fmt: skip
     return points, (source or default_source)
+
+
+def read_baselines(directory: Path) -> list[BaselinePoint]:
+    """The baseline rows of ``directory / "e1_baselines.csv"`` (``[]`` when there is none)."""
+    path = Path(directory) / BASELINE_FILE
+    if not path.is_file():
+        return []
+    return [
+        BaselinePoint(r["frame"], r["rate_bits"], r["distortion"], r["baseline"],
+                      r["rate_point"], r["scenario"], r["bound_mse"])  # fmt: skip
+        for r in read_table(path, BASELINE_POINTS)
+    ]

@@ -129,6 +129,14 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "e2":
             _add_e2_options(s)
         s.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
+        if name in ("e1", "e3"):
+            s.add_argument(
+                "--jobs",
+                type=int,
+                default=1,
+                help="processes training rate points in parallel (default 1; the results do "
+                "not depend on it, each process runs with --threads threads)",
+            )
         s.add_argument("--no-progress", action="store_true", help="hide progress bars")
         s.add_argument(
             "--debug",
@@ -201,6 +209,7 @@ def check_args(args: argparse.Namespace) -> None:
         Naming the option (``"--mse-steps must be an integer >= 1, got -5"``) or the file.
     """
     _int_option(args, "threads", 1)
+    _int_option(args, "jobs", 1)
     _int_option(args, "seed", 0, MAX_SEED)
     for dest in ("mse_steps", "gan_steps", "eval_critic_steps", "high_symbols"):
         _int_option(args, dest, 1)
@@ -243,6 +252,18 @@ def _one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split()) or type(exc).__name__
 
 
+def retrain_dir(args: argparse.Namespace) -> Path:
+    """Where ``--retrain`` writes: ``learned/results``, except the quick E1, whose committed
+    files (the reproducibility check of the quick configuration) live in ``results/e1_quick``
+    beside the full sweep's."""
+    presets = PRESETS[args.experiment]
+    chosen = [name for name in presets if getattr(args, name, False)]
+    preset = chosen[0] if chosen else DEFAULT_PRESET[args.experiment]
+    if args.experiment == "e1" and preset == "quick":
+        return RESULTS_DIR / "e1_quick"
+    return RESULTS_DIR
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status (errors are one line on stderr)."""
     try:
@@ -259,7 +280,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     if args.retrain:
-        out = RESULTS_DIR if args.out is None else args.out
+        out = retrain_dir(args) if args.out is None else args.out
         resume = False
         # a retrain into the package keeps its checkpoints out of it
         ckpt = (
@@ -281,6 +302,7 @@ def main(argv: list[str] | None = None) -> int:
 
         torch.set_num_threads(args.threads)
         run = {"e1": ex.run_e1, "e2": ex.run_e2, "e3": ex.run_e3}[args.experiment]
+        jobs = {"n_jobs": args.jobs} if args.experiment in ("e1", "e3") else {}
         try:
             meta = run(
                 cfg,
@@ -289,6 +311,7 @@ def main(argv: list[str] | None = None) -> int:
                 resume=resume,
                 progress=not args.no_progress,
                 checkpoint_dir=ckpt,
+                **jobs,
             )
         except TrainingDivergedError as exc:
             raise TrainingDivergedError(f"{exc} (checkpoints in {ckpt})") from exc

@@ -348,11 +348,12 @@ def _model(constriction: Any, info: dict[str, Any]) -> Any:
 
 
 def _side_info_bits(info: dict[str, Any]) -> int:
-    """Fields sent per frame, 32 bits each: ``kmin, kmax`` and the float32 scale (Gaussian) or
-    one count per symbol of ``[kmin, kmax]`` (empirical)."""
-    if info["model"] == "gaussian":
-        return 3 * _WORD_BITS
-    return (2 + len(info["counts"])) * _WORD_BITS
+    """Fields sent per frame, 32 bits each: ``kmin, kmax``, the float32 scale (Gaussian model or
+    centroid reconstruction) and one count per symbol of ``[kmin, kmax]`` (empirical)."""
+    fields = 2 + int("scale" in info)
+    if info["model"] == "empirical":
+        fields += len(info["counts"])
+    return fields * _WORD_BITS
 
 
 def dpcm_ecsq(
@@ -363,12 +364,17 @@ def dpcm_ecsq(
     *,
     deadzone: float = 0.0,
     model: str = "gaussian",
+    reconstruction: str = "midpoint",
 ) -> BaselineResult:
     """Closed-loop DPCM with an entropy-coded uniform (dead-zone) quantiser, real bitstreams.
 
     The residual ``e = X_j - a_{j-1} Xhat_{j-1}`` is quantised to
     ``k = sign(e) * max(0, floor(|e| / step + 1/2 - deadzone))`` and reconstructed as ``k * step``
-    (``deadzone = 0``: plain rounding). The indices of each frame are range coded with
+    (``reconstruction="midpoint"``; ``deadzone = 0``: plain rounding) or at the centroid of its
+    bin under the Gaussian model of the residual, :math:`\mathcal N(0, s^2)` with ``s`` the
+    scale the stream carries (``reconstruction="centroid"``; the decoder knows ``s``, so this
+    costs nothing): for the bin :math:`[a, b)`,
+    :math:`s\,(\varphi(a/s) - \varphi(b/s)) / (\Phi(b/s) - \Phi(a/s))`. The indices of each frame are range coded with
     ``constriction.stream.queue.RangeEncoder`` under a per-frame model:
 
     * ``model="gaussian"``: a quantised Gaussian on ``[kmin, kmax]`` with mean 0 and std
@@ -393,6 +399,8 @@ def dpcm_ecsq(
         Widening of the zero bin, in ``[0, 0.5)`` steps on each side.
     model : {"gaussian", "empirical"}, optional
         The entropy model of the indices.
+    reconstruction : {"midpoint", "centroid"}, optional
+        Where an index is reconstructed (see above).
 
     Returns
     -------
@@ -415,6 +423,7 @@ def dpcm_ecsq(
     if deadzone >= 0.5:
         raise InvalidParameterError(f"deadzone must be a finite number in [0, 0.5), got {deadzone}")
     model = check_choice(model, "model", ("gaussian", "empirical"))
+    reconstruction = check_choice(reconstruction, "reconstruction", RECONSTRUCTIONS)
     constriction = _constriction()
     coef = _prediction_coefficients(source)
     x = source.sample(n, rng)
@@ -435,12 +444,18 @@ def dpcm_ecsq(
             raise InvalidParameterError(f"step is too small for the residual: step={dj:g}")
         k = k.astype(np.int64)
         idx[:, j] = k
-        prev = xhat[:, j] = pred + dj * k
         kmin, kmax = int(k.min()), int(k.max())
-        info: dict[str, Any] = {"model": model, "kmin": kmin, "kmax": kmax, "n": n}
-        if model == "gaussian":
-            info["scale"] = float(np.float32(math.sqrt(float(np.mean(e * e))) / dj))
-        else:
+        info: dict[str, Any] = {
+            "model": model, "kmin": kmin, "kmax": kmax, "n": n,
+            "reconstruction": reconstruction, "deadzone": deadzone,
+            # the residual's RMS in steps, as float32: the Gaussian model's scale (and the
+            # centroids'); written for both models when the centroids need it
+            "scale": float(np.float32(math.sqrt(float(np.mean(e * e))) / dj)),
+        }  # fmt: skip
+        prev = xhat[:, j] = pred + _reconstruct(k, dj, info)
+        if model == "empirical" and reconstruction == "midpoint":
+            del info["scale"]  # unused: not sent
+        if model == "empirical":
             info["counts"] = np.bincount(k - kmin, minlength=kmax - kmin + 1).astype(np.uint32)
         if kmin == kmax:
             stream = np.zeros(0, dtype=np.uint32)
@@ -521,5 +536,31 @@ def decode_ecsq(
             if info["model"] == "empirical":
                 k = k + info["kmin"]
         idx[:, j] = k
-        prev = xhat[:, j] = coef[j] * prev + steps[j] * k
+        prev = xhat[:, j] = coef[j] * prev + _reconstruct(k, float(steps[j]), info)
     return idx, xhat
+
+
+#: Where :func:`dpcm_ecsq` reconstructs an index.
+RECONSTRUCTIONS = ("midpoint", "centroid")
+
+
+def _reconstruct(k: np.ndarray, step: float, info: dict[str, Any]) -> np.ndarray:
+    """Reconstruction offsets of indices ``k``: ``k * step`` or the Gaussian bin centroids."""
+    if info.get("reconstruction", "midpoint") == "midpoint":
+        return step * k.astype(float)
+    from scipy.special import ndtr
+
+    s = float(info["scale"]) * step
+    dz = float(info.get("deadzone", 0.0))
+    out = np.zeros(k.shape)
+    if s == 0.0:
+        return out
+    for v in np.unique(k):
+        m = abs(int(v))
+        if m == 0:
+            continue  # the zero bin is symmetric: centroid 0
+        a, b = step * (m - 0.5 + dz) / s, step * (m + 0.5 + dz) / s
+        mass = float(ndtr(b) - ndtr(a))
+        c = s * (_phi(np.array(a)) - _phi(np.array(b))) / mass if mass > 0 else step * (m + dz)
+        out[k == v] = math.copysign(float(c), v)
+    return out

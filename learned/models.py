@@ -59,16 +59,22 @@ from torch import Tensor, nn
 from rdp_theory.exceptions import InvalidParameterError
 
 from ._checks import check_int, check_odd_int
+from .entropy import SYMBOL_BOUND, ConditionalGaussianPrior, code_length_bits
 from .motion import motion_compensate, motion_kernel, translation_correlation
-from .quantization import UniformDitheredQuantizer, fixed_length_rate
+from .quantization import SignedDitheredQuantizer, UniformDitheredQuantizer, fixed_length_rate
 
 __all__ = [
     "CausalCodec",
     "CausalDecoder",
     "CausalEncoder",
     "CodecConfig",
+    "SkipMLP",
     "init_parameters_",
 ]
+
+#: The codec's coding modes: a fixed-length code of ``levels`` symbols, or entropy coding of
+#: signed dithered symbols under a learned conditional prior (:mod:`learned.entropy`).
+CODINGS = ("fixed", "entropy")
 
 
 @dataclass(frozen=True)
@@ -97,6 +103,15 @@ class CodecConfig:
         Image codecs only: decode lossless P-frames (``latent_dims[j] = None``, ``j > 0``) with a
         learned network that sees the exact frame, instead of passing them through (see the
         module docstring). The encoder's reference decoder always passes them through.
+    coding : {"fixed", "entropy"}
+        ``"fixed"``: a fixed-length code, ``latent_dims[j] * log2(levels)`` bits per frame.
+        ``"entropy"`` (vector frames only): signed dithered symbols range coded under a learned
+        conditional Gaussian prior (:mod:`learned.entropy`); training adds the code length to the
+        loss with one Lagrange multiplier per frame, adapted to meet ``target_rates``. The
+        networks of this mode have linear skip connections (:class:`SkipMLP`).
+    target_rates : tuple of float, optional
+        ``"entropy"`` only (and required there): the rate each frame is trained to, bits per
+        sample (``inf`` for a lossless frame). The achieved rate is measured from the bitstream.
     """
 
     frame_shape: tuple[int, ...]
@@ -107,6 +122,8 @@ class CodecConfig:
     noise_dim: int = 0
     motion_kernel: int = 11
     decode_lossless: bool = False
+    coding: str = "fixed"
+    target_rates: tuple[float, ...] | None = None
 
     def __post_init__(self) -> None:
         if len(self.frame_shape) not in (1, 2) or any(
@@ -139,6 +156,29 @@ class CodecConfig:
                 "frames through"
             )
         UniformDitheredQuantizer(self.levels, self.step)  # validates levels and step
+        if self.coding not in CODINGS:
+            raise InvalidParameterError(f"coding must be one of {CODINGS}, got {self.coding!r}")
+        if self.coding == "fixed":
+            if self.target_rates is not None:
+                raise InvalidParameterError(
+                    "target_rates is for coding='entropy' only (a fixed-length code's rate is "
+                    "latent_dims * log2(levels) / samples)"
+                )
+            return
+        if self.is_image:
+            raise InvalidParameterError("coding='entropy' needs vector frames (n,)")
+        t = self.target_rates
+        if t is None or len(t) != self.T:
+            raise InvalidParameterError(
+                f"coding='entropy' needs target_rates, one per frame (T = {self.T}), got {t!r}"
+            )
+        for j, (r, k) in enumerate(zip(t, self.latent_dims)):
+            ok = math.isinf(r) if k is None else (isinstance(r, (int, float)) and 0 < r < math.inf)
+            if not ok or isinstance(r, bool):
+                raise InvalidParameterError(
+                    f"target_rates[{j}] must be a finite number > 0 (inf for a lossless frame), "
+                    f"got {r!r}"
+                )
 
     @property
     def T(self) -> int:
@@ -164,8 +204,19 @@ class CodecConfig:
         k = self.latent_dims[j]
         return self.samples_per_frame if k is None else k
 
+    @property
+    def entropy_coded(self) -> bool:
+        """Whether the codec entropy-codes its symbols (``coding == "entropy"``)."""
+        return self.coding == "entropy"
+
     def rates(self) -> list[float]:
-        """Achievable fixed-length rate of every frame in bits per sample (``inf`` if lossless)."""
+        """Rate of every frame in bits per sample (``inf`` if lossless).
+
+        Fixed-length coding: the achievable rate. Entropy coding: the *target* rates (the rate
+        actually spent is the bitstream's, measured by :func:`learned.entropy.encode_streams`).
+        """
+        if self.target_rates is not None:
+            return [float(r) for r in self.target_rates]
         return [
             math.inf if k is None else fixed_length_rate(k, self.levels, self.samples_per_frame)
             for k in self.latent_dims
@@ -195,6 +246,22 @@ def init_parameters_(module: nn.Module, generator: torch.Generator) -> nn.Module
             if isinstance(b, Tensor):
                 b.copy_((torch.rand(b.shape, generator=generator) * 2 - 1) * bound)
     return module
+
+
+class SkipMLP(nn.Module):
+    """A two-hidden-layer ReLU MLP plus a linear skip path, ``mlp(x) + W x``.
+
+    The entropy-coded codec's networks: the Gaussian optimum is linear (prediction, residual,
+    MMSE scaling), which the skip path represents exactly and the MLP refines.
+    """
+
+    def __init__(self, d_in: int, hidden: int, d_out: int) -> None:
+        super().__init__()
+        self.mlp = _mlp(d_in, hidden, d_out)
+        self.linear = nn.Linear(d_in, d_out)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.mlp(x) + self.linear(x)
 
 
 def _mlp(d_in: int, hidden: int, d_out: int) -> nn.Sequential:
@@ -239,7 +306,12 @@ class CausalEncoder(nn.Module):
     def __init__(self, config: CodecConfig) -> None:
         super().__init__()
         self.config = config
-        self.quantizer = UniformDitheredQuantizer(config.levels, config.step)
+        self.quantizer: UniformDitheredQuantizer = (
+            SignedDitheredQuantizer(SYMBOL_BOUND, config.step)
+            if config.entropy_coded
+            else UniformDitheredQuantizer(config.levels, config.step)
+        )
+        head = SkipMLP if config.entropy_coded else _mlp
         h = config.hidden
         K2 = config.motion_kernel**2
         self.features = nn.ModuleList()
@@ -258,7 +330,16 @@ class CausalEncoder(nn.Module):
                 self.features.append(
                     nn.Sequential(nn.Linear(config.samples_per_frame, h), nn.ReLU())
                 )
-                self.heads.append(_mlp(h + ctx, h, k))
+                self.heads.append(head(h + ctx, h, k))
+        self.prior: ConditionalGaussianPrior | None = (
+            ConditionalGaussianPrior(
+                config.latent_dims,
+                [sum(config.rep_dim(i) for i in range(j)) for j in range(config.T)],
+                h,
+            )
+            if config.entropy_coded
+            else None
+        )
         self.reference: CausalDecoder | None = (
             CausalDecoder(replace(config, noise_dim=0, decode_lossless=False))
             if config.is_image
@@ -314,24 +395,48 @@ class CausalEncoder(nn.Module):
         dict
             ``"y"``: unquantised latents, ``"y_hat"``: representations (quantised latents, or the
             flattened frame when lossless), one entry per frame; for image codecs also
-            ``"x_ref"`` (B, T, H, W), the reference decoder's reconstructions.
+            ``"x_ref"`` (B, T, H, W), the reference decoder's reconstructions. Entropy-coded
+            codecs add, per coded frame, ``"bits"`` (B,): the code length of the frame's symbols
+            under the prior (differentiable), and ``"symbols"``, ``"dither"``, ``"mean"``,
+            ``"scale"`` (B, k): what :func:`learned.entropy.encode_streams` writes (``None``
+            entries for lossless frames).
         """
         reps: list[Tensor] = []
         ys: list[Tensor] = []
         refs: list[Tensor] = []
+        coded: dict[str, list[Tensor | None]] = {
+            key: [] for key in ("bits", "symbols", "dither", "mean", "scale")
+        }
+        q = self.quantizer
         for j, k in enumerate(self.config.latent_dims):
             x_j = x[:, j]
             if k is None:
                 r = x_j.reshape(x.shape[0], -1)
                 ys.append(r)
                 reps.append(r)
+                for v in coded.values():
+                    v.append(None)
             else:
                 y = self.latent(j, x_j, reps, refs[-1] if refs else None)
                 ys.append(y)
-                reps.append(self.quantizer(y, dither, training))
+                if self.prior is None:
+                    reps.append(q(y, dither, training))
+                else:
+                    mean, scale = self.prior(j, reps, x.shape[0])
+                    u = q.dither(y.shape, dither)
+                    sym = q.encode(y.detach(), u)
+                    y_hat = q.decode(sym, u)
+                    if training:  # straight through: the value is exact, the gradient identity
+                        y_hat = y + (y_hat - y).detach()
+                    reps.append(y_hat)
+                    bits = code_length_bits(y_hat / q.step, mean, scale).sum(dim=1)
+                    for key, v in zip(coded, (bits, sym, u, mean, scale)):
+                        coded[key].append(v)
             if self.reference is not None:
                 refs.append(self.reference.step(j, reps, refs, None))
         out: dict[str, list[Tensor] | Tensor] = {"y": ys, "y_hat": reps}
+        if self.prior is not None:
+            out.update(coded)  # type: ignore[arg-type]
         if refs:
             out["x_ref"] = torch.stack(refs, dim=1)
         return out
@@ -393,7 +498,8 @@ class CausalDecoder(nn.Module):
                 )
             else:
                 n = c.samples_per_frame
-                self.nets.append(_mlp(reps + c.noise_dim + j * n, h, n))
+                net = SkipMLP if c.entropy_coded else _mlp
+                self.nets.append(net(reps + c.noise_dim + j * n, h, n))
                 for m in (self.ups, self.kernels, self.refine):
                     m.append(nn.Identity())
 
@@ -478,8 +584,11 @@ class CausalCodec(nn.Module):
     (per-frame latents and representations) and ``"rate_bits"`` (T,), the achievable
     fixed-length rate of each frame in bits per sample (``inf`` for a lossless frame); image
     codecs add ``"x_ref"``, the encoder's reference reconstructions (trained for MSE next to
-    ``x_hat`` whenever the encoder is trained). Weights are initialised from ``generator`` (see
-    :func:`init_parameters_`).
+    ``x_hat`` whenever the encoder is trained). Entropy-coded codecs add ``"rate_est"`` (T,), the
+    mean code length of each frame under the learned prior in bits per sample (differentiable;
+    the bitstream's length agrees with it to within the coder's overhead), and the encoder's
+    ``"bits"``, ``"symbols"``, ``"dither"``, ``"mean"``, ``"scale"``. Weights are initialised
+    from ``generator`` (see :func:`init_parameters_`).
     """
 
     def __init__(self, config: CodecConfig, generator: torch.Generator) -> None:
@@ -488,6 +597,10 @@ class CausalCodec(nn.Module):
         self.encoder = CausalEncoder(config)
         self.decoder = CausalDecoder(config, context=config.is_image)
         init_parameters_(self, generator)
+        if config.entropy_coded:
+            #: log Lagrange multipliers of the rate constraints (one per frame), adapted by the
+            #: trainer; a buffer, so checkpoints carry it
+            self.register_buffer("log_beta", torch.full((config.T,), math.log(0.01)))
 
     def forward(
         self, x: Tensor, dither: torch.Generator, noise: torch.Generator, training: bool = False
@@ -510,4 +623,13 @@ class CausalCodec(nn.Module):
         }
         if x_ref is not None:
             out["x_ref"] = x_ref
+        if c.entropy_coded:
+            n = c.samples_per_frame
+            est = [
+                torch.tensor(math.inf) if b is None else b.mean() / n  # type: ignore[union-attr]
+                for b in enc["bits"]
+            ]
+            out["rate_est"] = torch.stack([e.to(x_hat.dtype) for e in est])
+            for key in ("bits", "symbols", "dither", "mean", "scale"):
+                out[key] = enc[key]
         return out

@@ -33,7 +33,7 @@ from rdp_theory.exceptions import InvalidParameterError
 
 from ._checks import check_choice, check_int, check_number
 
-__all__ = ["UniformDitheredQuantizer", "fixed_length_rate"]
+__all__ = ["SignedDitheredQuantizer", "UniformDitheredQuantizer", "fixed_length_rate"]
 
 
 def fixed_length_rate(latent_dim: int, levels: int, samples_per_frame: int) -> float:
@@ -122,3 +122,36 @@ class UniformDitheredQuantizer:
         if training:
             return y + (y_hat - y).detach()
         return y_hat
+
+
+class SignedDitheredQuantizer(UniformDitheredQuantizer):
+    r"""The entropy-coded mode's quantiser: signed symbols in ``[-bound, bound]``, no squashing.
+
+    :math:`s = \operatorname{clip}(\operatorname{round}(y/\Delta + u), -B, B)`, reconstruction
+    :math:`\Delta(s - u)`. The latent is unconstrained (the rate term of the loss, not a fixed
+    alphabet, keeps it small); ``bound`` only fixes the entropy coder's alphabet and is never
+    reached by a trained codec (a clipped symbol still decodes exactly, to the clipped value).
+    """
+
+    def __init__(self, bound: int, step: float = 1.0, mode: str = "ste") -> None:
+        super().__init__(2 * check_int(bound, "bound") + 1, step, mode)
+        self.bound = bound
+
+    @property
+    def high(self) -> float:
+        return self.bound * self.step
+
+    def squash(self, h: Tensor) -> Tensor:
+        """The identity: the latent is not confined to a range."""
+        return h
+
+    def encode(self, y: Tensor, u: Tensor) -> Tensor:
+        s = torch.round(y / self.step + u)
+        return s.clamp_(-self.bound, self.bound).to(torch.int64)
+
+    def decode(self, symbols: Tensor, u: Tensor) -> Tensor:
+        if symbols.dtype != torch.int64:
+            raise InvalidParameterError(f"symbols must be int64, got {symbols.dtype}")
+        if (symbols.abs() > self.bound).any():
+            raise InvalidParameterError(f"symbols must lie in [-{self.bound}, {self.bound}]")
+        return self.step * (symbols.to(u.dtype) - u)

@@ -11,6 +11,7 @@ skipped). Torch-free (only the standard library and :mod:`rdp_theory.exceptions`
 file                   table                          one row per
 =====================  ============================  ==========================================
 ``e1_points.csv``      :data:`GAUSS_MARKOV_POINTS`    rate point x variant x PLF x lam x frame
+``e1_baselines.csv``   :data:`BASELINE_POINTS`        rate point x baseline x frame
 ``e3_points.csv``      :data:`GAUSS_MARKOV_POINTS`    the same (E3 sweeps lam)
 ``e2_frames.csv``      :data:`DIGITS_FRAMES`          scenario x decoder x frame
 =====================  ============================  ==========================================
@@ -30,6 +31,7 @@ from rdp_theory.exceptions import RDPError
 __all__ = [
     "DIGITS_FRAMES",
     "FILES",
+    "BASELINE_POINTS",
     "GAUSS_MARKOV_POINTS",
     "RUN_FILES",
     "Column",
@@ -101,12 +103,16 @@ def _cols(*spec: tuple[str, str, str]) -> tuple[Column, ...]:
 GAUSS_MARKOV_POINTS = Table(
     "gauss_markov_points",
     _cols(
-        ("rate_point", "int", "index into the config's rate_points"),
+        ("rate_point", "int", "index into the config's rate points"),
+        ("scenario", "str", "'equal' (R, R, R), 'eps_first' (eps, R, R) or 'custom'"),
+        ("coding", "str", "'fixed' (fixed-length code) or 'entropy' (range-coded bitstream)"),
         ("variant", "str", "'mse', 'universal' (frozen MSE encoder) or 'e2e'"),
         ("plf", "str", "'mse' or a PLF name of rdp_theory.perception.PLF_NAMES"),
         ("lam", "float", "perception weight; nan for the MSE codec"),
         ("frame", "int", "1-based frame number"),
-        ("rate_bits", "float", "rate of the frame, bits per sample"),
+        ("rate_target", "float", "the frame's target (entropy) or fixed-length rate, bits/sample"),
+        ("rate_bits", "float", "rate of the frame, bits per sample (entropy: the bitstream's)"),
+        ("rate_estimate", "float", "entropy: the prior's code length, bits/sample (else = rate)"),
         ("distortion", "float", "MSE per sample on the held-out set"),
         ("distortion_se", "float", "standard error of distortion over sequences"),
         ("perception_fmd", "float", "Gaussian-fit W2^2 under PLF-FMD"),
@@ -121,6 +127,24 @@ GAUSS_MARKOV_POINTS = Table(
         ("below_bound", "bool", "distortion significantly below bound_best (a bug if True)"),
         ("train_steps", "int", "training steps of the decoder's last stage"),
         ("bound_plf_source", "str", "how bound_plf was obtained"),
+    ),
+)
+
+#: E1's classical baselines (closed-loop DPCM, :mod:`learned.baselines`) at E1's target rates.
+BASELINE_POINTS = Table(
+    "baseline_points",
+    _cols(
+        ("rate_point", "int", "the E1 rate point whose target rates were matched"),
+        ("scenario", "str", "as in gauss_markov_points"),
+        ("baseline", "str", "'dpcm-lloyd-max' (fixed rate) or 'dpcm-ecsq' (entropy coded)"),
+        ("frame", "int", "1-based frame number"),
+        ("rate_target", "float", "the frame's target rate, bits per sample"),
+        ("rate_bits", "float", "rate spent: b bits (Lloyd-Max) or the bitstream's, side info incl."),
+        ("step", "float", "ECSQ quantiser step (nan for Lloyd-Max)"),
+        ("distortion", "float", "MSE per sample"),
+        ("distortion_se", "float", "standard error of distortion"),
+        ("bound_mse", "float", "the MMSE (P = inf) bound at rate_bits of frames 1..T"),
+        ("db_to_bound", "float", "10 log10(distortion / bound_mse)"),
     ),
 )
 
@@ -152,6 +176,7 @@ DIGITS_FRAMES = Table(
 #: Which table each result file follows, by file name.
 FILES: dict[str, Table] = {
     "e1_points.csv": GAUSS_MARKOV_POINTS,
+    "e1_baselines.csv": BASELINE_POINTS,
     "e3_points.csv": GAUSS_MARKOV_POINTS,
     "e2_frames.csv": DIGITS_FRAMES,
 }
@@ -160,6 +185,7 @@ FILES: dict[str, Table] = {
 #: The JSON file each run writes next to its CSV (configuration, source, environment).
 RUN_FILES: dict[str, str] = {
     "e1_points.csv": "e1_config.json",
+    "e1_baselines.csv": "e1_config.json",
     "e3_points.csv": "e3_summary.json",
     "e2_frames.csv": "e2_config.json",
 }

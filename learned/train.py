@@ -42,12 +42,15 @@ from rdp_theory.perception import PLF_NAMES
 
 from ._checks import check_choice, check_int, check_number
 from .critics import make_critics
-from .losses import codec_loss, critic_loss, distortion_terms
+from .losses import codec_loss, critic_loss, distortion_terms, moment_loss
 from .models import CausalCodec, init_parameters_
 
 __all__ = ["CheckpointError", "DataStream", "TrainConfig", "Trainer", "TrainingDivergedError"]
 
 STAGES = ("mse", "universal", "e2e")
+PERCEPTION_LOSSES = ("critic", "moments")
+#: Learning-rate factor of an entropy-coded codec's prior (relative to ``TrainConfig.lr``).
+PRIOR_LR_FACTOR = 10.0
 PLF_CHOICES: tuple[str, ...] = ("mse", *PLF_NAMES)
 
 
@@ -163,6 +166,21 @@ class TrainConfig:
     betas : (float, float)
         Adam betas of the codec optimiser (the critics always use ``(0.5, 0.9)``, the WGAN-GP
         choice; PLF stages are more stable with the same for the codec).
+    rate_lr : float
+        Entropy-coded codecs: step of the dual ascent on the log Lagrange multipliers of the rate
+        constraints, ``log beta_j += rate_lr * (R_j - target_j)`` after every codec update
+        (``R_j``: the batch's code length under the prior, bits per sample). Stages that train
+        the encoder (``"mse"``, ``"e2e"``) add ``sum_j beta_j R_j`` to the loss; the frozen
+        encoder of ``"universal"`` keeps its rates.
+    perception_loss : {"critic", "moments"}
+        How a PLF stage measures perception: ``"critic"`` (WGAN-GP critics, the W1 estimate of
+        :func:`~learned.losses.codec_loss`, any data) or ``"moments"`` (the differentiable
+        Gaussian-fit W2^2 of :func:`~learned.losses.moment_loss`; exact for Gaussian laws, no
+        critic; vector frames).
+    lr_decay : float
+        Final learning-rate factor of a cosine schedule over the stage,
+        ``lr * (d + (1 - d) (1 + cos(pi t / steps)) / 2)`` at step ``t`` (``1``: constant). A
+        function of the step alone, so a resumed run follows it exactly.
     """
 
     stage: str
@@ -177,6 +195,9 @@ class TrainConfig:
     checkpoint_every: int = 0
     critic_hidden: int = 64
     betas: tuple[float, float] = (0.9, 0.999)
+    rate_lr: float = 0.02
+    lr_decay: float = 1.0
+    perception_loss: str = "critic"
 
     def __post_init__(self) -> None:
         check_choice(self.stage, "stage", STAGES)
@@ -190,10 +211,13 @@ class TrainConfig:
         for name in ("steps", "n_critic", "critic_hidden"):
             check_int(getattr(self, name), name)
         check_int(self.checkpoint_every, "checkpoint_every", 0)
+        check_choice(self.perception_loss, "perception_loss", PERCEPTION_LOSSES)
         if len(self.betas) != 2 or not all(0 <= b < 1 for b in self.betas):
             raise InvalidParameterError(f"betas must be two numbers in [0, 1), got {self.betas!r}")
-        for name in ("lr", "critic_lr", "gp_weight", "lam"):
+        for name in ("lr", "critic_lr", "gp_weight", "lam", "rate_lr"):
             check_number(getattr(self, name), name)
+        if not (isinstance(self.lr_decay, (int, float)) and 0 < self.lr_decay <= 1):
+            raise InvalidParameterError(f"lr_decay must be a number in (0, 1], got {self.lr_decay!r}")
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -243,11 +267,20 @@ class Trainer:
         freeze = c.stage == "universal"
         for p in self.codec.encoder.parameters():
             p.requires_grad_(not freeze)
+        prior = self.codec.encoder.prior
+        prior_ids = set() if prior is None else {id(p) for p in prior.parameters()}
         params = self.codec.decoder.parameters() if freeze else self.codec.parameters()
-        self.opt = torch.optim.Adam(list(params), lr=c.lr, betas=(c.betas[0], c.betas[1]))
+        rest = [p for p in params if id(p) not in prior_ids]
+        groups: list[dict[str, Any]] = [{"params": rest, "lr": c.lr}]
+        if prior is not None and not freeze:
+            # the prior follows the latents it codes: a slow prior makes the rate term push the
+            # latents to a constant (zero information at a positive rate) before it narrows
+            groups.append({"params": list(prior.parameters()), "lr": c.lr * PRIOR_LR_FACTOR})
+        self._base_lrs = [g["lr"] for g in groups]
+        self.opt = torch.optim.Adam(groups, lr=c.lr, betas=(c.betas[0], c.betas[1]))
         self.critics: nn.ModuleList | None = None
         self.critic_opt: torch.optim.Optimizer | None = None
-        if c.plf != "mse":
+        if c.plf != "mse" and c.perception_loss == "critic":
             self.critics = make_critics(
                 c.plf, codec.config.frame_shape, codec.config.T, c.critic_hidden
             )
@@ -348,16 +381,38 @@ class Trainer:
                 self.critic_opt.step()
             rec["critic_loss"] = float(cl["loss"].detach())
         self.opt.zero_grad(set_to_none=True)
-        terms = codec_loss(self.critics, c.plf, x, x_hat, c.lam)
+        if c.lr_decay != 1.0:
+            d = c.lr_decay
+            f = d + (1 - d) * 0.5 * (1 + math.cos(math.pi * self.step / c.steps))
+            for group, base in zip(self.opt.param_groups, self._base_lrs):
+                group["lr"] = base * f
+        if c.plf != "mse" and c.perception_loss == "moments":
+            terms = moment_loss(c.plf, x, x_hat, c.lam)
+        else:
+            terms = codec_loss(self.critics, c.plf, x, x_hat, c.lam)
         loss = terms["loss"]
         if "x_ref" in out and c.stage != "universal":
             # image codecs: the encoder's reference (local) decoder is trained for MSE with it
             ref_mse = distortion_terms(x, out["x_ref"])["loss"]
             loss = loss + ref_mse
             rec["ref_mse"] = float(ref_mse.detach())
+        cc = self.codec.config
+        rate_term = cc.entropy_coded and c.stage != "universal"
+        if rate_term:
+            est = out["rate_est"]
+            coded = torch.tensor([k is not None for k in cc.latent_dims], device=est.device)
+            target = torch.tensor(cc.rates(), dtype=est.dtype, device=est.device)
+            beta = self.codec.log_beta.exp()
+            loss = loss + (beta * torch.where(coded, est, torch.zeros_like(est))).sum()
+            rec["rate"] = [float(v) for v in est.detach()]
+            rec["beta"] = [float(v) for v in beta]
         self._check_finite(loss, "codec loss")
         loss.backward()
         self.opt.step()
+        if rate_term:
+            with torch.no_grad():  # dual ascent on the rate constraints
+                gap = torch.where(coded, est.detach() - target, torch.zeros_like(est))
+                self.codec.log_beta.add_(c.rate_lr * gap).clamp_(-20.0, 10.0)
         rec["loss"] = float(loss.detach())
         rec["mse"] = [float(v) for v in terms["mse"]]
         rec["w1"] = [float(v) for v in terms["w1"]]

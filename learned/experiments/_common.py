@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 import rdp_theory as rt
+from rdp_theory.exceptions import InvalidParameterError
 from rdp_theory.io import provenance, write_csv
 
 from ..critics import critic_inputs
@@ -23,8 +24,10 @@ from ..schema import Table
 from ..train import TrainConfig, Trainer
 
 __all__ = [
+    "BitstreamError",
     "StageSettings",
     "checkpoint_folder",
+    "coded_evaluation",
     "critic_w1",
     "environment",
     "generator",
@@ -69,8 +72,13 @@ def stage_config(
     PLF stage (``"universal"`` or ``"e2e"``) for ``plf`` with perception weight ``lam``
     (``gan_steps``, ``gan_lr``, ``gan_betas``, ``critic_lr``, ``n_critic``, ``gp_weight``).
     """
-    common = {"seed": cfg.seed, "checkpoint_every": cfg.checkpoint_every}
+    common: dict[str, Any] = {"seed": cfg.seed, "checkpoint_every": cfg.checkpoint_every}
+    # the entropy-coded Gauss-Markov codec's schedule and rate control (E2 has neither)
+    for name in ("lr_decay", "rate_lr", "perception_loss"):
+        if hasattr(cfg, name):
+            common[name] = getattr(cfg, name)
     if stage == "mse":
+        common.pop("perception_loss", None)
         return TrainConfig("mse", "mse", cfg.mse_steps, lr=cfg.mse_lr, **common)
     return TrainConfig(
         stage,
@@ -106,10 +114,28 @@ def checkpoint_folder(out: Path, checkpoint_dir: str | Path | None) -> Path:
     return out / "checkpoints" if checkpoint_dir is None else Path(checkpoint_dir)
 
 
+def _git_dirty() -> bool | None:
+    """Whether the code that ran (``rdp_theory``, ``learned``) differs from the recorded
+    revision (``None`` outside a git checkout)."""
+    import subprocess
+
+    root = Path(__file__).resolve().parents[2]
+    try:
+        out = subprocess.run(["git", "status", "--porcelain", "--", "rdp_theory", "learned"],
+                             cwd=root, capture_output=True, text=True, timeout=10, check=True)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    # result files written by the run itself do not make the code dirty
+    changed = [ln for ln in out.stdout.splitlines() if "learned/results/" not in ln]
+    return bool(changed)
+
+
 def environment() -> dict[str, Any]:
-    """Provenance of a run (:func:`rdp_theory.io.provenance`) plus torch and its threads."""
+    """Provenance of a run (:func:`rdp_theory.io.provenance`: version, git revision, ...), whether
+    the code differed from that revision (``git_dirty``), torch and its thread count."""
     return {
         **provenance(),
+        "git_dirty": _git_dirty(),
         "torch": torch.__version__,
         "torch_threads": torch.get_num_threads(),
         "solve_rdp_available": hasattr(rt, "solve_rdp"),
@@ -134,6 +160,76 @@ def reconstruct(
         for i in range(0, len(x), chunk)
     ]
     return torch.cat(outs).numpy()
+
+
+class BitstreamError(RuntimeError):
+    """The entropy-coded bitstream did not decode back to the symbols it was written from."""
+
+
+@torch.no_grad()
+def coded_evaluation(
+    codec: CausalCodec, x: torch.Tensor, seed: int, device: torch.device, chunk: int = 4096
+) -> dict[str, Any]:
+    """Evaluate an entropy-coded ``codec`` on ``x`` through real bitstreams.
+
+    The same draws as :func:`reconstruct` (so ``"x_hat"`` is identical to it). The symbols of
+    each frame are range coded (:func:`learned.entropy.encode_streams`) and decoded back
+    (:func:`learned.entropy.decode_streams`, every prior recomputed from the *decoded*
+    representations, chunk by chunk as the encoder computed it); a mismatch raises
+    :class:`BitstreamError`.
+
+    Returns
+    -------
+    dict
+        ``"x_hat"`` (N, T, n) numpy; ``"rates"`` (T,): stream bits per sample per frame;
+        ``"estimates"`` (T,): the prior's code length in bits per sample (the training proxy);
+        ``"stream_bits"`` (T,) int.
+    """
+    from ..entropy import decode_streams, encode_streams, stream_bits
+
+    codec.eval()
+    cfg = codec.config
+    if not cfg.entropy_coded:
+        raise InvalidParameterError("coded_evaluation needs an entropy-coded codec")
+    d, z = generator(2 * seed, device), generator(2 * seed + 1, device)
+    parts: dict[str, list[list[Any]]] = {k: [] for k in ("symbols", "dither", "mean", "scale")}
+    xs, bits = [], []
+    for i in range(0, len(x), chunk):
+        out = codec(x[i : i + chunk].to(device), d, z, training=False)
+        xs.append(out["x_hat"].cpu())
+        bits.append(torch.stack([b.cpu() for b in out["bits"]]).sum(1))
+        for key in parts:
+            parts[key].append([v.detach().cpu().numpy() for v in out[key]])
+    T = cfg.T
+    cat = {k: [np.concatenate([c[j] for c in v]) for j in range(T)] for k, v in parts.items()}
+    streams = encode_streams(cat["symbols"], cat["dither"], cat["mean"], cat["scale"])
+    bounds = list(range(0, len(x), chunk))
+    prior = codec.encoder.prior
+    assert prior is not None
+
+    def prior_of(j: int, reps: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        ms, ss = [], []
+        for i in bounds:
+            r = [torch.from_numpy(v[i : i + chunk]).to(device) for v in reps]
+            m, sc = prior(j, r, min(chunk, len(x) - i))
+            ms.append(m.detach().cpu().numpy())
+            ss.append(sc.detach().cpu().numpy())
+        return np.concatenate(ms), np.concatenate(ss)
+
+    decoded = decode_streams(streams, cat["dither"], prior_of, [s.shape for s in cat["symbols"]])
+    for j, (a, b) in enumerate(zip(cat["symbols"], decoded)):
+        if not np.array_equal(a, b):
+            raise BitstreamError(
+                f"frame {j + 1}: the bitstream decoded to {int((a != b).sum())} wrong symbols"
+            )
+    n_samples = len(x) * cfg.samples_per_frame
+    total = stream_bits(streams)
+    return {
+        "x_hat": torch.cat(xs).numpy(),
+        "rates": total / n_samples,
+        "estimates": torch.stack(bits).sum(0).numpy() / n_samples,
+        "stream_bits": total,
+    }
 
 
 @torch.no_grad()

@@ -29,12 +29,15 @@ __all__ = [
     "E2_FULL",
     "E2_MEDIUM",
     "E2_QUICK",
+    "E1_EPS",
+    "E1_RATES",
     "E2_SCENARIOS",
     "E3_FULL",
     "E3_QUICK",
     "PRESETS",
     "DigitsConfig",
     "GaussMarkovConfig",
+    "scenario_of",
 ]
 
 #: E2's rate scenarios: the issue's two; (eps, high, high), whose P-frames carry ``high_symbols``
@@ -52,9 +55,21 @@ DATASETS = ("bouncing", "moving_mnist", "kth")
 class GaussMarkovConfig:
     """Configuration of E1/E3 (Gauss-Markov source, MLP codec).
 
-    ``rate_points`` lists the per-frame symbol counts; the rate of frame ``j`` is
-    ``latent_dims[j] * log2(levels) / n`` bits per sample. ``lams`` lists the perception weights
-    (E1 uses one, E3 sweeps several to match perception between variants).
+    Two coding modes (:class:`~learned.models.CodecConfig`):
+
+    * ``coding="fixed"``: ``rate_points`` lists the per-frame symbol counts; the rate of frame
+      ``j`` is ``latent_dims[j] * log2(levels) / n`` bits per sample.
+    * ``coding="entropy"``: ``rate_targets`` lists the per-frame target rates (bits per sample) of
+      each rate point; the codec has one latent per sample, entropy-codes it under a learned
+      conditional prior and the rate reported is the bitstream's. The scenario of a rate point
+      is read off its targets (:func:`scenario_of`).
+
+    ``lams`` lists the perception weights of every rate point (E1 uses one, E3 sweeps several
+    to match perception between variants); ``lam_sweep`` adds, at rate point
+    ``lam_sweep_point`` only, decoders of every variant and PLF at these weights (E1's
+    distortion-perception curves). ``lr_decay`` and ``rate_lr`` are the trainer's
+    (:class:`~learned.train.TrainConfig`); ``baselines`` adds the classical DPCM baselines of
+    :mod:`learned.baselines` at the same rates (entropy mode).
     """
 
     T: int = 3
@@ -79,11 +94,45 @@ class GaussMarkovConfig:
     eval_samples: int = 10000
     seed: int = 0
     checkpoint_every: int = 200
+    coding: str = "fixed"
+    rate_targets: tuple[tuple[float, ...], ...] = ()
+    lam_sweep: tuple[float, ...] = ()
+    lam_sweep_point: int = 0
+    lr_decay: float = 1.0
+    rate_lr: float = 0.02
+    perception_loss: str = "critic"
+    baselines: bool = False
+
+    def points(self) -> int:
+        """Number of rate points."""
+        return len(self.rate_targets) if self.coding == "entropy" else len(self.rate_points)
 
     def source(self) -> rt.GaussMarkovSource:
         import rdp_theory as rt
 
         return rt.GaussMarkovSource.stationary(T=self.T, sigma=self.sigma, rho=self.rho)
+
+
+def scenario_of(targets: tuple[float, ...]) -> str:
+    """``"equal"`` for ``(R, ..., R)``, ``"eps_first"`` for ``(eps, R, ..., R)`` with
+    ``eps < R``, ``"custom"`` otherwise."""
+    if len(set(targets)) == 1:
+        return "equal"
+    if len(set(targets[1:])) == 1 and targets[0] < targets[1]:
+        return "eps_first"
+    return "custom"
+
+
+#: E1's rate grid (bits per sample of each P-frame) and the first frame's rate ``eps`` of the
+#: low-first-rate scenario ``(eps, R, R)``.
+E1_RATES = (0.25, 0.5, 1.0, 1.5, 2.0, 3.0)
+E1_EPS = 0.05
+
+
+def _e1_targets(rates: tuple[float, ...], T: int = 3) -> tuple[tuple[float, ...], ...]:
+    equal = tuple((r,) * T for r in rates)
+    eps = tuple((E1_EPS,) + (r,) * (T - 1) for r in rates)
+    return equal + eps
 
 
 @dataclass(frozen=True)
@@ -138,15 +187,41 @@ class DigitsConfig:
         return self.high_symbols * math.log2(self.levels)
 
 
-E1_QUICK = GaussMarkovConfig()
+#: E1 (entropy-coded, n = 1): 12 rate points, equal rates and (eps, R, R), the six decoders of
+#: each, and a lam sweep at R = 1.
 E1_FULL = GaussMarkovConfig(
-    rate_points=((1, 1, 1), (2, 2, 2)),
+    n=1,
+    coding="entropy",
+    rate_targets=_e1_targets(E1_RATES),
+    mse_steps=2000,
+    gan_steps=600,
+    mse_lr=3e-3,
+    lr_decay=0.05,
+    gan_lr=1e-3,
+    perception_loss="moments",
+    eval_samples=20000,
+    lam_sweep=(0.1, 0.3, 3.0, 10.0),
+    lam_sweep_point=E1_RATES.index(1.0),
+    baselines=True,
+)
+#: The quick E1 (tests, ``--retrain`` reproducibility): two rate points, short training.
+E1_QUICK = replace(
+    E1_FULL,
+    rate_targets=((1.0, 1.0, 1.0), (E1_EPS, 1.0, 1.0)),
+    mse_steps=300,
+    gan_steps=60,
+    eval_samples=4000,
+    lam_sweep=(3.0,),
+    lam_sweep_point=0,
+)
+E3_QUICK = GaussMarkovConfig(lams=(0.3, 1.0, 3.0), plfs=("jd", "fmd"))
+E3_FULL = GaussMarkovConfig(
+    rate_points=((1, 1, 1),),
     mse_steps=6000,
     gan_steps=3000,
     eval_samples=100000,
+    lams=(0.1, 0.3, 1.0, 3.0),
 )
-E3_QUICK = GaussMarkovConfig(lams=(0.3, 1.0, 3.0), plfs=("jd", "fmd"))
-E3_FULL = replace(E1_FULL, rate_points=((1, 1, 1),), lams=(0.1, 0.3, 1.0, 3.0))
 E2_QUICK = DigitsConfig()
 E2_MEDIUM = DigitsConfig(mse_steps=1000, gan_steps=150)
 E2_FULL = DigitsConfig(mse_steps=5000, gan_steps=3000, eval_samples=2000, eval_critic_steps=1000)

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import torch
 
+import rdp_theory as rt
 from rdp_theory.exceptions import InvalidParameterError
 from rdp_theory.io import write_json
 from rdp_theory.perception import PLF_NAMES
@@ -26,9 +27,11 @@ from rdp_theory.perception import PLF_NAMES
 from ..data import GaussMarkovStream
 from ..metrics import below_bound, db_above, distortion_bounds, perception_gaussian_fit
 from ..models import CausalCodec, CodecConfig
-from ..schema import GAUSS_MARKOV_POINTS
+from ..schema import BASELINE_POINTS, GAUSS_MARKOV_POINTS
+from ._baselines import baseline_rows
 from ._common import (
     checkpoint_folder,
+    coded_evaluation,
     critic_w1,
     environment,
     generator,
@@ -37,9 +40,9 @@ from ._common import (
     train_stage,
     write_table,
 )
-from .configs import GaussMarkovConfig
+from .configs import GaussMarkovConfig, scenario_of
 
-__all__ = ["run_e1", "run_e3"]
+__all__ = ["codec_config", "run_e1", "run_e3"]
 
 
 @dataclass
@@ -54,6 +57,34 @@ class _Run:
     steps: int
 
 
+def codec_config(cfg: GaussMarkovConfig, rp: int) -> CodecConfig:
+    """The codec of rate point ``rp``: fixed-length symbols, or one entropy-coded latent per
+    sample with the point's target rates."""
+    if cfg.coding == "entropy":
+        targets = tuple(float(r) for r in cfg.rate_targets[rp])
+        if len(targets) != cfg.T:
+            raise InvalidParameterError(
+                f"rate_targets entries must have T = {cfg.T} entries, got {targets}"
+            )
+        return CodecConfig((cfg.n,), (cfg.n,) * cfg.T, cfg.levels, 1.0, cfg.hidden, cfg.n,
+                           coding="entropy", target_rates=targets)  # fmt: skip
+    latent = cfg.rate_points[rp]
+    if len(latent) != cfg.T:
+        raise InvalidParameterError(
+            f"rate_points entries must have T = {cfg.T} entries, got {latent}"
+        )
+    return CodecConfig((cfg.n,), tuple(latent), cfg.levels, 1.0, cfg.hidden, cfg.n)
+
+
+def _targets(cfg: GaussMarkovConfig, ccfg: CodecConfig) -> np.ndarray:
+    return np.array(ccfg.rates(), float)
+
+
+def _point_lams(cfg: GaussMarkovConfig, rp: int) -> tuple[float, ...]:
+    extra = cfg.lam_sweep if rp == cfg.lam_sweep_point else ()
+    return tuple(dict.fromkeys((*cfg.lams, *extra)))
+
+
 def _train_rate_point(
     cfg: GaussMarkovConfig,
     rp: int,
@@ -63,17 +94,25 @@ def _train_rate_point(
     resume: bool,
     progress: bool,
 ) -> list[_Run]:
-    """The MSE codec of rate point ``rp``, then one decoder per variant x PLF x lam from it."""
+    """The MSE codec of rate point ``rp``, then one decoder per variant x PLF x lam from it.
+
+    An entropy-coded codec's rate multipliers start at the Gaussian bound's slope
+    :math:`-\partial D_j/\partial R_j = 2 \ln 2\, D_j^{\rm MMSE}` at the target rates (the
+    trainer's dual ascent moves them from there).
+    """
     src = cfg.source()
     tag = f"rp{rp}_s{cfg.seed}"
     data = GaussMarkovStream(src, cfg.n, cfg.batch_size, np.random.default_rng(cfg.seed))
     base = CausalCodec(ccfg, generator(cfg.seed))
+    if ccfg.entropy_coded:
+        slope = 2 * math.log(2) * np.asarray(rt.mmse_distortions(src, ccfg.rates()), float)
+        base.log_beta.copy_(torch.from_numpy(np.log(slope)).float())
     train_stage(base, data, stage_config(cfg, "mse"), ckpt / f"{tag}_mse.pt", resume, progress,
                 device)  # fmt: skip
     runs = [_Run("mse", "mse", math.nan, base, None, cfg.mse_steps)]
     for variant in cfg.variants:
         for plf in cfg.plfs:
-            for lam in cfg.lams:
+            for lam in _point_lams(cfg, rp):
                 codec = copy.deepcopy(base)
                 data_g = GaussMarkovStream(
                     src, cfg.n, cfg.batch_size, np.random.default_rng(cfg.seed + 1)
@@ -94,14 +133,24 @@ def _train_rate_point(
 def _evaluate(
     cfg: GaussMarkovConfig,
     rp: int,
-    rates: np.ndarray,
+    targets: np.ndarray,
     run: _Run,
     x_eval: torch.Tensor,
     device: torch.device,
 ) -> list[dict[str, Any]]:
-    """The rows (one per frame) of one trained decoder on the held-out set."""
+    """The rows (one per frame) of one trained decoder on the held-out set.
+
+    Fixed-length codes report their achievable rate; entropy-coded ones the length of the real
+    bitstream (decoded back and checked), beside the prior's code length (``rate_estimate``).
+    The bounds are taken at the rates reported and at the decoder's own measured perception.
+    """
     src, x_np = cfg.source(), x_eval.numpy()
-    xh = reconstruct(run.codec, x_eval, cfg.seed + 7, device)
+    if run.codec.config.entropy_coded:
+        ev = coded_evaluation(run.codec, x_eval, cfg.seed + 7, device)
+        xh, rates, estimates = ev["x_hat"], ev["rates"], ev["estimates"]
+    else:
+        xh = reconstruct(run.codec, x_eval, cfg.seed + 7, device)
+        rates = estimates = targets
     err = ((x_np - xh) ** 2).mean(axis=2)  # (N, T): per-sequence, per-frame MSE
     D = err.mean(0)
     D_se = err.std(0, ddof=1) / math.sqrt(len(err))
@@ -115,6 +164,7 @@ def _evaluate(
     b = distortion_bounds(src, rates, P["fmd"], plf, None if plf == "mse" else P[plf])
     db = db_above(D, b["best"])
     below_flags = below_bound(D, D_se, b["best"])
+    scenario = scenario_of(tuple(float(t) for t in targets))
     rows = []
     for j in range(cfg.T):
         below = bool(below_flags[j])
@@ -129,11 +179,15 @@ def _evaluate(
         rows.append(
             {
                 "rate_point": rp,
+                "scenario": scenario,
+                "coding": cfg.coding,
                 "variant": run.variant,
                 "plf": plf,
                 "lam": run.lam,
                 "frame": j + 1,
+                "rate_target": targets[j],
                 "rate_bits": rates[j],
+                "rate_estimate": estimates[j],
                 "distortion": D[j],
                 "distortion_se": D_se[j],
                 **{f"perception_{p}": P[p][j] for p in PLF_NAMES},
@@ -151,28 +205,55 @@ def _evaluate(
     return rows
 
 
-def _gauss_markov_rows(
+def _rate_point_rows(
     cfg: GaussMarkovConfig,
+    rp: int,
     ckpt: Path,
-    device: torch.device,
+    device: str,
     resume: bool,
     progress: bool,
+    threads: int,
 ) -> list[dict[str, Any]]:
+    """Train and evaluate one rate point (a joblib task: one process, ``threads`` threads)."""
+    torch.set_num_threads(threads)
+    dev = torch.device(device)
     src = cfg.source()
     x_eval = GaussMarkovStream(src, cfg.n, 1, np.random.default_rng(cfg.seed + 10_000)).sample(
         cfg.eval_samples
     )
+    ccfg = codec_config(cfg, rp)
+    targets = _targets(cfg, ccfg)
     rows: list[dict[str, Any]] = []
-    for rp, latent in enumerate(cfg.rate_points):
-        if len(latent) != cfg.T:
-            raise InvalidParameterError(
-                f"rate_points entries must have T = {cfg.T} entries, got {latent}"
-            )
-        ccfg = CodecConfig((cfg.n,), tuple(latent), cfg.levels, 1.0, cfg.hidden, cfg.n)
-        rates = np.array(ccfg.rates())
-        for run in _train_rate_point(cfg, rp, ccfg, ckpt, device, resume, progress):
-            rows.extend(_evaluate(cfg, rp, rates, run, x_eval, device))
+    for run in _train_rate_point(cfg, rp, ccfg, ckpt, dev, resume, progress):
+        rows.extend(_evaluate(cfg, rp, targets, run, x_eval, dev))
     return rows
+
+
+def _gauss_markov_rows(
+    cfg: GaussMarkovConfig,
+    ckpt: Path,
+    device: str,
+    resume: bool,
+    progress: bool,
+    n_jobs: int = 1,
+) -> list[dict[str, Any]]:
+    """Every rate point's rows, in rate-point order, in ``n_jobs`` processes.
+
+    Each rate point is seeded on its own and runs with the caller's torch thread count, so the
+    rows do not depend on ``n_jobs``.
+    """
+    threads = torch.get_num_threads()
+    tasks = range(cfg.points())
+    if n_jobs == 1 or len(tasks) == 1:
+        parts = [_rate_point_rows(cfg, rp, ckpt, device, resume, progress, threads) for rp in tasks]
+    else:
+        from joblib import Parallel, delayed
+
+        parts = Parallel(n_jobs=n_jobs, backend="loky")(
+            delayed(_rate_point_rows)(cfg, rp, ckpt, device, resume, False, threads)
+            for rp in tasks
+        )
+    return [row for part in parts for row in part]
 
 
 def _source_meta(cfg: GaussMarkovConfig) -> dict[str, Any]:
@@ -187,26 +268,35 @@ def run_e1(
     resume: bool = False,
     progress: bool = True,
     checkpoint_dir: str | Path | None = None,
+    n_jobs: int = 1,
 ) -> dict[str, Any]:
-    """E1: learned (R, D, P) points of MSE/JD/FMD/SA decoders over the bounds.
+    """E1: learned (R, D, P) curves of MSE/JD/FMD/SA decoders over the bounds and baselines.
 
-    Writes ``e1_points.csv`` (one row per rate point x variant x PLF x lam x frame) and
-    ``e1_config.json`` (config, environment, wall time). Returns the JSON payload.
+    Writes ``e1_points.csv`` (one row per rate point x variant x PLF x lam x frame),
+    ``e1_baselines.csv`` when ``cfg.baselines`` (the classical DPCM baselines at the same target
+    rates, :func:`learned.experiments.baselines.baseline_rows`) and ``e1_config.json`` (config,
+    environment with the git revision and thread count, wall time). Returns the JSON payload.
     """
     out = Path(out_dir)
     t0 = time.perf_counter()
     ckpt = checkpoint_folder(out, checkpoint_dir)
-    rows = _gauss_markov_rows(cfg, ckpt, torch.device(device), resume, progress)
+    rows = _gauss_markov_rows(cfg, ckpt, device, resume, progress, n_jobs)
+    files = ["e1_points.csv"]
+    if cfg.baselines:
+        base = baseline_rows(cfg)
+        write_table(out / "e1_baselines.csv", BASELINE_POINTS, base)
+        files.append("e1_baselines.csv")
     wall = time.perf_counter() - t0
     write_table(out / "e1_points.csv", GAUSS_MARKOV_POINTS, rows)
     meta = {
         "experiment": "E1",
         "config": asdict(cfg),
         "device": device,
+        "n_jobs": n_jobs,
         "wall_time_s": wall,
         "source": _source_meta(cfg),
         "environment": environment(),
-        "files": ["e1_points.csv"],
+        "files": files,
         "any_below_bound": any(r["below_bound"] for r in rows),
     }
     write_json(out / "e1_config.json", meta)
@@ -260,6 +350,7 @@ def run_e3(
     resume: bool = False,
     progress: bool = True,
     checkpoint_dir: str | Path | None = None,
+    n_jobs: int = 1,
 ) -> dict[str, Any]:
     """E3: frozen-MSE-encoder ("universal") decoders vs end-to-end training at matched perception.
 
@@ -273,11 +364,11 @@ def run_e3(
     out = Path(out_dir)
     t0 = time.perf_counter()
     ckpt = checkpoint_folder(out, checkpoint_dir)
-    rows = _gauss_markov_rows(cfg, ckpt, torch.device(device), resume, progress)
+    rows = _gauss_markov_rows(cfg, ckpt, device, resume, progress, n_jobs)
     write_table(out / "e3_points.csv", GAUSS_MARKOV_POINTS, rows)
     summary = {
         f"rp{rp}_{plf}": _matched_summary(rows, rp, plf)
-        for rp in range(len(cfg.rate_points))
+        for rp in range(cfg.points())
         for plf in cfg.plfs
     }
     meta = {

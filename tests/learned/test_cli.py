@@ -15,31 +15,12 @@ torch = pytest.importorskip("torch")
 torch.set_num_threads(1)  # the CI box is small and shared
 
 from learned.__main__ import main
+from learned.schema import BASELINE_POINTS, GAUSS_MARKOV_POINTS
 
 pytestmark = pytest.mark.learned
 
-E1_COLUMNS = [
-    "rate_point",
-    "variant",
-    "plf",
-    "lam",
-    "frame",
-    "rate_bits",
-    "distortion",
-    "distortion_se",
-    "perception_fmd",
-    "perception_jd",
-    "perception_sa",
-    "perception",
-    "critic_w1",
-    "bound_fmd",
-    "bound_plf",
-    "bound_best",
-    "db_to_bound",
-    "below_bound",
-    "train_steps",
-    "bound_plf_source",
-]
+E1_COLUMNS = list(GAUSS_MARKOV_POINTS.names)
+BASELINE_COLUMNS = list(BASELINE_POINTS.names)
 
 
 def test_help_runs_in_a_fresh_process() -> None:
@@ -85,10 +66,30 @@ def test_e1_smoke_writes_points_and_config(tmp_path: Path) -> None:
     meta = json.loads((tmp_path / "e1_config.json").read_text())
     cfg = meta["config"]
     assert cfg["mse_steps"] == 3 and cfg["gan_steps"] == 2 and meta["experiment"] == "E1"
-    # 1 MSE decoder + variants x PLFs x lams decoders, T frames each
-    n_dec = 1 + len(cfg["variants"]) * len(cfg["plfs"]) * len(cfg["lams"])
-    assert len(rows) == n_dec * cfg["T"] * len(cfg["rate_points"])
+    # per rate point: 1 MSE decoder + variants x PLFs x lams decoders (plus the lam sweep's at
+    # its rate point), T frames each
+    points = len(cfg["rate_targets"])
+    lams = [len(set(cfg["lams"]) | (set(cfg["lam_sweep"]) if rp == cfg["lam_sweep_point"]
+                                    else set())) for rp in range(points)]  # fmt: skip
+    n_dec = sum(1 + len(cfg["variants"]) * len(cfg["plfs"]) * k for k in lams)
+    assert len(rows) == n_dec * cfg["T"]
     assert {r["plf"] for r in rows} == {"mse", "jd", "fmd", "sa"}
+    assert {r["scenario"] for r in rows} == {"equal", "eps_first"}
+    assert {r["coding"] for r in rows} == {"entropy"}
+    # the entropy-coded rates are real bitstreams (whole 32-bit words) next to the prior's
+    # estimate; the provenance names the code and the thread count
+    n = meta["config"]["eval_samples"] * meta["config"]["n"]
+    for r in rows:
+        bits = float(r["rate_bits"]) * n
+        assert bits == pytest.approx(round(bits / 32) * 32, abs=1e-6)
+        assert float(r["rate_estimate"]) > 0
+    env = meta["environment"]
+    assert env["torch_threads"] == 1 and len(env["git_revision"]) in (40, len("unknown"))
+    assert "git_dirty" in env and meta["n_jobs"] == 1
+    with open(tmp_path / "e1_baselines.csv") as fh:
+        base = list(csv.DictReader(fh))
+    assert list(base[0]) == BASELINE_COLUMNS
+    assert {b["baseline"] for b in base} >= {"dpcm-ecsq", "dpcm-lloyd-max"}
     assert (tmp_path / "checkpoints").is_dir()
     # nothing beats the theory: no point significantly below its bound, distances are finite
     assert not any(r["below_bound"] == "True" for r in rows)
