@@ -88,10 +88,20 @@ def codec_loss(
     return {"loss": loss + lam * w1.sum(), "mse": mse.detach(), "w1": w1.detach()}
 
 
-def _sqrtm_psd(a: Tensor, floor: float = 1e-12) -> Tensor:
-    """Square root of symmetric PSD matrices ``(..., m, m)`` by eigendecomposition."""
-    w, v = torch.linalg.eigh(a)
-    return (v * w.clamp_min(floor).sqrt().unsqueeze(-2)) @ v.transpose(-1, -2)
+def _trace_sqrt_product(a: Tensor, b: Tensor, floor: float = 1e-12) -> Tensor:
+    """``tr (A^{1/2} B A^{1/2})^{1/2}`` for batches of PSD ``(..., m, m)`` matrices.
+
+    With :math:`A + \epsilon I = L L^\top` (Cholesky), :math:`A^{1/2} B A^{1/2}` has the
+    eigenvalues of :math:`L^\top B L`, a symmetric matrix, so only eigenvalues are
+    differentiated (``eigvalsh``: no division by eigenvalue gaps, finite gradients also for
+    repeated eigenvalues, e.g. a constant reconstruction).
+    """
+    m = a.shape[-1]
+    eye = torch.eye(m, dtype=a.dtype, device=a.device)
+    scale = torch.diagonal(a, dim1=-2, dim2=-1).mean(-1).detach().clamp_min(1.0)
+    L = torch.linalg.cholesky(a + (1e-10 * scale)[..., None, None] * eye)
+    w = torch.linalg.eigvalsh(L.transpose(-1, -2) @ b @ L)
+    return w.clamp_min(floor).sqrt().sum(-1)
 
 
 def gaussian_fit_w2(real: Tensor, fake: Tensor) -> Tensor:
@@ -117,9 +127,7 @@ def gaussian_fit_w2(real: Tensor, fake: Tensor) -> Tensor:
     B = r.shape[1]
     sr = dr.transpose(1, 2) @ dr / (B - 1)
     sf = df.transpose(1, 2) @ df / (B - 1)
-    root = _sqrtm_psd(sr)
-    cross = _sqrtm_psd(root @ sf @ root)
-    tr = torch.diagonal(sr + sf - 2 * cross, dim1=-2, dim2=-1).sum(-1)
+    tr = torch.diagonal(sr + sf, dim1=-2, dim2=-1).sum(-1) - 2 * _trace_sqrt_product(sr, sf)
     return (((mr - mf) ** 2).sum(-1) + tr).clamp_min(0.0).mean()
 
 
