@@ -38,7 +38,7 @@ extensions = [
 
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
 root_doc = "index"
-exclude_patterns = ["_build", "**/README.md", "auto_examples/*.ipynb", "auto_examples/*.py",
+exclude_patterns = ["_build", "**/README.md", "learned_tables.md", "auto_examples/*.ipynb", "auto_examples/*.py",
                     "auto_examples/*.zip", "auto_examples/*.md5", "auto_examples/*.codeobj.json"]
 
 # -- MyST: $...$ and $$...$$ maths, heading anchors for cross-page links --------------------------

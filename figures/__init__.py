@@ -24,6 +24,7 @@ from . import (
     error_permanence,
     jd_pareto,
     learned_overlay,
+    learned_tradeoff,
     operational_region,
     rate_form,
     rd_high_first_rate,
@@ -80,5 +81,6 @@ FIGURES: dict[str, FigureSpec] = {
         stationary_limits,
         common_randomness,
         learned_overlay,
+        learned_tradeoff,
     ))
 }

@@ -28,12 +28,14 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
+import rdp_theory as rt
+
 from . import _compute as cc
 from ._common import DEFAULT_SOURCE, FigureData, RunConfig, source_caption
 from ._style import DISTORTION_LABEL, MSE, MSE_STYLE, PAGE_WIDTH, PLF_STYLES, styled
-from .learned_results import find_results, read_baselines, read_points
+from .learned_results import LearnedPoint, find_results, read_baselines, read_points
 
-__all__ = ["SCENARIOS", "SUMMARY", "compute", "draw", "plot_learned_overlay"]
+__all__ = ["SCENARIOS", "SUMMARY", "compute", "draw", "main_lam", "plot_learned_overlay"]
 
 SUMMARY = "learned-codec curves over matched bounds and DPCM baselines (if results exist)"
 #: The rows of the figure: E1's scenarios, in order, with their titles.
@@ -44,14 +46,19 @@ _BASELINES = {"dpcm-ecsq": ("0.45", "D", "DPCM + entropy-coded dead-zone SQ"),
 _VARIANTS = {"mse": "MSE codec", "universal": "frozen MSE encoder", "e2e": "end to end"}
 
 
-def _main_lam(points: Sequence[object]) -> float:
-    """The perception weight every rate point has (the lam sweep's others are E1's D-P figure)."""
+def main_lam(points: Sequence[LearnedPoint]) -> float:
+    """The largest perception weight every rate point has (E1's: the others are its lam sweep's,
+    drawn by :mod:`figures.learned_tradeoff`); NaN when the decoders carry none."""
     by_point: dict[int, set[float]] = defaultdict(set)
     for p in points:
-        if p.variant != "mse":  # type: ignore[attr-defined]
-            by_point[p.rate_point].add(p.lam)  # type: ignore[attr-defined]
+        if p.variant != "mse" and math.isfinite(p.lam):
+            by_point[p.rate_point].add(p.lam)
     common = set.intersection(*by_point.values()) if by_point else set()
-    return min(common) if common else math.nan
+    return max(common) if common else math.nan
+
+
+def _same_lam(a: float, b: float) -> bool:
+    return a == b or (math.isnan(a) and math.isnan(b))
 
 
 def compute(cfg: RunConfig) -> FigureData | None:
@@ -63,7 +70,7 @@ def compute(cfg: RunConfig) -> FigureData | None:
     points = [p for p in points if p.scenario in SCENARIOS]
     if not points:
         return None
-    lam = _main_lam(points)
+    lam = main_lam(points)
     table = cc.new_table(src.T)
     rates: dict[tuple[int, str, str], dict[int, float]] = defaultdict(dict)
     for p in points:
@@ -76,7 +83,7 @@ def compute(cfg: RunConfig) -> FigureData | None:
         return out
 
     for p in points:
-        if p.variant != "mse" and p.lam != lam:
+        if p.variant != "mse" and not _same_lam(p.lam, lam):
             continue
         key = (p.rate_point, p.variant, p.plf)
         common = {"panel": p.scenario, "plf": p.plf, "objective": "", "frame": p.frame,
@@ -93,16 +100,35 @@ def compute(cfg: RunConfig) -> FigureData | None:
                   objective="", representation="", frame=b.frame, P=math.inf, x=b.rate,
                   quantity="D_baseline", value=b.distortion, **nan_rates)  # fmt: skip
     title = f"Learned codec over matched bounds and DPCM baselines  [{source_caption(src)}]"
+    below = sum(1 for p in points if p.distortion + 3 * p.distortion_se < p.bound_best)
     caption = (
         "Learned curves (black: MSE codec; colour: PLF decoders, filled = frozen MSE encoder, "
         f"open = end to end, lambda = {lam:g}) against each frame's measured bitstream rate. "
         "Lines without markers: the library's bound at each decoder's own measured rates and "
         "perception (universal decoders; black: P = inf). Grey: closed-loop DPCM baselines. "
-        "Nothing lies below its bound."
+        f"Points significantly below their bound: {below}." + _permanence_note(points, lam, src)
     )
     params = cc.base_params(src, cfg, files=[f.name for f in files], lam=lam,
                             points=len(table.rows), baselines=len(baselines))  # fmt: skip
     return FigureData(table, params, title, caption)
+
+
+def _permanence_note(points: Sequence[LearnedPoint], lam: float,
+                     src: rt.GaussMarkovSource) -> str:  # fmt: skip
+    """The (eps, R, R) row's frame-2 JD and FMD distortions at the largest R (theory: JD's stays
+    near the error-permanence limit, FMD's falls), for the caption."""
+    sel = {(p.plf, p.rate_point): p for p in points
+           if p.scenario == "eps_first" and p.frame == 2 and p.variant == "universal"
+           and _same_lam(p.lam, lam)}  # fmt: skip
+    rps = sorted({rp for plf, rp in sel if plf == "jd" and ("fmd", rp) in sel},
+                 key=lambda rp: sel[("jd", rp)].rate)  # fmt: skip
+    if not rps or src.T < 2:
+        return ""
+    jd, fmd = sel[("jd", rps[-1])], sel[("fmd", rps[-1])]
+    limit = rt.error_permanence_limit(src, 2)
+    return (f" Error permanence, (eps, R, R) at R_2 = {jd.rate:.2f}: frozen-encoder JD "
+            f"D_2 = {jd.distortion:.3f} (bound {jd.bound_best:.3f}; the R_1 -> 0, R_2 -> inf "
+            f"limit {limit:.3f}) against FMD D_2 = {fmd.distortion:.3f}.")
 
 
 def draw(data: FigureData) -> Figure:

@@ -371,10 +371,10 @@ def dpcm_ecsq(
     The residual ``e = X_j - a_{j-1} Xhat_{j-1}`` is quantised to
     ``k = sign(e) * max(0, floor(|e| / step + 1/2 - deadzone))`` and reconstructed as ``k * step``
     (``reconstruction="midpoint"``; ``deadzone = 0``: plain rounding) or at the centroid of its
-    bin under the Gaussian model of the residual, :math:`\mathcal N(0, s^2)` with ``s`` the
+    bin under the Gaussian model of the residual, :math:`\\mathcal N(0, s^2)` with ``s`` the
     scale the stream carries (``reconstruction="centroid"``; the decoder knows ``s``, so this
     costs nothing): for the bin :math:`[a, b)`,
-    :math:`s\,(\varphi(a/s) - \varphi(b/s)) / (\Phi(b/s) - \Phi(a/s))`. The indices of each frame are range coded with
+    :math:`s\\,(\\varphi(a/s) - \\varphi(b/s)) / (\\Phi(b/s) - \\Phi(a/s))`. The indices of each frame are range coded with
     ``constriction.stream.queue.RangeEncoder`` under a per-frame model:
 
     * ``model="gaussian"``: a quantised Gaussian on ``[kmin, kmax]`` with mean 0 and std

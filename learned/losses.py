@@ -91,8 +91,8 @@ def codec_loss(
 def _trace_sqrt_product(a: Tensor, b: Tensor, floor: float = 1e-12) -> Tensor:
     """``tr (A^{1/2} B A^{1/2})^{1/2}`` for batches of PSD ``(..., m, m)`` matrices.
 
-    With :math:`A + \epsilon I = L L^\top` (Cholesky), :math:`A^{1/2} B A^{1/2}` has the
-    eigenvalues of :math:`L^\top B L`, a symmetric matrix, so only eigenvalues are
+    With :math:`A + \\epsilon I = L L^\\top` (Cholesky), :math:`A^{1/2} B A^{1/2}` has the
+    eigenvalues of :math:`L^\\top B L`, a symmetric matrix, so only eigenvalues are
     differentiated (``eigvalsh``: no division by eigenvalue gaps, finite gradients also for
     repeated eigenvalues, e.g. a constant reconstruction).
     """

@@ -97,7 +97,7 @@ def _train_rate_point(
     """The MSE codec of rate point ``rp``, then one decoder per variant x PLF x lam from it.
 
     An entropy-coded codec's rate multipliers start at the Gaussian bound's slope
-    :math:`-\partial D_j/\partial R_j = 2 \ln 2\, D_j^{\rm MMSE}` at the target rates (the
+    :math:`-\\partial D_j/\\partial R_j = 2 \\ln 2\\, D_j^{\\rm MMSE}` at the target rates (the
     trainer's dual ascent moves them from there).
     """
     src = cfg.source()

@@ -16,7 +16,7 @@ def test_registry_specs_are_complete() -> None:
     expected = {"rd_low_first_rate", "rd_high_first_rate", "error_permanence",
                 "temporal_correlation", "universality", "distortion_perception", "jd_pareto",
                 "operational_region", "rate_form", "stationary_limits", "common_randomness",
-                "learned_overlay"}
+                "learned_overlay", "learned_tradeoff"}
     assert set(FIGURES) == expected
     for key, spec in FIGURES.items():
         assert spec.name == key and spec.summary
