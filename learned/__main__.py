@@ -30,7 +30,8 @@ from .experiments.configs import DATASETS, DEFAULT_PRESET, E2_SCENARIOS, PRESETS
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 
 HELPS = {
-    "e1": "Gauss-Markov: learned (R, D, P) points of MSE/JD/FMD/SA decoders vs the bounds",
+    "e1": "Gauss-Markov: learned (R, D, P) curves of MSE/JD/FMD/SA decoders (entropy coded) vs "
+    "matched bounds and DPCM baselines",
     "e2": "moving digits: scenarios (inf, eps, eps) and (eps, eps, eps) [, (eps, high, high), "
     "(eps, inf, inf)], image grids",
     "e3": "universality: frozen-MSE-encoder decoders vs end-to-end at matched perception",
