@@ -348,9 +348,10 @@ def _model(constriction: Any, info: dict[str, Any]) -> Any:
 
 
 def _side_info_bits(info: dict[str, Any]) -> int:
-    """Fields sent per frame, 32 bits each: ``kmin, kmax``, the float32 scale (Gaussian model or
-    centroid reconstruction) and one count per symbol of ``[kmin, kmax]`` (empirical)."""
-    fields = 2 + int("scale" in info)
+    """Fields sent per frame, 32 bits each: the step (float32), ``kmin, kmax``, the float32 scale
+    (Gaussian model or centroid reconstruction) and one count per symbol of ``[kmin, kmax]``
+    (empirical)."""
+    fields = 3 + int("scale" in info)
     if info["model"] == "empirical":
         fields += len(info["counts"])
     return fields * _WORD_BITS
@@ -381,8 +382,8 @@ def dpcm_ecsq(
       ``s / step``, ``s`` the residual's RMS rounded to float32;
     * ``model="empirical"``: a categorical model from the symbols' empirical counts.
 
-    The rate **counts the side information**: ``kmin``, ``kmax`` and the scale (or every count) are
-    32-bit fields; ``rate_j = (32 * len(stream_j) + side_info_bits_j) / n``. A frame whose indices
+    The rate **counts the side information**: the step, ``kmin``, ``kmax`` and the scale (or every
+    count) are 32-bit fields; ``rate_j = (32 * len(stream_j) + side_info_bits_j) / n``. A frame whose indices
     are all equal costs its side information only. :func:`decode_ecsq` inverts the streams.
 
     Parameters

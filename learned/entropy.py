@@ -50,6 +50,8 @@ from torch import Tensor, nn
 
 from rdp_theory.exceptions import InvalidParameterError, MissingDependencyError
 
+from .layers import SkipMLP
+
 __all__ = [
     "SCALE_MIN",
     "SYMBOL_BOUND",
@@ -81,12 +83,6 @@ def code_length_bits(y_hat: Tensor, mean: Tensor, scale: Tensor) -> Tensor:
     return -torch.log2(p.clamp_min(_P_MIN))
 
 
-def _skip_mlp(d_in: int, hidden: int, d_out: int) -> nn.Module:
-    from .models import SkipMLP
-
-    return SkipMLP(d_in, hidden, d_out)
-
-
 class ConditionalGaussianPrior(nn.Module):
     """Per-frame Gaussian prior of the latents, conditioned on the earlier representations.
 
@@ -113,7 +109,7 @@ class ConditionalGaussianPrior(nn.Module):
                 if k is not None:
                     self.first[str(j)] = nn.Parameter(torch.zeros(2, k))
                 continue
-            self.nets.append(_skip_mlp(context_dims[j], hidden, 2 * k))
+            self.nets.append(SkipMLP(context_dims[j], hidden, 2 * k))
 
     def forward(self, j: int, reps: list[Tensor], batch: int) -> tuple[Tensor, Tensor]:
         """``(mean, scale)`` of frame ``j`` (0-based), each ``(batch, k)``, from ``reps[:j]``."""

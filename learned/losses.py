@@ -15,6 +15,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
+from rdp_theory.exceptions import InvalidParameterError
+
 from .critics import critic_inputs
 
 __all__ = ["codec_loss", "critic_loss", "distortion_terms", "gaussian_fit_w2", "moment_loss"]
@@ -142,6 +144,11 @@ def moment_loss(
     decoder on the quantity it is evaluated on. Returns ``{"loss", "mse": (T,), "w1": (T,)}``
     with the per-frame W2^2 under ``"w1"`` (the key the trainer logs).
     """
+    if x.ndim != 3 or x.shape != x_hat.shape or x.shape[0] < 2:
+        raise InvalidParameterError(
+            "moment_loss needs x and x_hat of the same shape (B, T, n) with B >= 2, got "
+            f"{tuple(x.shape)} and {tuple(x_hat.shape)}"
+        )
     d = distortion_terms(x, x_hat)
     per = torch.stack(
         [gaussian_fit_w2(*critic_inputs(plf, x, x_hat, j)) for j in range(x.shape[1])]

@@ -60,6 +60,8 @@ from rdp_theory.exceptions import InvalidParameterError
 
 from ._checks import check_int, check_odd_int
 from .entropy import SYMBOL_BOUND, ConditionalGaussianPrior, code_length_bits
+from .layers import SkipMLP
+from .layers import mlp as _mlp
 from .motion import motion_compensate, motion_kernel, translation_correlation
 from .quantization import SignedDitheredQuantizer, UniformDitheredQuantizer, fixed_length_rate
 
@@ -68,7 +70,6 @@ __all__ = [
     "CausalDecoder",
     "CausalEncoder",
     "CodecConfig",
-    "SkipMLP",
     "init_parameters_",
 ]
 
@@ -108,7 +109,7 @@ class CodecConfig:
         ``"entropy"`` (vector frames only): signed dithered symbols range coded under a learned
         conditional Gaussian prior (:mod:`learned.entropy`); training adds the code length to the
         loss with one Lagrange multiplier per frame, adapted to meet ``target_rates``. The
-        networks of this mode have linear skip connections (:class:`SkipMLP`).
+        networks of this mode have linear skip connections (:class:`learned.layers.SkipMLP`).
     target_rates : tuple of float, optional
         ``"entropy"`` only (and required there): the rate each frame is trained to, bits per
         sample (``inf`` for a lossless frame). The achieved rate is measured from the bitstream.
@@ -167,17 +168,26 @@ class CodecConfig:
             return
         if self.is_image:
             raise InvalidParameterError("coding='entropy' needs vector frames (n,)")
+        if self.step != 1.0:
+            raise InvalidParameterError(
+                f"coding='entropy' needs step = 1 (the prior is in quantisation steps; the "
+                f"latent's scale is learned), got step {self.step!r}"
+            )
+        if any(k is None for k in self.latent_dims):
+            raise InvalidParameterError(
+                "coding='entropy' codes every frame: latent_dims must not hold None (lossless)"
+            )
         t = self.target_rates
+        if t is not None and not isinstance(t, tuple):
+            raise InvalidParameterError(f"target_rates must be a tuple, got {type(t).__name__}")
         if t is None or len(t) != self.T:
             raise InvalidParameterError(
                 f"coding='entropy' needs target_rates, one per frame (T = {self.T}), got {t!r}"
             )
-        for j, (r, k) in enumerate(zip(t, self.latent_dims)):
-            ok = math.isinf(r) if k is None else (isinstance(r, (int, float)) and 0 < r < math.inf)
-            if not ok or isinstance(r, bool):
+        for j, r in enumerate(t):
+            if isinstance(r, bool) or not (isinstance(r, (int, float)) and 0 < r < math.inf):
                 raise InvalidParameterError(
-                    f"target_rates[{j}] must be a finite number > 0 (inf for a lossless frame), "
-                    f"got {r!r}"
+                    f"target_rates[{j}] must be a finite number > 0, got {r!r}"
                 )
 
     @property
@@ -246,32 +256,6 @@ def init_parameters_(module: nn.Module, generator: torch.Generator) -> nn.Module
             if isinstance(b, Tensor):
                 b.copy_((torch.rand(b.shape, generator=generator) * 2 - 1) * bound)
     return module
-
-
-class SkipMLP(nn.Module):
-    """A two-hidden-layer ReLU MLP plus a linear skip path, ``mlp(x) + W x``.
-
-    The entropy-coded codec's networks: the Gaussian optimum is linear (prediction, residual,
-    MMSE scaling), which the skip path represents exactly and the MLP refines.
-    """
-
-    def __init__(self, d_in: int, hidden: int, d_out: int) -> None:
-        super().__init__()
-        self.mlp = _mlp(d_in, hidden, d_out)
-        self.linear = nn.Linear(d_in, d_out)
-
-    def forward(self, x: Tensor) -> Tensor:
-        return self.mlp(x) + self.linear(x)
-
-
-def _mlp(d_in: int, hidden: int, d_out: int) -> nn.Sequential:
-    return nn.Sequential(
-        nn.Linear(d_in, hidden),
-        nn.ReLU(),
-        nn.Linear(hidden, hidden),
-        nn.ReLU(),
-        nn.Linear(hidden, d_out),
-    )
 
 
 class _ConvFeatures(nn.Module):

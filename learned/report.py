@@ -18,13 +18,12 @@ that the two agree, so the tables cannot drift from the files). Torch-free. The 
    grows, against the matched JD bound and the limit
    :math:`2\sigma_2^2(1 - \sqrt{1 - \rho_1^2})` of :func:`rdp_theory.error_permanence_limit`
    (the 0-PLF-JD frame-2 distortion as :math:`R_1 \to 0`, :math:`R_2 \to \infty`).
-5. **Universality** (the lam sweep): the frozen-MSE-encoder decoders' total distortion against the
-   end-to-end curve interpolated at the same total perception, with standard errors (the sum of
-   the frames' standard errors: a bound, the frames' errors being correlated), beside the
-   theory's gap at the universal decoder's measured rates and perception
-   (:func:`rdp_theory.universality_gap`, summed distortions). The end-to-end codec retrains its
-   encoder and so its rates; both total rates are shown, since a gap at unequal rates is partly
-   a rate difference.
+5. **Universality** (the lam sweep, ``e1_universality.csv``): the frozen-MSE-encoder decoders'
+   total distortion against the end-to-end curve interpolated at the same total perception, with
+   the paired standard error (both on the same held-out sequences), beside the theory's gap at
+   the universal decoder's measured rates and perception (:func:`rdp_theory.universality_gap`,
+   summed distortions). The end-to-end codec retrains its encoder and so its rates; both total
+   rates are shown, since a gap at unequal rates is partly a rate difference.
 """
 
 from __future__ import annotations
@@ -42,7 +41,7 @@ import numpy as np
 import rdp_theory as rt
 from rdp_theory.perception import PLF_NAMES
 
-from .schema import BASELINE_POINTS, GAUSS_MARKOV_POINTS, read_table
+from .schema import BASELINE_POINTS, GAUSS_MARKOV_POINTS, UNIVERSALITY_POINTS, read_table
 
 __all__ = ["TABLES_FILE", "main", "render"]
 
@@ -94,8 +93,9 @@ def _main_lam(points: Sequence[Row]) -> float:
     for r in points:
         if r["variant"] != "mse":
             per[r["rate_point"]].add(r["lam"])
-    common = set.intersection(*per.values())
-    return max(common)  # E1's own weight (the lam sweep's are at one rate point only)
+    common = set.intersection(*per.values()) if per else set()
+    # E1's own weight (the lam sweep's are at one rate point only)
+    return max(common) if common else math.nan
 
 
 def baseline_table(points: Sequence[Row], base: Sequence[Row], T: int) -> str:
@@ -108,12 +108,13 @@ def baseline_table(points: Sequence[Row], base: Sequence[Row], T: int) -> str:
         e = by.get((rp, "dpcm-ecsq", j))
         m = by.get((rp, "dpcm-lloyd-max", j))
         best = min((b["db_to_bound"] for b in (e, m) if b is not None), default=math.nan)
-        excess = r["db_to_bound"] - best
+        learned_db = _db(r["distortion"], r["bound_plf"])  # the MMSE bound, as the baselines'
+        excess = learned_db - best
         verdict = "–" if not math.isfinite(excess) else (
             "yes" if excess <= BASELINE_TARGET_DB else "**no**")  # fmt: skip
         rows.append([
             r["scenario"], _f(_nominal(points, rp)), str(j), _f(r["rate_bits"], 3),
-            _f(r["db_to_bound"]),
+            _f(learned_db),
             "–" if e is None else f"{e['rate_bits']:.3f} / {_f(e['db_to_bound'])}",
             "–" if m is None else _f(m["db_to_bound"]),
             _f(excess), verdict,
@@ -185,50 +186,41 @@ def permanence_table(points: Sequence[Row], lam: float, src: rt.GaussMarkovSourc
                    "FMD bound", "limit 2σ²(1−√(1−ρ²))"], rows)  # fmt: skip
 
 
-def _curve(points: Sequence[Row], rp: int, variant: str, plf: str) -> list[tuple[float, float, float, list[float], list[float]]]:
-    by: dict[float, list[Row]] = defaultdict(list)
-    for r in points:
-        if r["rate_point"] == rp and r["variant"] == variant and r["plf"] == plf:
-            by[r["lam"]].append(r)
-    out = []
-    for _, rs in sorted(by.items()):
-        rs = sorted(rs, key=lambda r: r["frame"])
-        out.append((sum(r[f"perception_{plf}"] for r in rs), sum(r["distortion"] for r in rs),
-                    sum(r["distortion_se"] for r in rs), [r["rate_bits"] for r in rs],
-                    [r[f"perception_{plf}"] for r in rs]))  # fmt: skip
-    return out
+def _signed(v: float, digits: int = 5) -> str:
+    """``+0.00123``; a value that rounds to zero prints as ``0`` (no ``-0.00000``)."""
+    text = f"{v:+.{digits}f}"
+    return f"{0:.{digits}f}" if float(text) == 0 else text
 
 
-def universality_table(points: Sequence[Row], meta: dict[str, Any],
+def universality_table(pairs: Sequence[Row], points: Sequence[Row],
                        src: rt.GaussMarkovSource) -> str:  # fmt: skip
-    """Table 5: frozen MSE encoder vs end to end at matched total perception (lam sweep)."""
-    rp = int(meta["config"]["lam_sweep_point"])
+    """Table 5: frozen MSE encoder vs end to end at matched total perception (lam sweep), with
+    the paired standard error of ``e1_universality.csv`` and the theory's gap."""
     rows = []
-    for plf in PLF_NAMES:
-        uni = _curve(points, rp, "universal", plf)
-        e2e = sorted(_curve(points, rp, "e2e", plf))
-        P = np.array([c[0] for c in e2e])
-        for p_tot, d_tot, se, rates, levels in uni:
-            if len(P) < 2 or not P[0] <= p_tot <= P[-1]:
-                continue
-            d_e = float(np.interp(p_tot, P, [c[1] for c in e2e]))
-            se_e = float(np.interp(p_tot, P, [c[2] for c in e2e]))
-            r_e = float(np.interp(p_tot, P, [sum(c[3]) for c in e2e]))
-            gap = d_tot - d_e
-            res = rt.universality_gap(src, rates, levels, plf, objective=np.ones(src.T))
-            theory = float(np.sum(res.gap))
-            rows.append([
-                plf.upper(), _f(p_tot, 4), f"{sum(rates):.3f} / {r_e:.3f}",
-                f"{d_tot:.4f} ± {se:.4f}", f"{d_e:.4f} ± {se_e:.4f}",
-                f"{gap:+.4f} ± {se + se_e:.4f}", f"{theory:+.5f}",
-            ])  # fmt: skip
-    return _table(["PLF", "total P", "ΣR frozen / e2e", "frozen encoder ΣD",
-                   "end to end ΣD (interp.)", "learned gap", "theory gap"], rows)  # fmt: skip
+    for u in pairs:
+        dec = sorted((r for r in points if r["rate_point"] == u["rate_point"]
+                      and r["variant"] == "universal" and r["plf"] == u["plf"]
+                      and r["lam"] == u["lam"]), key=lambda r: r["frame"])  # fmt: skip
+        rates = [r["rate_bits"] for r in dec]
+        levels = [r[f"perception_{u['plf']}"] for r in dec]
+        res = rt.universality_gap(src, rates, levels, u["plf"], objective=np.ones(src.T))
+        z = u["gap"] / u["gap_se"] if u["gap_se"] > 0 else math.nan
+        rows.append([
+            u["plf"].upper(), _f(u["lam"], 1), _f(u["perception_total"], 4),
+            f"{u['rate_total_universal']:.3f} / {u['rate_total_e2e']:.3f}",
+            _f(u["distortion_total_universal"], 4), _f(u["distortion_total_e2e"], 4),
+            f"{u['gap']:+.4f} ± {u['gap_se']:.4f}", _f(z, 1), _signed(float(np.sum(res.gap))),
+        ])  # fmt: skip
+    return _table(["PLF", "lam (frozen)", "total P", "ΣR frozen / e2e", "frozen ΣD",
+                   "end to end ΣD (interp.)", "gap ± paired SE", "gap / SE", "theory gap"],
+                  rows)  # fmt: skip
 
 
 def render(directory: Path) -> str:
     """All five tables as one Markdown document."""
     points, base, meta = _load(directory)
+    pairs_file = directory / "e1_universality.csv"
+    pairs = read_table(pairs_file, UNIVERSALITY_POINTS) if pairs_file.is_file() else []
     src = rt.GaussMarkovSource(tuple(meta["source"]["sigmas"]), tuple(meta["source"]["rhos"]))
     T = src.T
     lam = _main_lam(points)
@@ -252,7 +244,7 @@ def render(directory: Path) -> str:
         "### 4. Error permanence: frame 2 in (ε, R, R)",
         permanence_table(points, lam, src),
         "### 5. Universality: frozen MSE encoder against end to end at matched total perception",
-        universality_table(points, meta, src),
+        universality_table(pairs, points, src),
     ]
     return "\n\n".join(parts) + "\n"
 

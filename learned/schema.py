@@ -12,6 +12,7 @@ file                   table                          one row per
 =====================  ============================  ==========================================
 ``e1_points.csv``      :data:`GAUSS_MARKOV_POINTS`    rate point x variant x PLF x lam x frame
 ``e1_baselines.csv``   :data:`BASELINE_POINTS`        rate point x baseline x frame
+``e1_universality.csv`` :data:`UNIVERSALITY_POINTS`   PLF x frozen-encoder weight (lam sweep)
 ``e3_points.csv``      :data:`GAUSS_MARKOV_POINTS`    the same (E3 sweeps lam)
 ``e2_frames.csv``      :data:`DIGITS_FRAMES`          scenario x decoder x frame
 =====================  ============================  ==========================================
@@ -33,6 +34,7 @@ __all__ = [
     "FILES",
     "BASELINE_POINTS",
     "GAUSS_MARKOV_POINTS",
+    "UNIVERSALITY_POINTS",
     "RUN_FILES",
     "Column",
     "ResultFileError",
@@ -148,6 +150,25 @@ BASELINE_POINTS = Table(
     ),
 )
 
+#: E1's universality comparison (the lam sweep): frozen MSE encoder vs end to end.
+UNIVERSALITY_POINTS = Table(
+    "universality_points",
+    _cols(
+        ("rate_point", "int", "the lam sweep's rate point"),
+        ("plf", "str", "a PLF name"),
+        ("lam", "float", "the frozen-encoder decoder's perception weight"),
+        ("perception_total", "float", "its total perception, sum over frames of its PLF's W2^2"),
+        ("rate_total_universal", "float", "its total rate (the frozen MSE encoder's), bits"),
+        ("rate_total_e2e", "float", "the end-to-end curve's total rate interpolated there, bits"),
+        ("distortion_total_universal", "float", "its total distortion, sum over frames"),
+        ("distortion_total_e2e", "float", "the end-to-end curve interpolated at the same P"),
+        ("gap", "float", "distortion_total_universal - distortion_total_e2e"),
+        ("gap_se", "float", "paired standard error of gap (same held-out sequences)"),
+        ("lam_e2e_low", "float", "the end-to-end weights bracketing the perception"),
+        ("lam_e2e_high", "float", ""),
+    ),
+)
+
 #: E2 (moving digits, conv codec): per-frame quality, perception and identity measures.
 DIGITS_FRAMES = Table(
     "digits_frames",
@@ -177,6 +198,7 @@ DIGITS_FRAMES = Table(
 FILES: dict[str, Table] = {
     "e1_points.csv": GAUSS_MARKOV_POINTS,
     "e1_baselines.csv": BASELINE_POINTS,
+    "e1_universality.csv": UNIVERSALITY_POINTS,
     "e3_points.csv": GAUSS_MARKOV_POINTS,
     "e2_frames.csv": DIGITS_FRAMES,
 }
@@ -186,6 +208,7 @@ FILES: dict[str, Table] = {
 RUN_FILES: dict[str, str] = {
     "e1_points.csv": "e1_config.json",
     "e1_baselines.csv": "e1_config.json",
+    "e1_universality.csv": "e1_config.json",
     "e3_points.csv": "e3_summary.json",
     "e2_frames.csv": "e2_config.json",
 }

@@ -216,7 +216,9 @@ class TrainConfig:
             raise InvalidParameterError(f"betas must be two numbers in [0, 1), got {self.betas!r}")
         for name in ("lr", "critic_lr", "gp_weight", "lam", "rate_lr"):
             check_number(getattr(self, name), name)
-        if not (isinstance(self.lr_decay, (int, float)) and 0 < self.lr_decay <= 1):
+        if isinstance(self.lr_decay, bool) or not (
+            isinstance(self.lr_decay, (int, float)) and 0 < self.lr_decay <= 1
+        ):
             raise InvalidParameterError(f"lr_decay must be a number in (0, 1], got {self.lr_decay!r}")
 
     def to_dict(self) -> dict[str, Any]:
@@ -261,6 +263,10 @@ class Trainer:
         self.data = data
         self.config = config
         c = config
+        if c.perception_loss == "moments" and codec.config.is_image:
+            raise InvalidParameterError(
+                "perception_loss='moments' needs vector frames (n,); image codecs use 'critic'"
+            )
         self.dither = _generator(self.device, 3 * c.seed)
         self.noise = _generator(self.device, 3 * c.seed + 1)
         self.gp_gen = _generator(self.device, 3 * c.seed + 2)

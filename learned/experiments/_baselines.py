@@ -3,8 +3,10 @@
 For every rate point: closed-loop DPCM with an entropy-coded uniform dead-zone quantiser
 (:func:`~learned.baselines.dpcm_ecsq`, Gaussian model, centroid reconstruction, rate = the
 bitstream's length with its side information; the best of the dead zones :data:`DEADZONES`),
-its step per frame found by bisection so that each frame's measured rate meets its
-target (frames in order: a frame's rate depends on the earlier steps through the prediction);
+its step per frame found by bisection so that each frame's rate meets its target (frames in
+order: a frame's rate depends on the earlier steps through the prediction) on a *design* sample;
+the steps and the dead zone so chosen are then measured on a fresh sample (a step is 32 bits of
+side information, counted);
 and, at equal integer rates ``(b, ..., b)``, DPCM with a fixed-rate ``b``-bit Lloyd-Max
 quantiser (:func:`~learned.baselines.dpcm_lloyd_max`). Both are drawn on ``eval_samples * n``
 sequences (one per coordinate: the baselines are scalar) with their own seeded generator.
@@ -45,12 +47,13 @@ def _ecsq(
 def ecsq_at_rates(
     src: rt.GaussMarkovSource, targets: np.ndarray, n: int, seed: int, deadzone: float = 0.0
 ) -> tuple[BaselineResult, np.ndarray]:
-    """DPCM-ECSQ whose per-frame bitstream rates meet ``targets`` (bisection on each step).
+    """DPCM-ECSQ steps designed to meet ``targets`` on the sample of ``seed`` (bisection on each
+    step; the result returned is on that design sample).
 
     The rate of frame ``j`` is non-increasing in its step (for fixed earlier steps); the step
-    kept is the smallest found whose rate is at most the target, so every frame's rate is at
-    most its target and within the bisection's resolution of it. Returns the result and the
-    steps.
+    kept is the smallest found whose rate is at most the target, so every frame's rate on the
+    design sample is at most its target and within the bisection's resolution of it. Returns
+    the result and the steps.
     """
     sig = np.asarray(src.sigmas, float)
     steps = sig.copy()
@@ -95,15 +98,17 @@ def baseline_rows(cfg: GaussMarkovConfig) -> list[dict[str, Any]]:
     """The baseline rows of every rate point of ``cfg`` (entropy coding: its target rates)."""
     src = cfg.source()
     n = cfg.eval_samples * cfg.n
-    seed = cfg.seed + 20_000
+    design, seed = cfg.seed + 20_000, cfg.seed + 30_000
     rows: list[dict[str, Any]] = []
     for rp, raw in enumerate(cfg.rate_targets):
         targets = np.array(raw, float)
         scenario = scenario_of(tuple(float(t) for t in raw))
-        ecsq, steps = min(
-            (ecsq_at_rates(src, targets, n, seed, dz) for dz in DEADZONES),
+        # steps and dead zone chosen on a design sample, measured on a fresh one
+        _, steps, dz = min(
+            ((*ecsq_at_rates(src, targets, n, design, dz), dz) for dz in DEADZONES),
             key=lambda r: float(np.sum(r[0].distortions)),
         )
+        ecsq = _ecsq(src, steps, n, seed, dz)
         rows += _rows(rp, scenario, "dpcm-ecsq", ecsq, targets, src, steps)
         b = targets[0]
         if scenario == "equal" and float(b).is_integer() and 1 <= b <= 6:

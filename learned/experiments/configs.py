@@ -17,6 +17,12 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import rdp_theory as rt
 
+#: The codec's coding modes (:data:`learned.models.CODINGS`) and the PLF stages' perception
+#: losses (:data:`learned.train.PERCEPTION_LOSSES`), spelled out for the same reason as PLF_NAMES
+#: (``tests/learned/test_cli.py`` checks that they agree).
+CODINGS: tuple[str, ...] = ("fixed", "entropy")
+PERCEPTION_LOSSES: tuple[str, ...] = ("critic", "moments")
+
 #: :data:`rdp_theory.perception.PLF_NAMES`, spelled out so that this module does not import
 #: :mod:`rdp_theory` (``tests/learned/test_cli.py`` checks that the two agree).
 PLF_NAMES: tuple[str, ...] = ("jd", "fmd", "sa")
@@ -102,6 +108,51 @@ class GaussMarkovConfig:
     rate_lr: float = 0.02
     perception_loss: str = "critic"
     baselines: bool = False
+
+    def validate(self) -> GaussMarkovConfig:
+        """Check every field (``InvalidParameterError`` naming it); returns ``self``.
+
+        Called by :func:`~learned.experiments.run_e1` and :func:`~learned.experiments.run_e3`
+        before anything is trained (not at construction: this module stays free of
+        :mod:`rdp_theory`, whose import loads the solvers).
+        """
+        from rdp_theory.exceptions import InvalidParameterError
+
+        from .._checks import check_choice, check_int, check_number
+
+        check_int(self.T, "T", 2)
+        check_int(self.n, "n")
+        check_choice(self.coding, "coding", CODINGS)
+        check_choice(self.perception_loss, "perception_loss", PERCEPTION_LOSSES)
+        check_number(self.rate_lr, "rate_lr", strict=True)
+        if isinstance(self.lr_decay, bool) or not (
+            isinstance(self.lr_decay, (int, float)) and 0 < self.lr_decay <= 1
+        ):
+            raise InvalidParameterError(f"lr_decay must be a number in (0, 1], got {self.lr_decay!r}")
+        for i, lam in enumerate((*self.lams, *self.lam_sweep)):
+            check_number(lam, f"lams/lam_sweep[{i}]")
+        if not self.lams:
+            raise InvalidParameterError("lams must hold at least one perception weight")
+        if self.coding == "entropy":
+            if not self.rate_targets:
+                raise InvalidParameterError("coding='entropy' needs rate_targets (one per point)")
+            for i, point in enumerate(self.rate_targets):
+                if len(point) != self.T:
+                    raise InvalidParameterError(
+                        f"rate_targets[{i}] must have T = {self.T} entries, got {point!r}"
+                    )
+                for j, r in enumerate(point):
+                    check_number(r, f"rate_targets[{i}][{j}]", strict=True)
+        elif not self.rate_points:
+            raise InvalidParameterError("coding='fixed' needs rate_points (one per point)")
+        if self.lam_sweep:
+            check_int(self.lam_sweep_point, "lam_sweep_point", 0)
+            if self.lam_sweep_point >= self.points():
+                raise InvalidParameterError(
+                    f"lam_sweep_point must be a rate point index in [0, {self.points() - 1}], "
+                    f"got {self.lam_sweep_point}"
+                )
+        return self
 
     def points(self) -> int:
         """Number of rate points."""

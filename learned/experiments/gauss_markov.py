@@ -20,14 +20,14 @@ import numpy as np
 import torch
 
 import rdp_theory as rt
-from rdp_theory.exceptions import InvalidParameterError
+from rdp_theory.exceptions import InvalidParameterError, RDPError
 from rdp_theory.io import write_json
 from rdp_theory.perception import PLF_NAMES
 
 from ..data import GaussMarkovStream
 from ..metrics import below_bound, db_above, distortion_bounds, perception_gaussian_fit
 from ..models import CausalCodec, CodecConfig
-from ..schema import BASELINE_POINTS, GAUSS_MARKOV_POINTS
+from ..schema import BASELINE_POINTS, GAUSS_MARKOV_POINTS, UNIVERSALITY_POINTS
 from ._baselines import baseline_rows
 from ._common import (
     checkpoint_folder,
@@ -40,9 +40,10 @@ from ._common import (
     train_stage,
     write_table,
 )
+from ._universality import universality_rows
 from .configs import GaussMarkovConfig, scenario_of
 
-__all__ = ["codec_config", "run_e1", "run_e3"]
+__all__ = ["BoundViolationError", "codec_config", "run_e1", "run_e3"]
 
 
 @dataclass
@@ -137,8 +138,10 @@ def _evaluate(
     run: _Run,
     x_eval: torch.Tensor,
     device: torch.device,
-) -> list[dict[str, Any]]:
-    """The rows (one per frame) of one trained decoder on the held-out set.
+) -> tuple[list[dict[str, Any]], np.ndarray]:
+    """The rows (one per frame) of one trained decoder on the held-out set, and its
+    per-sequence total squared error (summed over frames, averaged over coordinates; for paired
+    comparisons between decoders evaluated on the same sequences).
 
     Fixed-length codes report their achievable rate; entropy-coded ones the length of the real
     bitstream (decoded back and checked), beside the prior's code length (``rate_estimate``).
@@ -202,7 +205,7 @@ def _evaluate(
                 "bound_plf_source": b["plf_source"],
             }
         )
-    return rows
+    return rows, err.sum(axis=1)
 
 
 def _rate_point_rows(
@@ -213,8 +216,11 @@ def _rate_point_rows(
     resume: bool,
     progress: bool,
     threads: int,
-) -> list[dict[str, Any]]:
-    """Train and evaluate one rate point (a joblib task: one process, ``threads`` threads)."""
+) -> tuple[list[dict[str, Any]], dict[tuple[str, str, float], np.ndarray]]:
+    """Train and evaluate one rate point (a joblib task: one process, ``threads`` threads).
+
+    Returns its rows and, at the lam sweep's rate point, every PLF decoder's per-sequence total
+    error by (variant, plf, lam) (:func:`~._universality.universality_rows` pairs them)."""
     torch.set_num_threads(threads)
     dev = torch.device(device)
     src = cfg.source()
@@ -224,9 +230,14 @@ def _rate_point_rows(
     ccfg = codec_config(cfg, rp)
     targets = _targets(cfg, ccfg)
     rows: list[dict[str, Any]] = []
+    totals: dict[tuple[str, str, float], np.ndarray] = {}
+    sweep = bool(cfg.lam_sweep) and rp == cfg.lam_sweep_point
     for run in _train_rate_point(cfg, rp, ccfg, ckpt, dev, resume, progress):
-        rows.extend(_evaluate(cfg, rp, targets, run, x_eval, dev))
-    return rows
+        part, total = _evaluate(cfg, rp, targets, run, x_eval, dev)
+        rows.extend(part)
+        if sweep and run.variant != "mse":
+            totals[(run.variant, run.plf, run.lam)] = total
+    return rows, totals
 
 
 def _gauss_markov_rows(
@@ -236,8 +247,9 @@ def _gauss_markov_rows(
     resume: bool,
     progress: bool,
     n_jobs: int = 1,
-) -> list[dict[str, Any]]:
-    """Every rate point's rows, in rate-point order, in ``n_jobs`` processes.
+) -> tuple[list[dict[str, Any]], dict[tuple[str, str, float], np.ndarray]]:
+    """Every rate point's rows, in rate-point order, in ``n_jobs`` processes, and the lam
+    sweep's per-sequence totals.
 
     Each rate point is seeded on its own and runs with the caller's torch thread count, so the
     rows do not depend on ``n_jobs``.
@@ -253,7 +265,9 @@ def _gauss_markov_rows(
             delayed(_rate_point_rows)(cfg, rp, ckpt, device, resume, False, threads)
             for rp in tasks
         )
-    return [row for part in parts for row in part]
+    rows = [row for part, _ in parts for row in part]
+    totals = {k: v for _, t in parts for k, v in t.items()}
+    return rows, totals
 
 
 def _source_meta(cfg: GaussMarkovConfig) -> dict[str, Any]:
@@ -274,18 +288,25 @@ def run_e1(
 
     Writes ``e1_points.csv`` (one row per rate point x variant x PLF x lam x frame),
     ``e1_baselines.csv`` when ``cfg.baselines`` (the classical DPCM baselines at the same target
-    rates, :func:`learned.experiments.baselines.baseline_rows`) and ``e1_config.json`` (config,
+    rates, :func:`learned.experiments._baselines.baseline_rows`), ``e1_universality.csv`` with a
+    lam sweep (frozen encoder vs end to end at matched total perception, paired standard errors,
+    :func:`learned.experiments._universality.universality_rows`) and ``e1_config.json`` (config,
     environment with the git revision and thread count, wall time). Returns the JSON payload.
     """
+    cfg.validate()
     out = Path(out_dir)
     t0 = time.perf_counter()
     ckpt = checkpoint_folder(out, checkpoint_dir)
-    rows = _gauss_markov_rows(cfg, ckpt, device, resume, progress, n_jobs)
+    rows, totals = _gauss_markov_rows(cfg, ckpt, device, resume, progress, n_jobs)
     files = ["e1_points.csv"]
     if cfg.baselines:
         base = baseline_rows(cfg)
         write_table(out / "e1_baselines.csv", BASELINE_POINTS, base)
         files.append("e1_baselines.csv")
+    if totals:
+        pairs = universality_rows(rows, totals, cfg.lam_sweep_point)
+        write_table(out / "e1_universality.csv", UNIVERSALITY_POINTS, pairs)
+        files.append("e1_universality.csv")
     wall = time.perf_counter() - t0
     write_table(out / "e1_points.csv", GAUSS_MARKOV_POINTS, rows)
     meta = {
@@ -300,7 +321,25 @@ def run_e1(
         "any_below_bound": any(r["below_bound"] for r in rows),
     }
     write_json(out / "e1_config.json", meta)
+    _fail_below(rows, out / "e1_points.csv")
     return meta
+
+
+class BoundViolationError(RDPError):
+    """A learned point lies significantly below its matched bound: a bug, never a result."""
+
+
+def _fail_below(rows: list[dict[str, Any]], path: Path) -> None:
+    """Raise :class:`BoundViolationError` when any row is below its bound (files are kept)."""
+    bad = [r for r in rows if r["below_bound"]]
+    if bad:
+        first = bad[0]
+        raise BoundViolationError(
+            f"{len(bad)} learned point(s) significantly below their matched bound, e.g. rate "
+            f"point {first['rate_point']}, {first['variant']}/{first['plf']}, frame "
+            f"{first['frame']}: D = {first['distortion']:.5g} < bound {first['bound_best']:.5g}; "
+            f"this is a bug (the rows are in {path}, column below_bound)"
+        )
 
 
 def _interp_matched(
@@ -359,12 +398,13 @@ def run_e3(
     Gaussian-fit measure) by linear interpolation of the end-to-end curve at the universal points
     inside its range. Writes ``e3_points.csv`` and ``e3_summary.json``.
     """
+    cfg.validate()
     if set(cfg.variants) != {"universal", "e2e"}:
         raise InvalidParameterError(f"E3 needs variants ('universal', 'e2e'), got {cfg.variants}")
     out = Path(out_dir)
     t0 = time.perf_counter()
     ckpt = checkpoint_folder(out, checkpoint_dir)
-    rows = _gauss_markov_rows(cfg, ckpt, device, resume, progress, n_jobs)
+    rows, _ = _gauss_markov_rows(cfg, ckpt, device, resume, progress, n_jobs)
     write_table(out / "e3_points.csv", GAUSS_MARKOV_POINTS, rows)
     summary = {
         f"rp{rp}_{plf}": _matched_summary(rows, rp, plf)
@@ -382,4 +422,5 @@ def run_e3(
         "files": ["e3_points.csv"],
     }
     write_json(out / "e3_summary.json", meta)
+    _fail_below(rows, out / "e3_points.csv")
     return meta

@@ -76,10 +76,10 @@ def test_overlay_draws_points_matched_bounds_and_baselines_as_read(tmp_path: Pat
     for r in learned:
         j, lam = r["frame"], (10.0 if r["plf"] != "mse" else 0.0)
         assert r["value"] == pytest.approx(0.5 / j + 0.01 * lam)
-    # the matched bounds: the universal decoders' bound_plf, the MSE codec's bound_best
+    # the matched bounds: the universal decoders' and the MSE codec's bound_best
     for r in bounds:
         d = 0.5 / r["frame"] + (0.1 if r["plf"] != "mse" else 0.0)
-        assert r["value"] == pytest.approx(d / 1.9 if r["plf"] == "mse" else d / 2)
+        assert r["value"] == pytest.approx(d / 1.9)
     assert {r["series"] for r in bounds} == {"bound:mse", "bound:jd", "bound:fmd"}
     assert {r["panel"] for r in rows} == {"equal", "eps_first"}
     renders(draw(data))

@@ -112,7 +112,7 @@ def test_ecsq_deadzone_zeroes_more(constriction):
 def test_ecsq_constant_frame_costs_side_info_only(constriction):
     res = dpcm_ecsq(rt.GaussMarkovSource((1.0,), ()), 100.0, 500, np.random.default_rng(0))
     assert res.streams[0].size == 0 and np.all(res.indices == 0)
-    assert res.rates[0] == pytest.approx(96 / 500)
+    assert res.rates[0] == pytest.approx(4 * 32 / 500)  # step, kmin, kmax, scale
     idx, xhat = decode_ecsq(rt.GaussMarkovSource((1.0,), ()), 100.0, res.streams, res.side_info)
     assert np.all(idx == 0) and np.all(xhat == 0)
 

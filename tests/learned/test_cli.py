@@ -308,3 +308,32 @@ def test_cli_choices_and_defaults_come_from_the_configs() -> None:
     e2 = {a.dest: a for a in sub["e2"]._actions}
     assert tuple(e2["scenarios"].choices) == configs.E2_SCENARIOS
     assert tuple(e2["dataset"].choices) == configs.DATASETS
+
+
+def test_config_constants_agree_with_the_modules() -> None:
+    """configs.py spells out the codings and perception losses (to stay torch-free)."""
+    from learned.experiments import configs
+    from learned.models import CODINGS
+    from learned.train import PERCEPTION_LOSSES
+
+    assert configs.CODINGS == CODINGS
+    assert configs.PERCEPTION_LOSSES == PERCEPTION_LOSSES
+
+
+def test_a_point_below_its_bound_fails_loudly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A bound that the learned codec beats is a bug: the run writes its files and raises, the
+    CLI exits 1 naming the file."""
+    import learned.experiments.gauss_markov as gm
+    from learned.metrics import distortion_bounds
+
+    def inflated(*args: object, **kwargs: object) -> dict[str, object]:
+        b = distortion_bounds(*args, **kwargs)  # type: ignore[arg-type]
+        return {**b, "best": b["best"] * 100}
+
+    monkeypatch.setattr(gm, "distortion_bounds", inflated)
+    args = ["e1", "--quick", "--out", str(tmp_path), "--mse-steps", "3", "--gan-steps", "2",
+            "--eval-samples", "200", "--no-progress"]  # fmt: skip
+    with pytest.raises(gm.BoundViolationError, match="below their matched bound"):
+        main([*args, "--debug"])
+    assert (tmp_path / "e1_points.csv").is_file()
+    assert main(args) == 1
