@@ -1,7 +1,8 @@
 """Command line: ``python -m learned {e1,e2,e3} [--quick] [--out DIR] [--resume] [--retrain] ...``.
 
-``--retrain`` regenerates the committed result files in ``learned/results/`` (quick configs for
-E1/E3 and the medium one for E2 unless ``--quick``/``--full``), or writes them to ``--out``.
+``--retrain`` regenerates the committed result files in ``learned/results/`` (the preset chosen:
+quick by default for E1/E3, medium for E2; the quick E1 goes to ``learned/results/e1_quick/``
+beside the full sweep's files), or writes them to ``--out``.
 Checkpoints go to ``<out>/checkpoints/`` (``runs/retrain_<experiment>/checkpoints`` for a
 ``--retrain`` into the package) and are never committed. The presets, choices and defaults are
 read from :mod:`learned.experiments.configs`.
@@ -119,7 +120,8 @@ def build_parser() -> argparse.ArgumentParser:
         s.add_argument(
             "--retrain",
             action="store_true",
-            help=f"regenerate the committed results in {RESULTS_DIR} (no resume)",
+            help=f"regenerate the committed results in {RESULTS_DIR} (no resume)"
+            + (" (--quick: its e1_quick/ folder)" if name == "e1" else ""),
         )
         s.add_argument("--resume", action="store_true", help="continue from checkpoints in <out>")
         s.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
