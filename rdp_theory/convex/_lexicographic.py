@@ -62,7 +62,7 @@ from numpy.typing import NDArray
 
 from ..closed_form import _normalised_greedy, greedy_representation
 from ..exceptions import SolverError
-from ..kl import _kl_unchecked
+from ..kl import _kl_unchecked, kl_variance_bounds
 from ..wasserstein import _w2_unchecked
 from . import _model
 from ._backend import DEFAULT, NO_EQUILIBRATION, TIGHT, Raw, SolverSettings, run_problem
@@ -91,6 +91,13 @@ SCALE_FLOOR = 1e-14
 NOISE_FLOOR = 1e-12
 
 
+#: A KL stage whose row needs more fresh variance than this, relative to the largest frame
+#: variance (the certificate's unit), to meet its level exactly (:func:`_kl_repair`) is flagged:
+#: the repair then moved D_k by more than the certified accuracy.
+KL_REPAIR_FLAG = 1e-7
+#: ... and a row whose conditional KL exceeds its margin by at most this (nats, 1% of the
+#: certificate's 1e-7) is left as it is: that is round-off.
+KL_REPAIR_SLACK = 1e-9
 #: A JD stage whose fixed past already uses its level to within this (relative) is *pinned*:
 #: its row's law is the unique completion (docs/theory.md 4.8), computed in closed form.
 PIN_RTOL = 1e-6
@@ -291,6 +298,7 @@ def solve_lexicographic(inst: Instance) -> tuple[RDPSolution, tuple[str, ...]]:
     attempts = 0
     iterations = 0
     pinned_flags: list[int] = []
+    repaired: list[int] = []  # KL stages whose row needed more fresh variance than round-off
     unpinned: list[int] = []  # pinned stages whose completion map was numerically undefined
     for k in range(T):
         n_u = sum(1 for i in frames_u if i <= k)
@@ -303,17 +311,17 @@ def solve_lexicographic(inst: Instance) -> tuple[RDPSolution, tuple[str, ...]]:
         c = C[:, k]
         cf = np.zeros(len(cols))
         cf[:n_u] = c  # Cov(Y_k, b) on frame k's basis
-        used = 0.0  # the JD perception of the fixed frames (KL: nats; W2: source units)
+        past = 0.0  # the JD perception of the fixed frames (KL: nats; W2: source units)
         if inst.plf.name == "jd" and k and kind != "i":
             if kl:
-                used = _kl_unchecked(unit_cov[:k, :k], G @ G.T)
+                past = _kl_unchecked(unit_cov[:k, :k], G @ G.T)
             else:
                 B = (G @ G.T) * np.outer(sig[:k], sig[:k])
-                used = float(_w2_unchecked(cov[:k, :k], B))
+                past = float(_w2_unchecked(cov[:k, :k], B))
             target: FloatArray | None = None
             variance = 1.0  # Var(Xhat_k) of the completion (normalised)
-            if used >= levels[k] * (1.0 - PIN_RTOL):
-                if levels[k] > levels[k - 1] and used < levels[k]:
+            if past >= levels[k] * (1.0 - PIN_RTOL):
+                if levels[k] > levels[k - 1] and past < levels[k]:
                     pinned_flags.append(k)  # distinct levels closer than PIN_RTOL: flagged
                 if levels[k] == 0.0:  # perfect realism: the completion is the source's law
                     target = unit_cov[k, :k]
@@ -357,7 +365,7 @@ def solve_lexicographic(inst: Instance) -> tuple[RDPSolution, tuple[str, ...]]:
                 rp = math.sqrt(P / var[k])
                 values.update(lo=-rp * (2.0 - rp) if rp <= 1.0 else -1.0, hi=rp * (2.0 + rp))
             elif kl:
-                values.update(_kl_stage_values(values, G @ G.T, float(unit.rhos[k - 1]), P - used, k))
+                values.update(_kl_stage_values(values, G @ G.T, float(unit.rhos[k - 1]), P - past, k))
             else:
                 ref, _ = inst.plf.compared_laws(k)
                 # W2^2 in the source's units, relative to kappa: each compared element in its frame's
@@ -370,7 +378,19 @@ def solve_lexicographic(inst: Instance) -> tuple[RDPSolution, tuple[str, ...]]:
         worst_gap = max(worst_gap, gap / max(abs(value), 1e-7))
         if raw.status != cp.OPTIMAL:
             worst_status = raw.status
-        w = psi - float(d @ d)  # Var(Delta_k) = |d|^2 + w
+        w = max(psi - float(d @ d), 0.0)  # Var(Delta_k) = |d|^2 + w
+        if kl and kind == "p":
+            row = np.zeros(G.shape[1])
+            row[cols] = cf + d
+            if inst.plf.is_scalar(k):  # the variance's floor sigma^2 t_low, met exactly
+                low = float(kl_variance_bounds(float(levels[k]), inst.kl_direction or "xhat||x").low)
+                added = max(low * (1.0 + 1e-14) - float(row @ row) - w, 0.0)
+            else:
+                added = _kl_repair(G, row, w, float(unit.rhos[k - 1]), float(levels[k]) - past)
+            if math.isfinite(added):  # else no fresh variance repairs it: the certificate judges
+                w += added
+                if added * var[k] > KL_REPAIR_FLAG * inst.scale:  # D_k moved beyond accuracy
+                    repaired.append(k)
         G, noise_cols = _append_row(G, cols, cf + d, w, k, q[k] > 0, frames_u, noise_cols)
         # the stage's optimum is the fixed row's D_k: on the exact face (W_k = 0) it is at or
         # below the solver's value (by the fresh variance the solver left, moved into U_k)
@@ -390,6 +410,14 @@ def solve_lexicographic(inst: Instance) -> tuple[RDPSolution, tuple[str, ...]]:
             "variances span more than 1e12), so the stage was solved as a program on a face "
             "without interior; its value may be off by about the square root of the solver's "
             "accuracy".replace("{k}", str(k)),
+        )
+        sol = replace(sol, status=cp.OPTIMAL_INACCURATE)
+    if repaired:
+        k = repaired[0]
+        notes += (
+            f"lexicographic stage {k + 1}: the solver's row exceeded the KL level by more than "
+            "its accuracy and was made feasible by adding fresh variance (more than "
+            f"{KL_REPAIR_FLAG:g} of the largest frame variance); its value may be off by as much",
         )
         sol = replace(sol, status=cp.OPTIMAL_INACCURATE)
     if pinned_flags:
@@ -486,6 +514,46 @@ def _kl_stage_values(
         "w": w,
         "wk": w * (2.0 * margin + 1.0 - math.log(w)),
     }
+
+
+def _kl_repair(G: FloatArray, row: FloatArray, w: float, rho: float, margin: float) -> float:
+    r"""Fresh variance to add to a KL stage's row so that its conditional KL meets ``margin``
+    exactly (normalised units; 0 if it already does, ``inf`` if no fresh variance can).
+
+    The conditional term (:meth:`_Stage._kl_constraints`) is
+    :math:`\tfrac12[V/w_s - 1 - \ln(\tau/w_s)]` with :math:`\tau = \|P_\perp f\|^2 + w`
+    (:math:`P_\perp` onto the complement of the fixed rows' span, no cancellation) and
+    :math:`V = \|f - \rho g_{k-1}\|^2 + w`. At a large level the optimum has a tiny
+    :math:`\tau` (e.g. :math:`10^{-9}` at 10 nats for a zero-rate frame): the solver resolves
+    it only to its absolute tolerance while the KL moves with :math:`\ln\tau`, so the row is
+    made exactly feasible here (excesses up to ``KL_REPAIR_SLACK`` are round-off and left).
+    Fresh variance :math:`\Delta` raises both :math:`V` and
+    :math:`\tau`; the term falls in :math:`\Delta` while :math:`\tau + \Delta < w_s`, and the
+    root is bracketed there. It costs :math:`D_k` exactly :math:`\Delta`. Where
+    :math:`\tau \ge w_s` already, fresh variance only adds KL (``inf`` is returned and the row
+    kept): :math:`\tau` is then of order 1 and the solver's own accuracy is the certificate's."""
+    from scipy.optimize import brentq
+
+    ws = (1.0 - rho) * (1.0 + rho)
+    _, sv, vt = np.linalg.svd(G, full_matrices=False)
+    span = vt[sv > 1e-12 * max(float(sv.max(initial=0.0)), 1e-300)]
+    tau0 = float(np.sum((row - span.T @ (span @ row)) ** 2)) + w
+    diff = row - rho * G[-1]
+    v0 = float(diff @ diff) + w
+
+    def excess(delta: float) -> float:
+        t = tau0 + delta
+        return 0.5 * ((v0 + delta) / ws - 1.0 - math.log(t / ws)) - margin if t > 0 else math.inf
+
+    if excess(0.0) <= KL_REPAIR_SLACK:
+        return 0.0
+    top = ws - tau0
+    if top <= 0.0 or excess(top) > 0.0:
+        return math.inf
+    delta = float(brentq(excess, 0.0, top, xtol=1e-300, rtol=1e-15, maxiter=200))
+    while excess(delta) > 0.0:  # the feasible side of the root
+        delta = math.nextafter(delta, math.inf) * (1.0 + 1e-15)
+    return delta
 
 
 def _rescaled(values: dict[str, Any], t: float) -> dict[str, Any]:

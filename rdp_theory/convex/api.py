@@ -8,6 +8,7 @@ emits every warning of a solve here, once, pointing at the first caller outside
 from __future__ import annotations
 
 import contextlib
+import math
 import inspect
 import logging
 import sys
@@ -89,7 +90,10 @@ def solve_rdp(
         Perception level per frame, each in ``[0, inf]``, in ``perception_measure``'s units
         (W2^2: the source's squared units; KL: nats); 0 is perfect realism, ``inf`` removes the
         constraint. A finite W2^2 level must be at most ``LEVEL_MAX`` (1e6) times the total
-        variance of frames 1..k, a finite KL level at most ``KL_LEVEL_MAX`` (1e4) nats.
+        variance of frames 1..k, a finite KL level at most ``KL_LEVEL_MAX`` (9.86) nats
+        (``"x||xhat"``: ``KL_LEVEL_MAX_REVERSE``, 1e4): beyond, the smallest reconstruction
+        variance the level allows is below 1e-9 of the frame's, more than the certificate
+        resolves, and the optimum is the unconstrained one to that accuracy; pass ``inf``.
     plf : {"jd", "fmd", "sa"}
         Perception loss function (see :mod:`rdp_theory.perception`).
     objective : "lexicographic" or array_like of shape (T,)
@@ -246,7 +250,7 @@ def _solve_unchecked(
     """The solve itself, before the checks of :mod:`._exact`."""
     plf_obj = get_plf(plf)
     measure, direction = check_measure(perception_measure, kl_direction, plf_obj)
-    source, r, p = _validate(source, rates, perception, measure)
+    source, r, p = _validate(source, rates, perception, measure, direction)
     representation = check_choice(representation, "representation", ("optimal", "mse"))
     T = source.T
     caps = np.full(T, np.inf)
@@ -308,36 +312,57 @@ RATE_LOSSLESS = 64.0
 #: unconstrained optimum exactly, while 1e9 and beyond leave the solver inaccurate and 1e300
 #: crashes it.
 LEVEL_MAX = 1e6
-#: Finite KL levels (nats) are accepted up to this. A KL level is scale-free; at 1e4 nats the
-#: lower end of the variance interval is exp(-2e4) = 0 in double and the log-det constraint is
-#: far from active, so larger finite levels say nothing that ``inf`` does not, while the
-#: constraint's right side (2P) would dwarf the rest of the program.
-KL_LEVEL_MAX = 1e4
+#: Finite KL levels (nats) are accepted while the smallest reconstruction variance they allow,
+#: :math:`t_{\mathrm{low}}(P)\,\sigma_k^2` (:func:`~rdp_theory.kl_variance_bounds`), is at least
+#: this many times the frame's variance. The certificate recomputes the reconstruction
+#: covariance from the solver's variables with an absolute error of about 1e-16 of the variance,
+#: and the KL moves with :math:`\ln` of its smallest eigenvalue: below 1e-9 it could not certify
+#: the level to 1e-7 nats (measured: zero-rate frames at 12 nats were off by 2e-6, at 15 nats
+#: the variance fell below the solver's resolution). It is no loss: at such a level the optimum
+#: is the unconstrained one to within :math:`t_{\mathrm{low}}\sigma_k^2 < 10^{-9}\sigma_k^2`.
+#: For ``kl_direction="xhat||x"`` the bound is ``KL_LEVEL_MAX`` = 9.86 nats
+#: (:math:`\tfrac12(t - 1 - \ln t)` at :math:`t = 10^{-9}`); ``"x||xhat"``, whose floor
+#: :math:`1/t_+` falls only like :math:`1/(2P)`, is capped at ``KL_LEVEL_MAX_REVERSE``.
+KL_FLOOR_MIN = 1e-9
+KL_LEVEL_MAX = 0.5 * (KL_FLOOR_MIN - 1.0 - math.log(KL_FLOOR_MIN))
+#: The cap for ``"x||xhat"`` (PLF-FMD only): the program's coefficients stay O(2P) (4.11.2).
+KL_LEVEL_MAX_REVERSE = 1e4
 
 
 def _validate(
-    source: object, rates: ArrayLike, perception: ArrayLike, measure: str = "w2"
+    source: object, rates: ArrayLike, perception: ArrayLike, measure: str = "w2",
+    direction: str | None = None,
 ) -> tuple[GaussMarkovSource, FloatArray, FloatArray]:
     source = check_source(source)
     T = source.T
     r = check_rates(rates, "rates", length=T).astype(np.float64, copy=True)
     r[r > RATE_LOSSLESS] = np.inf
     p = check_perception(perception, "perception", length=T).astype(np.float64, copy=True)
-    check_levels(p, source, measure, "perception")
+    check_levels(p, source, measure, "perception", direction)
     return source, r, p
 
 
-def check_levels(p: FloatArray, source: GaussMarkovSource, measure: str, name: str) -> None:
+def check_levels(
+    p: FloatArray, source: GaussMarkovSource, measure: str, name: str,
+    direction: str | None = None,
+) -> None:
     """Finite perception levels must be at most ``LEVEL_MAX`` times the total variance of
-    frames 1..k (W2^2) or ``KL_LEVEL_MAX`` nats (KL)."""
+    frames 1..k (W2^2), or ``KL_LEVEL_MAX`` nats (KL, ``"xhat||x"``; ``KL_LEVEL_MAX_REVERSE``
+    for ``"x||xhat"``)."""
     if measure == "kl":
-        bad = np.isfinite(p) & (p > KL_LEVEL_MAX)
+        top = KL_LEVEL_MAX if direction != "x||xhat" else KL_LEVEL_MAX_REVERSE
+        bad = np.isfinite(p) & (p > top)
         if bad.any():
             k = int(np.flatnonzero(bad)[0])
+            why = (
+                f"the smallest reconstruction variance it allows is below {KL_FLOOR_MIN:g} of "
+                "the frame's, beyond what the certificate resolves, and the optimum there is the "
+                f"unconstrained one to within {KL_FLOOR_MIN:g} of the variance"
+                if direction != "x||xhat" else "the program's coefficients would grow like 2P"
+            )
             raise InvalidParameterError(
-                f"{name}[{k}] = {p[k]:.6g} nats is finite but above KL_LEVEL_MAX = "
-                f"{KL_LEVEL_MAX:g}; use inf for an unconstrained frame (allowed range "
-                f"[0, {KL_LEVEL_MAX:g}] nats or inf)"
+                f"{name}[{k}] = {p[k]:.6g} nats is a finite KL level above {top:.6g} ({why}); "
+                f"use inf for an unconstrained frame (allowed range [0, {top:.6g}] nats or inf)"
             )
         return
     _check_level_max(p, np.cumsum(source.variances), name, "the total variance of frames 1..k")

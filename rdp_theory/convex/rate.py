@@ -255,7 +255,7 @@ def minimum_total_rate(
     plf_obj = get_plf(plf)
     measure, direction = check_measure(perception_measure, kl_direction, plf_obj)
     levels = check_perception(perception, "perception", length=T).astype(np.float64, copy=True)
-    check_levels(levels, source, measure, "perception")
+    check_levels(levels, source, measure, "perception", direction)
     method = check_choice(method, "method", ("auto", "sdp"))
     if weights is not None:
         w = check_weights(weights, "weights", length=T)
