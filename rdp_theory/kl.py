@@ -367,7 +367,7 @@ def _kl_unchecked(k_ref: FloatArray, k_rec: FloatArray, direction: str = "xhat||
     # 7 ms a call here (against 10 us), a whole T = 10 chain's time in certificates
     half = np.linalg.solve(low, diff)
     m = np.linalg.solve(low, half.T)
-    y = np.linalg.eigvalsh(0.5 * (m + m.T))
+    y = np.asarray(np.linalg.eigvalsh(0.5 * (m + m.T)), dtype=np.float64)
     if not np.isfinite(y).all() or float(y.min()) <= -1.0:
         return math.inf
     if direction == "x||xhat":

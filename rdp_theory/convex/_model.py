@@ -336,9 +336,11 @@ def parameter_values(inst: Instance, weights: FloatArray) -> dict[str, FloatArra
         "klrhs": np.zeros(T),
     }
     if inst.measure == "kl":
-        A = values["A"]
+        A = source.standardized.transfer
+        klrhs = np.zeros(T)
         for j in range(1, T):
-            values[f"Rinv{j}"], logdet = _markov_precision(source.rhos, j + 1)
-            values[f"RA{j}"] = values[f"Rinv{j}"] @ A[: j + 1, : j + 1]
-            values["klrhs"][j] = 2.0 * perception[j] - logdet if fin[j] else 0.0
+            rinv, logdet = _markov_precision(source.rhos, j + 1)
+            values[f"Rinv{j}"], values[f"RA{j}"] = rinv, rinv @ A[: j + 1, : j + 1]
+            klrhs[j] = 2.0 * perception[j] - logdet if fin[j] else 0.0
+        values["klrhs"] = klrhs
     return {name: np.asarray(v, dtype=np.float64) for name, v in values.items()}

@@ -8,9 +8,9 @@ emits every warning of a solve here, once, pointing at the first caller outside
 from __future__ import annotations
 
 import contextlib
-import math
 import inspect
 import logging
+import math
 import sys
 import time
 import warnings

@@ -378,11 +378,10 @@ def test_certificate_flags_a_violated_kl_level() -> None:
     """The certificate re-evaluates the KL of the returned scheme: a scheme that meets a looser
     level (an FMD optimum at 0.3 nats) certified against a tighter one (0.05) is not accurate,
     its perception residual is the excess computed here, and the public result says so."""
-    from rdp_theory.convex._certify import assemble, certify
+    from rdp_theory.convex._backend import Raw
+    from rdp_theory.convex._certify import Primal, Report, assemble, certify
     from rdp_theory.convex._exact import exact_solution
     from rdp_theory.convex._instance import Instance
-    from rdp_theory.convex._backend import Raw
-    from rdp_theory.convex._certify import Primal, Report
     from rdp_theory.perception import get_plf
 
     src = rt.GaussMarkovSource.stationary(2, 1.0, 0.9)
