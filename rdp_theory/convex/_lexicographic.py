@@ -36,7 +36,7 @@ the later frames are completed with the source's own kernel
 (:math:`\hat X_m = \rho_{m-1}\hat X_{m-1} + Z_m`), which adds no KL, so :math:`\tilde P_k` is the
 same; a pinned stage takes that kernel (:func:`_kernel_completion`, the only completion adding
 nothing); and an unpinned JD stage constrains the conditional term only, one exponential cone
-(:meth:`_Stage._kl_constraints`).
+(:meth:`_Stage.kl_constraints`).
 
 Every other stage is a small program *with an interior* (one row: an SOC and frame :math:`k`'s
 coupling LMI of size :math:`2(k+1)`), and the next stage starts from the row fixed exactly: no
@@ -221,7 +221,7 @@ class _Stage:
                 self.hi = cp.Parameter(name="hi")
                 cons += [dk[0, 0] >= self.lo, dk[0, 0] <= self.hi]
             elif key.measure == "kl":
-                cons += self._kl_constraints(key, s_var, nb)
+                cons += self.kl_constraints(key, s_var, nb)
             else:
                 self.lam = cp.Parameter(d, name="lam")
                 self.P = cp.Parameter(name="P")
@@ -235,7 +235,7 @@ class _Stage:
             raise SolverError("internal error: a lexicographic stage is not DPP")
 
 
-    def _kl_constraints(self, key: _Key, s_var: Any, nb: int) -> list[Any]:
+    def kl_constraints(self, key: _Key, s_var: Any, nb: int) -> list[Any]:
         r"""Frame k's JD level under KL, by the chain rule (docs/theory.md 4.12): with the past
         fixed, :math:`\mathrm{KL}_{\le k} = \mathrm{KL}_{<k} + \tfrac12[V/w - 1 - \ln(\tau/w)]`,
         :math:`V = \operatorname{Var}(\hat X_k - \rho\hat X_{k-1})` (affine in the row),
@@ -493,7 +493,7 @@ def _kernel_completion(S: FloatArray, rho: float) -> tuple[FloatArray, float]:
 def _kl_stage_values(
     values: dict[str, Any], S: FloatArray, rho: float, margin: float, k: int
 ) -> dict[str, Any]:
-    """Parameters of :meth:`_Stage._kl_constraints` (normalised units): ``S`` = Cov(Xhat_<k),
+    """Parameters of :meth:`_Stage.kl_constraints` (normalised units): ``S`` = Cov(Xhat_<k),
     ``margin`` = the level less the fixed frames' KL (> 0: the stage is not pinned)."""
     try:
         low = np.linalg.cholesky(0.5 * (S + S.T))
@@ -520,7 +520,7 @@ def _kl_repair(G: FloatArray, row: FloatArray, w: float, rho: float, margin: flo
     r"""Fresh variance to add to a KL stage's row so that its conditional KL meets ``margin``
     exactly (normalised units; 0 if it already does, ``inf`` if no fresh variance can).
 
-    The conditional term (:meth:`_Stage._kl_constraints`) is
+    The conditional term (:meth:`_Stage.kl_constraints`) is
     :math:`\tfrac12[V/w_s - 1 - \ln(\tau/w_s)]` with :math:`\tau = \|P_\perp f\|^2 + w`
     (:math:`P_\perp` onto the complement of the fixed rows' span, no cancellation) and
     :math:`V = \|f - \rho g_{k-1}\|^2 + w`. At a large level the optimum has a tiny

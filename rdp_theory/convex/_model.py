@@ -148,7 +148,7 @@ class Model:
                 # log det K1 (the constant d cancels), K1 = R_{j+1} the source's correlation
                 # matrix; docs/theory.md 4.12. DPP: K1^-1 and the right side are parameters.
                 k1, dk = plf.pair_expressions(self, j)
-                cons.append(self._kl_trace(j, e, Hp) - cp.log_det(k1 + dk) <= self.klrhs[j])
+                cons.append(self.kl_trace(j, e, Hp) - cp.log_det(k1 + dk) <= self.klrhs[j])
             else:
                 k1, dk = plf.pair_expressions(self, j)
                 d = j + 1
@@ -183,7 +183,7 @@ class Model:
             raise SolverError("internal error: the RDP program is not DPP")
 
 
-    def _kl_trace(self, j: int, e: Any, Hp: Any) -> Any:
+    def kl_trace(self, j: int, e: Any, Hp: Any) -> Any:
         r""":math:`\operatorname{tr}(R^{-1}\,\Delta\hat\Sigma)` over frames ``0..j``, written
         term by term of :math:`\Delta\hat\Sigma = -(L + L^\top) + \operatorname{diag}(e) +
         H'A^\top + AH'^\top + \Psi` (docs/theory.md 3.5) with the parameters
