@@ -23,6 +23,14 @@ a constraint in one generic way (``Model.__init__`` in :mod:`rdp_theory.convex._
   (a jointly Gaussian coupling :math:`Y = X + Z` with :math:`\operatorname{Cov}(X, Z) = \Gamma`,
   :math:`\operatorname{Cov} Z = E`, so :math:`\mathbb E\|X - Y\|^2 = \operatorname{tr} E`);
 * :math:`P_j = \infty`: nothing.
+
+**Perception measures.** The compared laws are the PLF's; how far apart they are is measured by
+:math:`W_2^2` (``"w2"``, the default, in the source's squared units) or by the KL divergence
+(``"kl"``, in nats, in one of the orders of :data:`rdp_theory.kl.KL_DIRECTIONS`;
+docs/theory.md 4.11-4.12). :func:`check_measure` says which (PLF, measure, order) the convex
+program supports: KL only in the order ``"xhat||x"`` for PLF-JD (the other order is not convex in
+the reconstruction covariance) and not at all for PLF-SA (both compared laws depend on the
+decoder, and KL is not jointly convex in the pair); PLF-FMD in both orders.
 """
 
 from __future__ import annotations
@@ -36,6 +44,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ._validation import check_choice
+from .exceptions import InvalidParameterError
+from .kl import KL_DIRECTIONS, _kl_unchecked
 from .wasserstein import _w2_unchecked
 
 __all__ = [
@@ -47,6 +57,8 @@ __all__ = [
     "PLF_NAMES",
     "Law",
     "get_plf",
+    "MEASURES",
+    "check_measure",
 ]
 
 FloatArray = NDArray[np.float64]
@@ -116,13 +128,19 @@ class PerceptionLoss(abc.ABC):
         return frozenset()
 
     def values(
-        self, sigma_x: FloatArray, sigma_xhat: FloatArray, cross: FloatArray
+        self, sigma_x: FloatArray, sigma_xhat: FloatArray, cross: FloatArray,
+        measure: str = "w2", direction: str | None = None,
     ) -> FloatArray:
-        r"""Perception value :math:`\phi_j` (W2^2) of every frame, shape (T,)."""
+        r"""Perception value :math:`\phi_j` of every frame, shape (T,): W2^2 (``measure="w2"``,
+        Bures-Wasserstein formula) or the Gaussian KL divergence in nats (``measure="kl"``, in
+        the order ``direction``, default ``"xhat||x"``: KL(reconstruction law || reference law);
+        ``inf`` where a compared covariance is singular)."""
         joint = _joint(sigma_x, sigma_xhat, cross)
-        return np.array(
-            [_w2_unchecked(*self._pair_from_joint(joint, j)) for j in range(joint.shape[0] // 2)]
-        )
+        pairs = [self._pair_from_joint(joint, j) for j in range(joint.shape[0] // 2)]
+        if measure == "kl":
+            order = "xhat||x" if direction is None else direction
+            return np.array([_kl_unchecked(k1, k2, order) for k1, k2 in pairs])
+        return np.array([_w2_unchecked(k1, k2) for k1, k2 in pairs])
 
 
 def _joint(sigma_x: FloatArray, sigma_xhat: FloatArray, cross: FloatArray) -> FloatArray:
@@ -239,3 +257,41 @@ def get_plf(plf: object) -> PerceptionLoss:
     if isinstance(plf, PerceptionLoss):
         return plf
     return PLFS[check_choice(plf, "plf", tuple(PLFS))]
+
+
+#: The perception measures: ``"w2"`` (squared Wasserstein-2 distance, the source's squared units)
+#: and ``"kl"`` (KL divergence, nats, in an order of :data:`rdp_theory.kl.KL_DIRECTIONS`).
+MEASURES: tuple[str, ...] = ("w2", "kl")
+
+
+def check_measure(measure: object, direction: object, plf: object) -> tuple[str, str | None]:
+    """Validate ``perception_measure`` and ``kl_direction`` for ``plf``: returns
+    ``(measure, direction)``, ``direction`` ``None`` for ``"w2"`` and ``"xhat||x"`` by default
+    for ``"kl"``. Raises :class:`InvalidParameterError` naming the argument and the allowed
+    values, also for the combinations the convex program cannot express (module docstring)."""
+    name = get_plf(plf).name
+    measure = check_choice(measure, "perception_measure", MEASURES)
+    if measure == "w2":
+        if direction is not None:
+            raise InvalidParameterError(
+                "kl_direction applies to perception_measure='kl' only; with "
+                f"perception_measure='w2' it must be None, got {direction!r}"
+            )
+        return measure, None
+    order = "xhat||x" if direction is None else check_choice(direction, "kl_direction", KL_DIRECTIONS)
+    if name == "sa":
+        raise InvalidParameterError(
+            "perception_measure='kl' is not available for plf='sa': both laws PLF-SA compares "
+            "depend on the decoder, and KL is not jointly convex in the pair (docs/theory.md "
+            "4.11.3(c)), so the program would not be convex. At levels 0 and inf the KL and W2 "
+            "constraints coincide: use perception_measure='w2' there. Allowed with 'kl': "
+            "plf='jd' (kl_direction='xhat||x'), plf='fmd' (either kl_direction)"
+        )
+    if name == "jd" and order != "xhat||x":
+        raise InvalidParameterError(
+            "kl_direction='x||xhat' is not available for plf='jd': KL(law(X) || law(Xhat)) is "
+            "not convex in the reconstruction covariance for two or more frames, its sublevel "
+            "sets are not convex (docs/theory.md 4.11.3(b)). Allowed for plf='jd': "
+            "kl_direction='xhat||x' (or None); plf='fmd' allows both orders"
+        )
+    return measure, order

@@ -6,7 +6,8 @@ The representation is built exactly as in the Gaussian reduction, by the linear 
 coefficient matrices give exact covariances (:func:`joint_model`) and samples.
 
 The simulator estimates, with standard errors from ``batches`` independent batches:
-the distortions, the perception values under the solution's PLF (W2^2 between Gaussian fits),
+the distortions, the perception values under the solution's PLF (W2^2, or the KL divergence in
+nats for a solution with ``perception_measure="kl"``, between Gaussian fits),
 and the rates :math:`I(X_j; U_j \mid U_{<j})` (from regression residual variances).
 """
 
@@ -43,7 +44,8 @@ class SimulationResult:
     distortions, distortions_se : ndarray
         Empirical MSE per frame and its standard error.
     perception, perception_se : ndarray
-        W2^2 between Gaussian fits under the solution's PLF, and its batch standard error.
+        W2^2 (or KL in nats, as the solution's ``perception_measure``) between Gaussian fits
+        under the solution's PLF, and its batch standard error.
     rates, rates_se : ndarray
         Empirical :math:`I(X_j; U_j \\mid U_{<j})` in bits and its batch standard error.
     reconstruction_covariance : ndarray, shape (T, T)
@@ -103,12 +105,15 @@ class SimulationResult:
         )
 
 
-def _stats(x: FloatArray, xhat: FloatArray, u: FloatArray, plf: str) -> tuple[FloatArray, FloatArray]:
+def _stats(
+    x: FloatArray, xhat: FloatArray, u: FloatArray, plf: str, measure: str = "w2",
+    direction: str | None = None,
+) -> tuple[FloatArray, FloatArray]:
     n, T = x.shape
     sx = x.T @ x / n  # zero means are known: second moments are unbiased covariance estimates
     sh = xhat.T @ xhat / n
     cross = xhat.T @ x / n
-    phi = get_plf(plf).values(sx, sh, cross)
+    phi = get_plf(plf).values(sx, sh, cross, measure, direction)
     rates = np.empty(T)
     for j in range(T):
         before = _residual_var(x[:, j], u[:, :j])
@@ -155,11 +160,14 @@ def simulate_solution(
     sq = (x - xhat) ** 2
     dist = sq.mean(axis=0)
     dist_se = sq.std(axis=0, ddof=1) / np.sqrt(n)
-    phi, rates = _stats(x, xhat, u, solution.plf)
+    # the solution's own perception measure (W2^2 for schemes that do not say)
+    measure = getattr(solution, "perception_measure", "w2")
+    direction = getattr(solution, "kl_direction", None)
+    phi, rates = _stats(x, xhat, u, solution.plf, measure, direction)
     bphi = np.empty((batches, T))
     brate = np.empty((batches, T))
     for b, idx in enumerate(np.array_split(np.arange(n), batches)):
-        bphi[b], brate[b] = _stats(x[idx], xhat[idx], u[idx], solution.plf)
+        bphi[b], brate[b] = _stats(x[idx], xhat[idx], u[idx], solution.plf, measure, direction)
     phi_se = bphi.std(axis=0, ddof=1) / np.sqrt(batches)
     finite = np.isfinite(brate).all(axis=0) & np.isfinite(rates)
     rate_se = np.zeros(T)

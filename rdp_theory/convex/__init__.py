@@ -32,9 +32,11 @@ small quantities. With :math:`\tilde X_k = E[X_k \mid U_{\le k}]` and
 (:math:`D_k = e_k + \Psi_{kk}` because the estimation error :math:`X_k - \tilde X_k` is
 orthogonal to everything the decoder sees; the identity for :math:`\hat\Sigma - \Sigma` uses
 :math:`\sum_{i\le m} A_{m,i}^2 q_i = \sigma_m^2 - e_m`.) Perception constraints come from
-:mod:`rdp_theory.perception`. Frame ``k`` is normalised by :math:`\sigma_k` (an exact
-congruence; see ``_model.parameter_values``) so that mixed-scale sources keep every frame's
-variables O(1).
+:mod:`rdp_theory.perception`, measured by W2^2 (coupling LMIs) or, with
+``perception_measure="kl"``, by the KL divergence (log-det cones for PLF-JD, variance intervals
+for PLF-FMD; docs/theory.md 4.12). Frame ``k`` is normalised by :math:`\sigma_k` (an exact
+congruence, under which KL is invariant; see ``_model.parameter_values``) so that mixed-scale
+sources keep every frame's variables O(1).
 
 Each problem structure is compiled once with ``cp.Parameter`` (DPP); sweeps only re-bind values.
 Clarabel is tried first with tight tolerances, then with its defaults, then SCS. A result comes

@@ -3,7 +3,8 @@ r"""From the solver's primal values to THEORY.md's variables, and the certificat
 Everything a user sees is recomputed here from the primal matrices in THEORY.md's own variables
 :math:`(\hat\Sigma, H, q)` (not the normalised ones the program is solved in): the
 distortions' residual, the Schur LMI's eigenvalues, the rates used and the perception values
-(Bures-Wasserstein). A :class:`Scheme` carries the result and its accuracy; :func:`assemble`
+(Bures-Wasserstein for W2^2; the closed-form Gaussian KL, from the generalised eigenvalues of the
+two compared covariances, for KL). A :class:`Scheme` carries the result and its accuracy; :func:`assemble`
 turns it into the public :class:`~.result.RDPSolution` and the warnings it deserves (returned,
 not emitted: :mod:`.api` emits them once, at the caller).
 """
@@ -147,7 +148,8 @@ def certify(inst: Instance, primal: Primal, raw: Raw, gap_scale: float, attempts
     noise = ((v * np.clip(w, 0.0, None)) @ v.T) * outer
     shat = shat_n * outer
     G = G_n * sig[:, None]  # Xhat_k = sigma_k Xhat'_k on the same unit innovations
-    cross = (G_n @ joint_model(unit, p, q).cov_ux) * outer  # [m, k] = Cov(Xhat_m, X_k)
+    cross_n = G_n @ joint_model(unit, p, q).cov_ux
+    cross = cross_n * outer  # [m, k] = Cov(Xhat_m, X_k)
     d_n = 1.0 + np.diag(shat_n) - 2.0 * np.einsum("ki,ki->k", A, H)
     dist_res = float(np.max(np.abs(d_n * var - primal.D)))
     lmin = float(np.linalg.eigvalsh(np.block([[shat_n, H], [H.T, np.diag(q)]])).min()) * scale
@@ -158,9 +160,14 @@ def certify(inst: Instance, primal: Primal, raw: Raw, gap_scale: float, attempts
     excess = np.zeros(T)
     excess[fin_r] = used[fin_r] - rates[fin_r]  # an infinite budget is never exceeded
     rate_res = float(max(0.0, excess.max()))
-    phi = inst.plf.values(sigma_x, shat, cross)
+    if inst.measure == "kl":  # in each frame's own units (KL is invariant under the congruence)
+        phi = inst.plf.values(sigma_n, shat_n, cross_n, "kl", inst.kl_direction)
+    else:
+        phi = inst.plf.values(sigma_x, shat, cross)
     perc_res = perception_residual(phi, perception)
-    primal_res = max(dist_res, psd_res, perc_res)
+    # a KL residual (nats) counts in variance units times the largest variance, so that
+    # primal_residual / scale is relative for both measures
+    primal_res = max(dist_res, psd_res, _in_variance_units(perc_res, inst))
     gap = abs(raw.primal - raw.dual) * gap_scale
     # relative to the objective's certified value (the solver's own values omit cvxpy's offset)
     # floored at 1e-5 of the objective's scale (D = sigma^2 2^(-16), i.e. 8 bits): below that,
@@ -211,22 +218,28 @@ def certify_rate(inst: Instance, primal: Primal, raw: Raw, attempts: int) -> Sch
     return replace(scheme, certificate=cert, worst=worst, rel_gap=cert.relative_gap)
 
 
+def _in_variance_units(perc: float, inst: Instance) -> float:
+    """A perception residual in variance units: W2^2 already is; a KL one (nats) counts times
+    the largest frame variance (so that over it, it is relative like the others)."""
+    return perc if inst.measure == "w2" else perc * inst.scale
+
+
 def perception_residual(phi: FloatArray, perception: FloatArray) -> float:
     """Largest excess of a perception value over its level (0 when every level is met)."""
     fin = np.isfinite(perception)
     return float(max(0.0, float((phi[fin] - perception[fin]).max(initial=0.0))))
 
 
-def with_levels(scheme: Scheme, perception: FloatArray, scale: float) -> Scheme:
-    """``scheme`` with its perception residual recomputed against every level in ``perception``
-    (a relaxation is certified against the levels it enforced only); ``scale``: max sigma^2."""
-    perc = perception_residual(scheme.phi, perception)
+def with_levels(scheme: Scheme, inst: Instance) -> Scheme:
+    """``scheme`` with its perception residual recomputed against every level of ``inst``
+    (a relaxation is certified against the levels it enforced only)."""
+    perc = perception_residual(scheme.phi, inst.perception)
     cert = replace(
         scheme.certificate,
         perception_residual=perc,
-        primal_residual=max(scheme.certificate.primal_residual, perc),
+        primal_residual=max(scheme.certificate.primal_residual, _in_variance_units(perc, inst)),
     )
-    return replace(scheme, certificate=cert, worst=max(scheme.worst, perc / scale))
+    return replace(scheme, certificate=cert, worst=max(scheme.worst, perc / inst.perception_unit))
 
 
 @dataclass(frozen=True)
@@ -276,5 +289,7 @@ def assemble(
         status=status,
         solver=scheme.raw.solver,
         certificate=cert,
+        perception_measure=inst.measure,
+        kl_direction=inst.kl_direction,
     )
     return solution, notes

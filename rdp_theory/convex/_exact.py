@@ -24,7 +24,9 @@ innovations of zero-rate frames):
 * MSE only: :math:`G = A\,\mathrm{diag}(\sqrt q)`, i.e. :math:`\hat X_k = Y_k`, the MMSE estimate;
 * PLF-FMD: :math:`\hat X_k = (\hat s_k / \sqrt{v_k})\,Y_k` with
   :math:`\hat s_k = \max(\sqrt{v_k}, \sigma_k - \sqrt{P_k})` (a frame that knows nothing,
-  :math:`v_k = 0`, outputs :math:`\hat s_k U_k`, its independent innovation);
+  :math:`v_k = 0`, outputs :math:`\hat s_k U_k`, its independent innovation); under KL
+  perception :math:`\sigma_k\sqrt{t_{\mathrm{low}}(P_k)}` replaces :math:`\sigma_k - \sqrt{P_k}`
+  (:func:`rdp_theory.fmd_distortions_kl`, docs/theory.md 4.11.2);
 * 0-PLF-JD: :math:`\hat X_1 = \sigma_1 U_1`, :math:`\hat X_j = a_{j-1}\hat X_{j-1} + \sqrt{s_{j-1}}\,U_j`;
 * 0-PLF-SA: :math:`\hat X_j = a_{j-1} Y_{j-1} + \sqrt{p_j}\,U_j`.
 
@@ -51,6 +53,7 @@ from ..closed_form import (
     sa_zero_perception_distortions,
 )
 from ..exceptions import SolverError
+from ..kl import fmd_distortions_kl, kl_variance_bounds
 from ._backend import Raw
 from ._certify import Primal, Report, assemble, certify
 from ._instance import Instance
@@ -72,6 +75,8 @@ def exact_distortions(inst: Instance, lexicographic: bool) -> FloatArray | None:
     if np.all(np.isinf(p)):
         return np.asarray(mmse_distortions(src, r), dtype=np.float64)
     if inst.plf.name == "fmd":
+        if inst.measure == "kl":
+            return np.asarray(fmd_distortions_kl(src, r, p, inst.kl_direction or "xhat||x"))
         return np.asarray(fmd_distortions(src, r, p), dtype=np.float64)
     if lexicographic and np.all(p == 0.0):
         if inst.plf.name == "jd":
@@ -97,7 +102,11 @@ def _decoder(
     if inst.plf.name == "fmd":
         v = np.einsum("ki,ki->k", gy, gy)
         root = np.sqrt(v)
-        shat = np.maximum(root, src.sigma - np.sqrt(p_levels))  # sqrt(inf) = inf: shat = root
+        if inst.measure == "kl":  # the lower end of the KL interval (docs/theory.md 4.11.2)
+            low = kl_variance_bounds(p_levels, inst.kl_direction or "xhat||x").low
+            shat = np.maximum(root, src.sigma * np.sqrt(low))
+        else:
+            shat = np.maximum(root, src.sigma - np.sqrt(p_levels))  # sqrt(inf) = inf: shat = root
         G = np.empty((T, T))
         for k in range(T):
             G[k] = gy[k] * (shat[k] / root[k]) if root[k] > 0 else shat[k] * eye[k]

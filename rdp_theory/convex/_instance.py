@@ -42,6 +42,11 @@ class Instance:
     rate_form : bool
         Minimise the total rate instead (every rate budget infinite; ``weights`` unused): the
         rate form of :mod:`rdp_theory.convex.rate`.
+    measure : {"w2", "kl"}
+        What the perception levels measure (:data:`rdp_theory.perception.MEASURES`), checked by
+        :func:`rdp_theory.perception.check_measure`.
+    kl_direction : {"xhat||x", "x||xhat"} or None
+        The order of the KL divergence (``None`` for ``"w2"``).
     """
 
     source: GaussMarkovSource
@@ -52,10 +57,18 @@ class Instance:
     weights: FloatArray
     caps: FloatArray
     rate_form: bool = False
+    measure: str = "w2"
+    kl_direction: str | None = None
 
     @property
     def T(self) -> int:
         return self.source.T
+
+    @property
+    def perception_unit(self) -> float:
+        """The unit of the certificate's relative perception accuracy: the largest frame variance
+        for W2^2 (a squared distance in the source's units), 1 for KL (nats, scale-free)."""
+        return self.scale if self.measure == "w2" else 1.0
 
     @property
     def scale(self) -> float:

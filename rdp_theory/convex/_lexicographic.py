@@ -30,6 +30,14 @@ innovations :math:`U_i` (:math:`q_i > 0`), a decoder is written on a basis :math
    cheapest completion (W2^2 is strictly convex in the second covariance), computed in closed
    form from the optimal map; the row is then the best one with that law (:func:`_pinned_row`).
 
+Under KL perception (docs/theory.md 4.12) the same three points hold by the chain rule
+:math:`\mathrm{KL}_{\le m} = \mathrm{KL}_{<m} + \mathbb E\,\mathrm{KL}(\text{conditional laws})`:
+the later frames are completed with the source's own kernel
+(:math:`\hat X_m = \rho_{m-1}\hat X_{m-1} + Z_m`), which adds no KL, so :math:`\tilde P_k` is the
+same; a pinned stage takes that kernel (:func:`_kernel_completion`, the only completion adding
+nothing); and an unpinned JD stage constrains the conditional term only, one exponential cone
+(:meth:`_Stage.kl_constraints`).
+
 Every other stage is a small program *with an interior* (one row: an SOC and frame :math:`k`'s
 coupling LMI of size :math:`2(k+1)`), and the next stage starts from the row fixed exactly: no
 caps, no slack, no :math:`\sqrt{\text{slack}}` error, a bounded number of solver runs
@@ -54,6 +62,7 @@ from numpy.typing import NDArray
 
 from ..closed_form import _normalised_greedy, greedy_representation
 from ..exceptions import SolverError
+from ..kl import _kl_unchecked, kl_variance_bounds
 from ..wasserstein import _w2_unchecked
 from . import _model
 from ._backend import DEFAULT, NO_EQUILIBRATION, TIGHT, Raw, SolverSettings, run_problem
@@ -82,6 +91,13 @@ SCALE_FLOOR = 1e-14
 NOISE_FLOOR = 1e-12
 
 
+#: A KL stage whose row needs more fresh variance than this, relative to the largest frame
+#: variance (the certificate's unit), to meet its level exactly (:func:`_kl_repair`) is flagged:
+#: the repair then moved D_k by more than the certified accuracy.
+KL_REPAIR_FLAG = 1e-7
+#: ... and a row whose conditional KL exceeds its margin by at most this (nats, 1% of the
+#: certificate's 1e-7) is left as it is: that is round-off.
+KL_REPAIR_SLACK = 1e-9
 #: A JD stage whose fixed past already uses its level to within this (relative) is *pinned*:
 #: its row's law is the unique completion (docs/theory.md 4.8), computed in closed form.
 PIN_RTOL = 1e-6
@@ -133,6 +149,7 @@ class _Key:
     n_u: int  # innovations available to frame k (frames <= k with q > 0)
     n_noise: int
     kind: str  # "z", "p" or "i": the stage's level is 0, finite, none
+    measure: str = "w2"  # "w2" (coupling LMI) or "kl" (chain rule: one exponential cone)
 
 
 class _Stage:
@@ -203,6 +220,8 @@ class _Stage:
                 self.lo = cp.Parameter(name="lo")
                 self.hi = cp.Parameter(name="hi")
                 cons += [dk[0, 0] >= self.lo, dk[0, 0] <= self.hi]
+            elif key.measure == "kl":
+                cons += self.kl_constraints(key, s_var, nb)
             else:
                 self.lam = cp.Parameter(d, name="lam")
                 self.P = cp.Parameter(name="P")
@@ -214,6 +233,31 @@ class _Stage:
         self.problem = cp.Problem(cp.Minimize(self.D), cons)
         if not self.problem.is_dpp():  # pragma: no cover - a construction bug
             raise SolverError("internal error: a lexicographic stage is not DPP")
+
+
+    def kl_constraints(self, key: _Key, s_var: Any, nb: int) -> list[Any]:
+        r"""Frame k's JD level under KL, by the chain rule (docs/theory.md 4.12): with the past
+        fixed, :math:`\mathrm{KL}_{\le k} = \mathrm{KL}_{<k} + \tfrac12[V/w - 1 - \ln(\tau/w)]`,
+        :math:`V = \operatorname{Var}(\hat X_k - \rho\hat X_{k-1})` (affine in the row),
+        :math:`\tau = \operatorname{Var}(\hat X_k \mid \hat X_{<k})` (concave),
+        :math:`w = 1 - \rho^2`. Written as :math:`V \le` ``wk`` :math:`+ w\ln\tau` and
+        :math:`\|L^{-1}\operatorname{Cov}(\hat X_{<k}, \hat X_k)\|^2 \le \operatorname{Var}\hat X_k - \tau`
+        (:math:`LL^\top = \operatorname{Cov}\hat X_{<k}`), ``wk`` :math:`= w(2(\tilde P_k -
+        \mathrm{KL}_{<k}) + 1 - \ln w)`: one exponential cone and one SOC."""
+        k = key.k
+        self.Wc = cp.Parameter(k, name="Wc")  # L^-1 Cov(Xhat_<k, Y_k)
+        self.Wg = cp.Parameter((k, max(nb, 1)), name="Wg")  # L^-1 Gs
+        self.gr = cp.Parameter(max(nb, 1), name="gr")  # 2 rho Gs[k-1]
+        self.cr = cp.Parameter(name="cr")  # rho^2 S[k-1, k-1] - 2 rho Gc[k-1]
+        self.w = cp.Parameter(name="w", nonneg=True)
+        self.wk = cp.Parameter(name="wk")
+        tau = cp.Variable(name="tau")
+        white: Any = self.Wc
+        innov: Any = s_var + self.cr
+        if nb:
+            white = white + self.Wg[:, :nb] @ self.d
+            innov = innov - self.gr[:nb] @ self.d
+        return [cp.sum_squares(white) <= s_var - tau, innov <= self.wk + self.w * cp.log(tau)]
 
 
 @lru_cache(maxsize=512)
@@ -241,6 +285,7 @@ def solve_lexicographic(inst: Instance) -> tuple[RDPSolution, tuple[str, ...]]:
     var = src.variances
     kappa = float(var.max())
     levels = effective_levels(inst)
+    kl = inst.measure == "kl"
     cov = src.covariance()
     sig = src.sigma
     # rows on the basis [U_(frames_u) | N_1 .. N_noise]; U columns of later frames are zero
@@ -253,6 +298,7 @@ def solve_lexicographic(inst: Instance) -> tuple[RDPSolution, tuple[str, ...]]:
     attempts = 0
     iterations = 0
     pinned_flags: list[int] = []
+    repaired: list[int] = []  # KL stages whose row needed more fresh variance than round-off
     unpinned: list[int] = []  # pinned stages whose completion map was numerically undefined
     for k in range(T):
         n_u = sum(1 for i in frames_u if i <= k)
@@ -265,28 +311,35 @@ def solve_lexicographic(inst: Instance) -> tuple[RDPSolution, tuple[str, ...]]:
         c = C[:, k]
         cf = np.zeros(len(cols))
         cf[:n_u] = c  # Cov(Y_k, b) on frame k's basis
+        past = 0.0  # the JD perception of the fixed frames (KL: nats; W2: source units)
         if inst.plf.name == "jd" and k and kind != "i":
-            B = (G @ G.T) * np.outer(sig[:k], sig[:k])
-            used = float(_w2_unchecked(cov[:k, :k], B))
+            if kl:
+                past = _kl_unchecked(unit_cov[:k, :k], G @ G.T)
+            else:
+                B = (G @ G.T) * np.outer(sig[:k], sig[:k])
+                past = float(_w2_unchecked(cov[:k, :k], B))
             target: FloatArray | None = None
-            if used >= levels[k] * (1.0 - PIN_RTOL):
-                if levels[k] > levels[k - 1] and used < levels[k]:
+            variance = 1.0  # Var(Xhat_k) of the completion (normalised)
+            if past >= levels[k] * (1.0 - PIN_RTOL):
+                if levels[k] > levels[k - 1] and past < levels[k]:
                     pinned_flags.append(k)  # distinct levels closer than PIN_RTOL: flagged
                 if levels[k] == 0.0:  # perfect realism: the completion is the source's law
                     target = unit_cov[k, :k]
+                elif kl:  # the source's own kernel adds no KL (chain rule, docs/theory.md 4.12)
+                    target, variance = _kernel_completion(G @ G.T, float(unit.rhos[k - 1]))
                 else:
                     try:
                         target = _completion(cov[: k + 1, : k + 1], B) / (sig[k] * sig[:k])
                     except SolverError:  # map undefined in double: solve the stage, flagged
                         unpinned.append(k)
             if target is not None:
-                row, w = _pinned_row(G[:, cols], target, cf)
+                row, w = _pinned_row(G[:, cols], target, cf, variance)
                 G, noise_cols = _append_row(G, cols, row, w, k, q[k] > 0, frames_u, noise_cols)
                 stage_values[k] = var[k] * _row_distortion(G[k], cols, cf, float(e_n[k]))
                 logger.info("lexicographic stage %d/%d: pinned (the fixed frames use the JD "
                             "level), closed form, D_%d = %.8g", k + 1, T, k + 1, stage_values[k])
                 continue
-        key = _Key(inst.plf.name, k, n_u, noise_cols, kind)
+        key = _Key(inst.plf.name, k, n_u, noise_cols, kind, inst.measure)
         stage = _stage(key)
         t = min(max(float(e_n[k]), SCALE_FLOOR), 1.0)
         rt_ = math.sqrt(t)
@@ -305,9 +358,14 @@ def solve_lexicographic(inst: Instance) -> tuple[RDPSolution, tuple[str, ...]]:
             )
         if key.kind == "p":
             P = float(levels[k])
-            if inst.plf.is_scalar(k):
+            if inst.plf.is_scalar(k) and kl:
+                lo, hi = _model.kl_bounds(np.array([P]), inst.kl_direction or "xhat||x")
+                values.update(lo=float(lo[0]), hi=float(hi[0]))
+            elif inst.plf.is_scalar(k):
                 rp = math.sqrt(P / var[k])
                 values.update(lo=-rp * (2.0 - rp) if rp <= 1.0 else -1.0, hi=rp * (2.0 + rp))
+            elif kl:
+                values.update(_kl_stage_values(values, G @ G.T, float(unit.rhos[k - 1]), P - past, k))
             else:
                 ref, _ = inst.plf.compared_laws(k)
                 # W2^2 in the source's units, relative to kappa: each compared element in its frame's
@@ -320,7 +378,19 @@ def solve_lexicographic(inst: Instance) -> tuple[RDPSolution, tuple[str, ...]]:
         worst_gap = max(worst_gap, gap / max(abs(value), 1e-7))
         if raw.status != cp.OPTIMAL:
             worst_status = raw.status
-        w = psi - float(d @ d)  # Var(Delta_k) = |d|^2 + w
+        w = max(psi - float(d @ d), 0.0)  # Var(Delta_k) = |d|^2 + w
+        if kl and kind == "p":
+            row = np.zeros(G.shape[1])
+            row[cols] = cf + d
+            if inst.plf.is_scalar(k):  # the variance's floor sigma^2 t_low, met exactly
+                low = float(kl_variance_bounds(float(levels[k]), inst.kl_direction or "xhat||x").low)
+                added = max(low * (1.0 + 1e-14) - float(row @ row) - w, 0.0)
+            else:
+                added = _kl_repair(G, row, w, float(unit.rhos[k - 1]), float(levels[k]) - past)
+            if math.isfinite(added):  # else no fresh variance repairs it: the certificate judges
+                w += added
+                if added * var[k] > KL_REPAIR_FLAG * inst.scale:  # D_k moved beyond accuracy
+                    repaired.append(k)
         G, noise_cols = _append_row(G, cols, cf + d, w, k, q[k] > 0, frames_u, noise_cols)
         # the stage's optimum is the fixed row's D_k: on the exact face (W_k = 0) it is at or
         # below the solver's value (by the fresh variance the solver left, moved into U_k)
@@ -340,6 +410,14 @@ def solve_lexicographic(inst: Instance) -> tuple[RDPSolution, tuple[str, ...]]:
             "variances span more than 1e12), so the stage was solved as a program on a face "
             "without interior; its value may be off by about the square root of the solver's "
             "accuracy".replace("{k}", str(k)),
+        )
+        sol = replace(sol, status=cp.OPTIMAL_INACCURATE)
+    if repaired:
+        k = repaired[0]
+        notes += (
+            f"lexicographic stage {k + 1}: the solver's row exceeded the KL level by more than "
+            "its accuracy and was made feasible by adding fresh variance (more than "
+            f"{KL_REPAIR_FLAG:g} of the largest frame variance); its value may be off by as much",
         )
         sol = replace(sol, status=cp.OPTIMAL_INACCURATE)
     if pinned_flags:
@@ -380,17 +458,20 @@ def _append_row(
     return np.vstack([G, row]), noise_cols
 
 
-def _pinned_row(Gk: FloatArray, target: FloatArray, cf: FloatArray) -> tuple[FloatArray, float]:
+def _pinned_row(
+    Gk: FloatArray, target: FloatArray, cf: FloatArray, variance: float = 1.0
+) -> tuple[FloatArray, float]:
     r"""The best row whose law is pinned: ``Gk @ f = target`` (covariances with the fixed rows)
-    and unit variance, maximising :math:`c^\top f` (``cf`` = Cov(Y_k, b)). The solutions are
+    and variance ``variance`` (1 for W2, the kernel completion's for KL), maximising
+    :math:`c^\top f` (``cf`` = Cov(Y_k, b)). The solutions are
     :math:`f_0 + v` with :math:`f_0` the least-norm one and :math:`v \perp` the rows of ``Gk``,
-    :math:`\|v\|^2 \le 1 - \|f_0\|^2`; the best :math:`v` points along the part of ``cf``
+    :math:`\|v\|^2 \le` ``variance`` :math:`- \|f_0\|^2`; the best :math:`v` points along the part of ``cf``
     orthogonal to the rows. Returns ``(f, fresh variance)`` (normalised)."""
     f0, *_ = np.linalg.lstsq(Gk, target, rcond=None)
     _, sv, vt = np.linalg.svd(Gk, full_matrices=False)
     span = vt[sv > 1e-12 * max(float(sv.max(initial=0.0)), 1e-300)]  # the rows' span
     perp = cf - span.T @ (span @ cf)
-    room = max(1.0 - float(f0 @ f0), 0.0)
+    room = max(variance - float(f0 @ f0), 0.0)
     norm = float(np.linalg.norm(perp))
     if norm > 1e-14 * max(float(np.linalg.norm(cf)), 1e-300):
         f = f0 + math.sqrt(room) * perp / norm
@@ -400,11 +481,86 @@ def _pinned_row(Gk: FloatArray, target: FloatArray, cf: FloatArray) -> tuple[Flo
     return f, w
 
 
+def _kernel_completion(S: FloatArray, rho: float) -> tuple[FloatArray, float]:
+    r"""The pinned KL completion (normalised units): frame k drawn from the source's own kernel
+    given the reconstructions, :math:`\hat X_k = \rho\hat X_{k-1} + Z_k`,
+    :math:`\operatorname{Var}Z_k = 1 - \rho^2`, which adds no KL (chain rule; the only completion
+    that keeps :math:`\mathrm{KL}_{\le k} = \mathrm{KL}_{<k}`, docs/theory.md 4.12). Returns
+    ``(Cov(Xhat_k, Xhat_<k), Var(Xhat_k))`` from ``S`` = Cov(Xhat_<k)."""
+    return rho * S[-1], rho * rho * float(S[-1, -1]) + (1.0 - rho) * (1.0 + rho)
+
+
+def _kl_stage_values(
+    values: dict[str, Any], S: FloatArray, rho: float, margin: float, k: int
+) -> dict[str, Any]:
+    """Parameters of :meth:`_Stage.kl_constraints` (normalised units): ``S`` = Cov(Xhat_<k),
+    ``margin`` = the level less the fixed frames' KL (> 0: the stage is not pinned)."""
+    try:
+        low = np.linalg.cholesky(0.5 * (S + S.T))
+    except np.linalg.LinAlgError as exc:
+        # a finite KL of the fixed frames needs Cov(Xhat_<k) > 0; here it is singular in double
+        raise SolverError(
+            f"lexicographic stage {k + 1}: the earlier reconstructions' covariance is numerically "
+            "singular although their KL level is finite (|rho| too close to 1?)"
+        ) from exc
+    gs = values["Gs"]
+    gc = values["Gc"]
+    w = (1.0 - rho) * (1.0 + rho)
+    return {
+        "Wc": np.linalg.solve(low, gc),
+        "Wg": np.linalg.solve(low, gs),
+        "gr": 2.0 * rho * gs[k - 1],
+        "cr": rho * rho * float(S[k - 1, k - 1]) - 2.0 * rho * float(gc[k - 1]),
+        "w": w,
+        "wk": w * (2.0 * margin + 1.0 - math.log(w)),
+    }
+
+
+def _kl_repair(G: FloatArray, row: FloatArray, w: float, rho: float, margin: float) -> float:
+    r"""Fresh variance to add to a KL stage's row so that its conditional KL meets ``margin``
+    exactly (normalised units; 0 if it already does, ``inf`` if no fresh variance can).
+
+    The conditional term (:meth:`_Stage.kl_constraints`) is
+    :math:`\tfrac12[V/w_s - 1 - \ln(\tau/w_s)]` with :math:`\tau = \|P_\perp f\|^2 + w`
+    (:math:`P_\perp` onto the complement of the fixed rows' span, no cancellation) and
+    :math:`V = \|f - \rho g_{k-1}\|^2 + w`. At a large level the optimum has a tiny
+    :math:`\tau` (e.g. :math:`10^{-9}` at 10 nats for a zero-rate frame): the solver resolves
+    it only to its absolute tolerance while the KL moves with :math:`\ln\tau`, so the row is
+    made exactly feasible here (excesses up to ``KL_REPAIR_SLACK`` are round-off and left).
+    Fresh variance :math:`\Delta` raises both :math:`V` and
+    :math:`\tau`; the term falls in :math:`\Delta` while :math:`\tau + \Delta < w_s`, and the
+    root is bracketed there. It costs :math:`D_k` exactly :math:`\Delta`. Where
+    :math:`\tau \ge w_s` already, fresh variance only adds KL (``inf`` is returned and the row
+    kept): :math:`\tau` is then of order 1 and the solver's own accuracy is the certificate's."""
+    from scipy.optimize import brentq
+
+    ws = (1.0 - rho) * (1.0 + rho)
+    _, sv, vt = np.linalg.svd(G, full_matrices=False)
+    span = vt[sv > 1e-12 * max(float(sv.max(initial=0.0)), 1e-300)]
+    tau0 = float(np.sum((row - span.T @ (span @ row)) ** 2)) + w
+    diff = row - rho * G[-1]
+    v0 = float(diff @ diff) + w
+
+    def excess(delta: float) -> float:
+        t = tau0 + delta
+        return 0.5 * ((v0 + delta) / ws - 1.0 - math.log(t / ws)) - margin if t > 0 else math.inf
+
+    if excess(0.0) <= KL_REPAIR_SLACK:
+        return 0.0
+    top = ws - tau0
+    if top <= 0.0 or excess(top) > 0.0:
+        return math.inf
+    delta = float(brentq(excess, 0.0, top, xtol=1e-300, rtol=1e-15, maxiter=200))
+    while excess(delta) > 0.0:  # the feasible side of the root
+        delta = math.nextafter(delta, math.inf) * (1.0 + 1e-15)
+    return delta
+
+
 def _rescaled(values: dict[str, Any], t: float) -> dict[str, Any]:
     """The stage's parameter values with the variables scaled by ``t`` instead (module doc)."""
     f = math.sqrt(t / values["t"])
     out = dict(values, t=t)
-    for name in ("Cs", "cfs", "Gs"):
+    for name in ("Cs", "cfs", "Gs", "Wg", "gr"):
         if name in out:
             out[name] = out[name] * f
     return out

@@ -25,12 +25,13 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..exceptions import SolverError
+from ..kl import _markov_precision, _roots
 from ..perception import PerceptionLoss, get_plf
 from ._instance import Instance
 
 __all__ = [
     "Key", "Model", "compiled", "pattern_of", "parameter_values", "clear_cache", "total_rate",
-    "rate_reference",
+    "rate_reference", "kl_bounds", "KL_HI_CAP",
 ]
 
 FloatArray = NDArray[np.float64]
@@ -46,6 +47,7 @@ class Key:
     active: tuple[bool, ...]  # R_i > 0; a zero-rate frame has q_i = 0 and no H' column
     eliminate: bool = True  # couplings with E substituted (fast) or as a variable (robust)
     rate_form: bool = False  # minimise the total rate (``rate.py``) instead of ``w @ D``
+    measure: str = "w2"  # what the levels measure: "w2" (couplings) or "kl" (log-det cones)
 
 
 class Model:
@@ -73,6 +75,7 @@ class Model:
         self.hi = cp.Parameter(T, name="hi")
         self.P = cp.Parameter(T, name="P")
         self.lam = cp.Parameter(T, name="lam")
+        self.klrhs = cp.Parameter(T, name="klrhs")
 
         self.e = cp.Variable(T, name="e")
         self.Psi = cp.Variable((T, T), symmetric=True, name="Psi")
@@ -139,6 +142,13 @@ class Model:
             elif plf.is_scalar(j):
                 _, dk = plf.pair_expressions(self, j)
                 cons += [dk >= self.lo[j], dk <= self.hi[j]]
+            elif key.measure == "kl":
+                # PLF-JD (the only non-scalar PLF with KL, perception.check_measure):
+                # KL(N(0, K1 + dk) || N(0, K1)) <= P: tr(K1^-1 dk) - log det(K1 + dk) <= 2P -
+                # log det K1 (the constant d cancels), K1 = R_{j+1} the source's correlation
+                # matrix; docs/theory.md 4.12. DPP: K1^-1 and the right side are parameters.
+                k1, dk = plf.pair_expressions(self, j)
+                cons.append(self.kl_trace(j, e, Hp) - cp.log_det(k1 + dk) <= self.klrhs[j])
             else:
                 k1, dk = plf.pair_expressions(self, j)
                 d = j + 1
@@ -171,6 +181,25 @@ class Model:
         self.problem = cp.Problem(cp.Minimize(objective), cons)
         if not self.problem.is_dpp():  # pragma: no cover - a construction bug, not user input
             raise SolverError("internal error: the RDP program is not DPP")
+
+
+    def kl_trace(self, j: int, e: Any, Hp: Any) -> Any:
+        r""":math:`\operatorname{tr}(R^{-1}\,\Delta\hat\Sigma)` over frames ``0..j``, written
+        term by term of :math:`\Delta\hat\Sigma = -(L + L^\top) + \operatorname{diag}(e) +
+        H'A^\top + AH'^\top + \Psi` (docs/theory.md 3.5) with the parameters
+        :math:`R^{-1}` (``Rinv{j}``) and :math:`R^{-1}A` (``RA{j}``): the product of
+        :math:`R^{-1}` with ``dS``, itself a product of the parameter :math:`A` and the
+        variables, would not be DPP. (:math:`H'` is lower triangular, so its block of rows
+        ``0..j`` lives in columns ``0..j``.)"""
+        d = j + 1
+        rinv = cp.Parameter((d, d), name=f"Rinv{j}")
+        ra = cp.Parameter((d, d), name=f"RA{j}")
+        ed = e[:d]
+        return (
+            (cp.diag(rinv) - 2.0 * cp.diag(ra)) @ ed
+            + 2.0 * cp.sum(cp.multiply(ra, Hp[:d, :d]))
+            + cp.sum(cp.multiply(rinv, self.Psi[:d, :d]))
+        )
 
 
 def total_rate(model: Model, e: Any, cons: list[Any]) -> Any:
@@ -233,6 +262,27 @@ def rate_reference(inst: Instance) -> FloatArray:
     return np.clip(np.where(np.isfinite(caps), caps / var, 1.0), 1e-300, 1.0)
 
 
+#: Upper end of a KL level's interval of normalised reconstruction variances passed to the
+#: program (``hi`` = t_high - 1 is clipped here). Only ``"x||xhat"`` FMD levels above about 7
+#: nats reach it (t_high = 1/t_- grows like exp(1 + 2P)); it is a restriction of the program
+#: that keeps its optimum, whose reconstruction variances are at most the frame's (the upper end
+#: never binds for PLF-FMD, docs/theory.md 4.11.2), while huge coefficients would not.
+KL_HI_CAP = 1e6
+
+
+def kl_bounds(levels: FloatArray, direction: str) -> tuple[FloatArray, FloatArray]:
+    """``(lo, hi)`` = the KL interval of normalised variances minus 1 (:func:`rdp_theory.kl_variance_bounds`,
+    ends computed as deviations from 1, without cancellation); ``hi`` clipped at ``KL_HI_CAP``."""
+    y_lo, t_lo, y_hi, t_hi = _roots(2.0 * np.asarray(levels, dtype=np.float64))
+    if direction == "xhat||x":
+        lo, hi = y_lo, y_hi
+    else:  # [1 / t_hi, 1 / t_lo] - 1
+        with np.errstate(divide="ignore", over="ignore"):
+            lo = -y_hi / t_hi
+            hi = np.where(t_lo > 0.0, -y_lo / np.where(t_lo > 0.0, t_lo, 1.0), np.inf)
+    return np.asarray(lo, dtype=np.float64), np.minimum(hi, KL_HI_CAP)
+
+
 def parameter_values(inst: Instance, weights: FloatArray) -> dict[str, FloatArray]:
     r"""Parameter values (by parameter name) of the *normalised* problem for ``inst``.
 
@@ -258,7 +308,12 @@ def parameter_values(inst: Instance, weights: FloatArray) -> dict[str, FloatArra
         beta[1:] = b[1:] * a2
         gamma[1:] = b[1:] * s
     fin = np.isfinite(perception)
-    rp = np.sqrt(np.where(fin, perception / var, 0.0))  # sqrt of the frame-normalised level
+    if inst.measure == "kl":
+        lo, hi = kl_bounds(np.where(fin, perception, 0.0), inst.kl_direction or "xhat||x")
+    else:
+        rp = np.sqrt(np.where(fin, perception / var, 0.0))  # sqrt of the frame-normalised level
+        # (1 - sqrt P')_+^2 - 1 and (1 + sqrt P')^2 - 1, written without cancellation
+        lo, hi = np.where(rp <= 1.0, -rp * (2.0 - rp), -1.0), rp * (2.0 + rp)
     theta = rate_reference(inst)
     values = {
         "Sigma": source.standardized.covariance(),
@@ -274,10 +329,18 @@ def parameter_values(inst: Instance, weights: FloatArray) -> dict[str, FloatArra
         "gamma": gamma,
         "w": weights,
         "tau": np.where(np.isfinite(caps), caps / var, 0.0),
-        # (1 - sqrt P')_+^2 - 1 and (1 + sqrt P')^2 - 1, written without cancellation
-        "lo": np.where(rp <= 1.0, -rp * (2.0 - rp), -1.0),
-        "hi": rp * (2.0 + rp),
+        "lo": lo,
+        "hi": hi,
         "P": np.where(fin, perception / kappa, 0.0),
         "lam": var / kappa,
+        "klrhs": np.zeros(T),
     }
+    if inst.measure == "kl":
+        A = source.standardized.transfer
+        klrhs = np.zeros(T)
+        for j in range(1, T):
+            rinv, logdet = _markov_precision(source.rhos, j + 1)
+            values[f"Rinv{j}"], values[f"RA{j}"] = rinv, rinv @ A[: j + 1, : j + 1]
+            klrhs[j] = 2.0 * perception[j] - logdet if fin[j] else 0.0
+        values["klrhs"] = klrhs
     return {name: np.asarray(v, dtype=np.float64) for name, v in values.items()}

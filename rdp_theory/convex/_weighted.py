@@ -182,7 +182,7 @@ def solve_weighted(
         "p" if 0.0 < v < math.inf else c for c, v in zip(pattern, perception, strict=True)
     )
     enforced: set[int] = set()
-    tol = ACCURACY * inst.scale  # the certificate's perception tolerance
+    tol = ACCURACY * inst.perception_unit  # the certificate's perception tolerance
     rounds = 0
     while generate and candidates:
         levels = perception.copy()
@@ -209,7 +209,7 @@ def solve_weighted(
             break
         violated = {j for j in candidates if scheme.phi[j] - perception[j] > tol}
         if not violated:
-            scheme = with_levels(scheme, perception, inst.scale)
+            scheme = with_levels(scheme, inst)
             if scheme.accurate:  # every level met: optimal for the full program
                 logger.info("coupling round %d: every level met, optimal for the full program",
                             rounds)
@@ -259,8 +259,10 @@ def solve_pattern(
         active=tuple(bool(r > 0) for r in inst.rates),
         eliminate=False,
         rate_form=inst.rate_form,
+        measure=inst.measure,
     )
-    if not any(c == "p" and not plf.is_scalar(j) for j, c in enumerate(pattern)):
+    # the two forms differ only in the W2 couplings: without one they are the same program
+    if inst.measure == "kl" or not any(c == "p" and not plf.is_scalar(j) for j, c in enumerate(pattern)):
         attempts = _distinct_programs(tuple(attempts))
     wn = inst.weights * source.variances  # D_k = sigma_k^2 D'_k
     scales = {Form.FAST: float(wn.max()), Form.ROBUST: float(wn.max())}

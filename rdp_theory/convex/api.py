@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import inspect
 import logging
+import math
 import sys
 import time
 import warnings
@@ -29,7 +30,7 @@ from .._validation import (
     check_weights,
 )
 from ..exceptions import InfeasibleError, InvalidParameterError, SolverError, SolverWarning
-from ..perception import get_plf
+from ..perception import check_measure, get_plf
 from ..source import GaussMarkovSource, check_source
 from ._certify import Report, assemble
 from ._exact import check_exact, exact_solution
@@ -73,6 +74,8 @@ def solve_rdp(
     *,
     targets: ArrayLike | None = None,
     method: str = "auto",
+    perception_measure: str = "w2",
+    kl_direction: str | None = None,
     verbose: bool = False,
 ) -> RDPSolution:
     r"""Optimal distortions of a jointly Gaussian causal scheme (the SDP of THEORY.md section 3).
@@ -84,9 +87,13 @@ def solve_rdp(
         Rate budget per frame in bits per sample, each in ``[0, inf]``; rates above
         ``RATE_LOSSLESS`` (64 bits) are solved as ``inf``.
     perception : array_like, shape (T,) or scalar
-        Perception level (W2^2) per frame, each in ``[0, inf]``; 0 is perfect realism,
-        ``inf`` removes the constraint. A finite level must be at most ``LEVEL_MAX`` (1e6) times
-        the total variance of frames 1..k.
+        Perception level per frame, each in ``[0, inf]``, in ``perception_measure``'s units
+        (W2^2: the source's squared units; KL: nats); 0 is perfect realism, ``inf`` removes the
+        constraint. A finite W2^2 level must be at most ``LEVEL_MAX`` (1e6) times the total
+        variance of frames 1..k, a finite KL level at most ``KL_LEVEL_MAX`` (9.86) nats
+        (``"x||xhat"``: ``KL_LEVEL_MAX_REVERSE``, 1e4): beyond, the smallest reconstruction
+        variance the level allows is below 1e-9 of the frame's, more than the certificate
+        resolves, and the optimum is the unconstrained one to that accuracy; pass ``inf``.
     plf : {"jd", "fmd", "sa"}
         Perception loss function (see :mod:`rdp_theory.perception`).
     objective : "lexicographic" or array_like of shape (T,)
@@ -107,6 +114,31 @@ def solve_rdp(
         0-PLF-JD and 0-PLF-SA for the lexicographic objective) the closed-form scheme is built,
         certified like a solver's and returned with ``solver="closed_form"``; everything else is
         solved. ``"sdp"``: always solve the program(s) (a second route, used by the tests).
+        Under KL the closed forms are PLF-FMD (:func:`~rdp_theory.fmd_distortions_kl`), MSE only
+        and, lexicographic, 0-PLF-JD (KL = 0 iff the laws are equal).
+    perception_measure : {"w2", "kl"}
+        How far apart the laws ``plf`` compares may be: ``"w2"`` (default) the squared
+        Wasserstein-2 distance, ``"kl"`` the Kullback-Leibler divergence in nats (docs/theory.md
+        4.11-4.12). Under KL, frame k's constraint for PLF-JD is, with :math:`S_k, R_k` the
+        covariances of :math:`\hat X_{1..k}` and :math:`X_{1..k}`,
+
+        .. math::
+
+            \mathrm{KL}(\mathcal N(0, S_k)\,\|\,\mathcal N(0, R_k))
+            = \tfrac12\bigl[\operatorname{tr}(R_k^{-1}S_k) - k - \ln\det S_k + \ln\det R_k\bigr]
+            \le P_k,
+
+        convex in :math:`S_k` (a log-det cone); for PLF-FMD the reconstruction variance lies in
+        the interval of :func:`~rdp_theory.kl_variance_bounds`. PLF-SA is refused
+        (:class:`InvalidParameterError`): KL is not jointly convex in the pair of laws it
+        compares; at levels 0 and ``inf`` use ``"w2"``, whose constraints are then the same.
+        Optimal over jointly Gaussian schemes, as for W2 (Serra, Stavrou and Kountouris, IEEE
+        JSAIT 2024; Qian et al., arXiv:2406.18008, for one frame).
+    kl_direction : {"xhat||x", "x||xhat"}, optional
+        The order of the KL divergence, as ``direction`` in :mod:`rdp_theory.kl`: ``"xhat||x"``
+        (the default for ``"kl"``) is KL(law of the reconstruction || law of the source),
+        ``"x||xhat"`` the reverse, available for PLF-FMD only (for two or more frames it is not
+        convex in the reconstruction covariance). Must be None for ``"w2"``.
     verbose : bool
         Report progress (the route taken, each lexicographic stage, solver attempts and
         fallbacks, coupling rounds) on standard error while the call runs. The records always go
@@ -118,7 +150,10 @@ def solve_rdp(
     Returns
     -------
     RDPSolution
-        With ``solve_time`` set to the call's wall-clock time in seconds.
+        With ``solve_time`` set to the call's wall-clock time in seconds; its
+        ``perception_measure`` and ``kl_direction`` record the measure, and its
+        ``perception_values`` are in it (KL: nats, ``inf`` where a compared covariance is singular,
+        which only an infinite level allows).
 
     Raises
     ------
@@ -136,11 +171,15 @@ def solve_rdp(
     >>> sol = rt.solve_rdp(src, rates=(1.0, 1.0, 1.0), perception=0.0, plf="jd")
     >>> bool(abs(sol.distortions - rt.jd_zero_perception_distortions(src, (1, 1, 1))).max() < 1e-6)
     True
+    >>> kl = rt.solve_rdp(src, rates=1.0, perception=0.05, plf="jd", perception_measure="kl")
+    >>> kl.perception_measure, kl.kl_direction, bool(kl.perception_values.max() <= 0.05 + 1e-7)
+    ('kl', 'xhat||x', True)
     """
     t0 = time.perf_counter()
     with _verbose_logging(check_bool(verbose, "verbose")):
         solution, notes = _solve(
-            source, rates, perception, plf, objective, representation, targets, method
+            source, rates, perception, plf, objective, representation, targets, method,
+            perception_measure, kl_direction,
         )
         elapsed = time.perf_counter() - t0
         logger.info(
@@ -185,11 +224,13 @@ def _solve(
     representation: str,
     targets: ArrayLike | None,
     method: str = "auto",
+    perception_measure: str = "w2",
+    kl_direction: str | None = None,
 ) -> tuple[RDPSolution, tuple[str, ...]]:
     """:func:`solve_rdp`, returning its warnings instead of emitting them."""
     inst, solution, notes = _solve_unchecked(
         source, rates, perception, plf, objective, representation, targets,
-        check_choice(method, "method", ("auto", "sdp")),
+        check_choice(method, "method", ("auto", "sdp")), perception_measure, kl_direction,
     )
     return check_exact(inst, solution, notes)
 
@@ -203,21 +244,28 @@ def _solve_unchecked(
     representation: str,
     targets: ArrayLike | None,
     method: str,
+    perception_measure: str = "w2",
+    kl_direction: str | None = None,
 ) -> tuple[Instance, RDPSolution, tuple[str, ...]]:
     """The solve itself, before the checks of :mod:`._exact`."""
-    source, r, p = _validate(source, rates, perception)
     plf_obj = get_plf(plf)
+    measure, direction = check_measure(perception_measure, kl_direction, plf_obj)
+    source, r, p = _validate(source, rates, perception, measure, direction)
     representation = check_choice(representation, "representation", ("optimal", "mse"))
     T = source.T
     caps = np.full(T, np.inf)
     if targets is not None:
         caps = check_perception(targets, "targets", length=T).astype(np.float64)
         _check_level_max(caps, source.variances, "targets", "the frame's variance")
-    inst = Instance(source, r, p, plf_obj, representation, weights=np.zeros(T), caps=caps)
+    inst = Instance(
+        source, r, p, plf_obj, representation, weights=np.zeros(T), caps=caps, measure=measure,
+        kl_direction=direction,
+    )
     logger.info(
-        "solve_rdp: T = %d, plf = %s, objective = %s, representation = %s, method = %s",
-        T, plf_obj.name, objective if isinstance(objective, str) else "weights",
-        representation, method,
+        "solve_rdp: T = %d, plf = %s, objective = %s, representation = %s, method = %s, "
+        "perception measure = %s", T, plf_obj.name,
+        objective if isinstance(objective, str) else "weights", representation, method,
+        measure if direction is None else f"KL({direction})",
     )
     if isinstance(objective, str):
         check_choice(objective, "objective", ("lexicographic",))
@@ -264,18 +312,60 @@ RATE_LOSSLESS = 64.0
 #: unconstrained optimum exactly, while 1e9 and beyond leave the solver inaccurate and 1e300
 #: crashes it.
 LEVEL_MAX = 1e6
+#: Finite KL levels (nats) are accepted while the smallest reconstruction variance they allow,
+#: :math:`t_{\mathrm{low}}(P)\,\sigma_k^2` (:func:`~rdp_theory.kl_variance_bounds`), is at least
+#: this many times the frame's variance. The certificate recomputes the reconstruction
+#: covariance from the solver's variables with an absolute error of about 1e-16 of the variance,
+#: and the KL moves with :math:`\ln` of its smallest eigenvalue: below 1e-9 it could not certify
+#: the level to 1e-7 nats (measured: zero-rate frames at 12 nats were off by 2e-6, at 15 nats
+#: the variance fell below the solver's resolution). It is no loss: at such a level the optimum
+#: is the unconstrained one to within :math:`t_{\mathrm{low}}\sigma_k^2 < 10^{-9}\sigma_k^2`.
+#: For ``kl_direction="xhat||x"`` the bound is ``KL_LEVEL_MAX`` = 9.86 nats
+#: (:math:`\tfrac12(t - 1 - \ln t)` at :math:`t = 10^{-9}`); ``"x||xhat"``, whose floor
+#: :math:`1/t_+` falls only like :math:`1/(2P)`, is capped at ``KL_LEVEL_MAX_REVERSE``.
+KL_FLOOR_MIN = 1e-9
+KL_LEVEL_MAX = 0.5 * (KL_FLOOR_MIN - 1.0 - math.log(KL_FLOOR_MIN))
+#: The cap for ``"x||xhat"`` (PLF-FMD only): the program's coefficients stay O(2P) (4.11.2).
+KL_LEVEL_MAX_REVERSE = 1e4
 
 
 def _validate(
-    source: object, rates: ArrayLike, perception: ArrayLike
+    source: object, rates: ArrayLike, perception: ArrayLike, measure: str = "w2",
+    direction: str | None = None,
 ) -> tuple[GaussMarkovSource, FloatArray, FloatArray]:
     source = check_source(source)
     T = source.T
     r = check_rates(rates, "rates", length=T).astype(np.float64, copy=True)
     r[r > RATE_LOSSLESS] = np.inf
     p = check_perception(perception, "perception", length=T).astype(np.float64, copy=True)
-    _check_level_max(p, np.cumsum(source.variances), "perception", "the total variance of frames 1..k")
+    check_levels(p, source, measure, "perception", direction)
     return source, r, p
+
+
+def check_levels(
+    p: FloatArray, source: GaussMarkovSource, measure: str, name: str,
+    direction: str | None = None,
+) -> None:
+    """Finite perception levels must be at most ``LEVEL_MAX`` times the total variance of
+    frames 1..k (W2^2), or ``KL_LEVEL_MAX`` nats (KL, ``"xhat||x"``; ``KL_LEVEL_MAX_REVERSE``
+    for ``"x||xhat"``)."""
+    if measure == "kl":
+        top = KL_LEVEL_MAX if direction != "x||xhat" else KL_LEVEL_MAX_REVERSE
+        bad = np.isfinite(p) & (p > top)
+        if bad.any():
+            k = int(np.flatnonzero(bad)[0])
+            why = (
+                f"the smallest reconstruction variance it allows is below {KL_FLOOR_MIN:g} of "
+                "the frame's, beyond what the certificate resolves, and the optimum there is the "
+                f"unconstrained one to within {KL_FLOOR_MIN:g} of the variance"
+                if direction != "x||xhat" else "the program's coefficients would grow like 2P"
+            )
+            raise InvalidParameterError(
+                f"{name}[{k}] = {p[k]:.6g} nats is a finite KL level above {top:.6g} ({why}); "
+                f"use inf for an unconstrained frame (allowed range [0, {top:.6g}] nats or inf)"
+            )
+        return
+    _check_level_max(p, np.cumsum(source.variances), name, "the total variance of frames 1..k")
 
 
 def _check_level_max(values: FloatArray, scale: FloatArray, name: str, what: str) -> None:
@@ -298,7 +388,8 @@ def _diagnose_targets(inst: Instance) -> str:
         w = np.zeros(inst.T)
         w[j] = 1.0
         best, _ = _solve(
-            inst.source, inst.rates, inst.perception, inst.plf.name, w, inst.representation, None
+            inst.source, inst.rates, inst.perception, inst.plf.name, w, inst.representation, None,
+            "auto", inst.measure, inst.kl_direction,
         )
         if best.distortions[j] > caps[j]:
             return (
@@ -319,8 +410,12 @@ def pareto_sweep(
     weights: ArrayLike,
     plf: str = "jd",
     representation: str = "optimal",
+    *,
+    perception_measure: str = "w2",
+    kl_direction: str | None = None,
 ) -> list[RDPSolution]:
-    """Weighted-sum sweep: one :func:`solve_rdp` per row of ``weights`` (shape (K, T)).
+    """Weighted-sum sweep: one :func:`solve_rdp` per row of ``weights`` (shape (K, T)), with
+    its ``perception_measure`` and ``kl_direction``.
 
     Every solve re-uses the same compiled problem (only parameter values change), so a sweep
     costs one compilation plus K interior-point solves. Returns the K solutions in order; each
@@ -333,6 +428,9 @@ def pareto_sweep(
             f"weights must have shape (K, T={source.T}), got {np.shape(weights)}"
         )
     return [
-        solve_rdp(source, rates, perception, plf=plf, objective=row, representation=representation)
+        solve_rdp(
+            source, rates, perception, plf=plf, objective=row, representation=representation,
+            perception_measure=perception_measure, kl_direction=kl_direction,
+        )
         for row in w
     ]

@@ -32,12 +32,13 @@ from numpy.typing import ArrayLike, NDArray
 
 from .._validation import check_choice, check_perception, check_weights
 from ..exceptions import InvalidParameterError
-from ..perception import get_plf
+from ..kl import kl_variance_bounds
+from ..perception import check_measure, get_plf
 from ..source import GaussMarkovSource, check_source
 from ._backend import DEFAULT, NO_EQUILIBRATION, SCS, TIGHT, UNREFINED
 from ._instance import Instance
 from ._weighted import Attempt, Form, solve_weighted
-from .api import LEVEL_MAX, _check_level_max, _warn, solve_rdp
+from .api import LEVEL_MAX, _check_level_max, _warn, check_levels, solve_rdp
 from .result import ACCURACY, REL_GAP_WARN, Certificate, DecoderMatrices
 
 if TYPE_CHECKING:
@@ -73,7 +74,7 @@ class RateSolution:
     targets : ndarray, shape (T,)
         Distortion targets :math:`D_j^\star` (MSE, ``inf`` = none).
     perception : ndarray, shape (T,)
-        Perception levels (W2^2, ``inf`` = none).
+        Perception levels (``inf`` = none), W2^2 or KL nats as ``perception_measure``.
     plf : str
     total_rate : float
         :math:`\sum_j R_j` in bits per sample (summed over frames).
@@ -90,6 +91,9 @@ class RateSolution:
     certificate : Certificate
         Residuals in variance units; ``duality_gap`` and ``relative_gap`` are in bits and
         relative to the total rate.
+    perception_measure : {"w2", "kl"}
+    kl_direction : {"xhat||x", "x||xhat"} or None
+        As in :class:`~rdp_theory.RDPSolution`.
     """
 
     source: GaussMarkovSource
@@ -105,6 +109,8 @@ class RateSolution:
     status: str
     solver: str
     certificate: Certificate = field(repr=False)
+    perception_measure: str = "w2"
+    kl_direction: str | None = None
 
     @property
     def T(self) -> int:
@@ -127,6 +133,7 @@ class RateSolution:
             "sigmas": list(self.source.sigmas), "rhos": list(self.source.rhos),
             "plf": self.plf, "status": self.status, "solver": self.solver,
             "total_rate": float(self.total_rate),
+            "perception_measure": self.perception_measure, "kl_direction": self.kl_direction,
         }
         for name in ("targets", "perception", "rates", "distortions", "perception_values",
                      "reconstruction_covariance"):
@@ -187,6 +194,8 @@ def minimum_total_rate(
     *,
     weights: ArrayLike | None = None,
     method: str = "auto",
+    perception_measure: str = "w2",
+    kl_direction: str | None = None,
 ) -> RateSolution:
     r"""Least total rate :math:`\sum_j R_j` with :math:`D_j \le D_j^\star` and :math:`\phi_j \le P_j`.
 
@@ -197,7 +206,8 @@ def minimum_total_rate(
         Targets :math:`D_j^\star > 0` (MSE, the source's units; ``inf`` = no target), each at
         most ``LEVEL_MAX`` (1e6) times :math:`\sigma_j^2`. A target of 0 needs an infinite rate.
     perception : array_like, scalar or shape (T,)
-        Perception levels (W2^2, ``inf`` = none), as in :func:`~rdp_theory.solve_rdp`.
+        Perception levels (``inf`` = none) in ``perception_measure``, as in
+        :func:`~rdp_theory.solve_rdp`.
     plf : {"jd", "fmd", "sa"}
     weights : None
         Only the plain total (or equal weights, a multiple of it) is convex in this program;
@@ -205,6 +215,13 @@ def minimum_total_rate(
     method : {"auto", "sdp"}
         ``"auto"`` returns the closed form where it applies (every level infinite, or PLF-FMD);
         ``"sdp"`` always solves the program (the second route, used by the tests).
+    perception_measure : {"w2", "kl"}
+        ``"w2"`` (W2^2) or ``"kl"`` (KL divergence, nats), as in :func:`~rdp_theory.solve_rdp`
+        and with the same restrictions (PLF-SA refused under KL). The PLF-FMD closed form holds
+        under KL with :math:`\sigma_j\sqrt{t_{\mathrm{low}}(P_j)}` as the floor of the
+        reconstruction's standard deviation (:func:`~rdp_theory.kl_variance_bounds`).
+    kl_direction : {"xhat||x", "x||xhat"}, optional
+        The order of the KL divergence (``"x||xhat"``: PLF-FMD only); None for ``"w2"``.
 
     Returns
     -------
@@ -235,9 +252,10 @@ def minimum_total_rate(
             f"{LEVEL_MAX * source.variances[k]:.6g}] or inf"
         )
     _check_level_max(targets, source.variances, "distortions", "the frame's variance")
-    levels = check_perception(perception, "perception", length=T).astype(np.float64, copy=True)
-    _check_level_max(levels, np.cumsum(source.variances), "perception", "the total variance of frames 1..k")
     plf_obj = get_plf(plf)
+    measure, direction = check_measure(perception_measure, kl_direction, plf_obj)
+    levels = check_perception(perception, "perception", length=T).astype(np.float64, copy=True)
+    check_levels(levels, source, measure, "perception", direction)
     method = check_choice(method, "method", ("auto", "sdp"))
     if weights is not None:
         w = check_weights(weights, "weights", length=T)
@@ -248,7 +266,7 @@ def minimum_total_rate(
                 "Pass weights=None (or equal weights)"
             )
     if method == "auto" and (plf_obj.name == "fmd" or np.all(np.isinf(levels))):
-        return _closed_form(source, targets, levels, plf_obj.name)
+        return _closed_form(source, targets, levels, plf_obj.name, measure, direction)
     small = targets < PROGRAM_MIN_TARGET * source.variances
     if small.any():
         k = int(np.flatnonzero(small)[0])
@@ -260,22 +278,30 @@ def minimum_total_rate(
             f"{LEVEL_MAX * source.variances[k]:.6g}] or inf. MSE-only and PLF-FMD targets of any "
             "size take the closed form (method='auto')"
         )
-    return _solve_program(source, targets, levels, plf_obj.name)
+    return _solve_program(source, targets, levels, plf_obj.name, measure, direction)
 
 
 # ------------------------------------------------------------------------------ closed form
-def _closed_form_rates(source: GaussMarkovSource, targets: FloatArray, levels: FloatArray) -> FloatArray:
+def _closed_form_rates(
+    source: GaussMarkovSource, targets: FloatArray, levels: FloatArray,
+    measure: str = "w2", direction: str | None = None,
+) -> FloatArray:
     r"""The optimal allocation for PLF-FMD at any levels (MSE only: every level infinite).
 
     Frame j's least distortion at MMSE :math:`e_j` (THEORY.md 4, per frame) is increasing in
     :math:`e_j`; :math:`e_j^\star` is its inverse at the target (normalised units), and the total
     rate, decreasing in every :math:`e_j`, is least at :math:`e_j = \min(e_j^\star, p_j)`
-    (:math:`p_{j+1} = \rho_j^2 e_j + 1 - \rho_j^2` grows with :math:`e_j`).
+    (:math:`p_{j+1} = \rho_j^2 e_j + 1 - \rho_j^2` grows with :math:`e_j`). Under KL the
+    normalised floor of the reconstruction's standard deviation is :math:`\sqrt{t_{\mathrm{low}}}`
+    instead of :math:`1 - \sqrt{P_j}/\sigma_j` (docs/theory.md 4.11.2); the rest is the same.
     """
     var = source.variances
     d = targets / var  # normalised targets (inf stays inf)
-    root_p = np.sqrt(np.where(np.isfinite(levels), levels / var, np.inf))
-    m = np.maximum(1.0 - root_p, 0.0)  # the floor of the reconstruction's std, sigma - sqrt(P)
+    if measure == "kl":  # the floor of the reconstruction's std, sigma sqrt(t_low)
+        m = np.sqrt(np.asarray(kl_variance_bounds(levels, direction or "xhat||x").low))
+    else:
+        root_p = np.sqrt(np.where(np.isfinite(levels), levels / var, np.inf))
+        m = np.maximum(1.0 - root_p, 0.0)  # the floor of the reconstruction's std, sigma - sqrt(P)
     threshold = 1.0 - m**2  # at e <= threshold the MMSE estimate already meets the level
     with np.errstate(divide="ignore", invalid="ignore"):
         # beyond the threshold, D = 1 + m^2 - 2 m sqrt(1 - e) = d gives sqrt(1 - e) = root_v and
@@ -297,28 +323,34 @@ def _closed_form_rates(source: GaussMarkovSource, targets: FloatArray, levels: F
 
 
 def _closed_form(
-    source: GaussMarkovSource, targets: FloatArray, levels: FloatArray, plf: str
+    source: GaussMarkovSource, targets: FloatArray, levels: FloatArray, plf: str,
+    measure: str = "w2", direction: str | None = None,
 ) -> RateSolution:
-    rates = _closed_form_rates(source, targets, levels)
+    rates = _closed_form_rates(source, targets, levels, measure, direction)
     # the scheme at that allocation: the closed-form (exact-route) optimum, certified
-    sol = solve_rdp(source, rates, levels, plf=plf, objective=1.0 / source.variances)
+    sol = solve_rdp(
+        source, rates, levels, plf=plf, objective=1.0 / source.variances,
+        perception_measure=measure, kl_direction=direction,
+    )
     return RateSolution(
         source=source, targets=targets, perception=levels, plf=plf,
         total_rate=float(np.sum(rates)), rates=rates, distortions=sol.distortions,
         perception_values=sol.perception_values,
         reconstruction_covariance=sol.reconstruction_covariance, decoder=sol.decoder,
         status=sol.status, solver=sol.solver, certificate=sol.certificate,
+        perception_measure=measure, kl_direction=direction,
     )
 
 
 # ------------------------------------------------------------------------------ the program
 def _solve_program(
-    source: GaussMarkovSource, targets: FloatArray, levels: FloatArray, plf: str
+    source: GaussMarkovSource, targets: FloatArray, levels: FloatArray, plf: str,
+    measure: str = "w2", direction: str | None = None,
 ) -> RateSolution:
     T = source.T
     inst = Instance(
         source, np.full(T, np.inf), levels, get_plf(plf), "optimal", weights=np.ones(T),
-        caps=targets, rate_form=True,
+        caps=targets, rate_form=True, measure=measure, kl_direction=direction,
     )
     # couplings generated on demand, as for weighted objectives (a relaxation's certified
     # optimum that meets every level is optimal for the full program)
@@ -338,4 +370,5 @@ def _solve_program(
         perception_values=scheme.phi, reconstruction_covariance=scheme.shat,
         decoder=DecoderMatrices(gain=scheme.gain, noise_covariance=scheme.noise),
         status=str(status), solver=scheme.raw.solver, certificate=scheme.certificate,
+        perception_measure=measure, kl_direction=direction,
     )

@@ -60,9 +60,13 @@ class Certificate:
     rate_residual : float
         :math:`\max_k \max(0, I_k - R_k)` in bits, with :math:`I_k = \tfrac12\log_2(p_k/e_k)`.
     perception_residual : float
-        :math:`\max_k \max(0, \phi_k - P_k)` with :math:`\phi` from the Bures-Wasserstein formula.
+        :math:`\max_k \max(0, \phi_k - P_k)` with :math:`\phi` from the Bures-Wasserstein
+        formula (W2^2, variance units) or the closed-form Gaussian KL (nats), as the solution's
+        ``perception_measure``.
     primal_residual : float
-        The largest of the distortion, PSD and perception residuals (variance units).
+        The largest of the distortion, PSD and perception residuals (variance units; a KL
+        residual counts times the largest frame variance, so that ``primal_residual`` over it is
+        the relative residual for both measures).
     duality_gap : float
         :math:`|p^\star - d^\star|` reported by the solver for the final (sub)problem (variance units).
     relative_gap : float
@@ -119,7 +123,8 @@ class RDPSolution:
     rates : ndarray, shape (T,)
         Rate budget per frame (bits per sample).
     perception : ndarray, shape (T,)
-        Perception levels per frame (W2^2; ``inf`` = unconstrained).
+        Perception levels per frame (``inf`` = unconstrained): W2^2 in the source's squared units,
+        or KL divergences in nats (``perception_measure``).
     plf : str
         ``"jd"``, ``"fmd"`` or ``"sa"``.
     objective : str or tuple of float
@@ -129,7 +134,10 @@ class RDPSolution:
     distortions : ndarray, shape (T,)
         MSE per frame.
     perception_values : ndarray, shape (T,)
-        :math:`\phi_j` (W2^2) of the scheme under ``plf``, from the Bures-Wasserstein formula.
+        :math:`\phi_j` of the scheme under ``plf`` in ``perception_measure``: W2^2 from the
+        Bures-Wasserstein formula, or the Gaussian KL divergence in nats in the order
+        ``kl_direction`` (``inf`` where a compared covariance is singular, possible only at an
+        infinite level).
     reconstruction_covariance : ndarray, shape (T, T)
         :math:`\hat\Sigma = \operatorname{Cov}(\hat X)`.
     cross_covariance : ndarray, shape (T, T)
@@ -151,6 +159,11 @@ class RDPSolution:
     solve_time : float or None
         Wall-clock seconds of the :func:`~rdp_theory.solve_rdp` call that returned it (``None``
         for a result built otherwise). Not part of equality.
+    perception_measure : {"w2", "kl"}
+        What ``perception`` and ``perception_values`` measure.
+    kl_direction : {"xhat||x", "x||xhat"} or None
+        The order of the KL divergence (``"xhat||x"``: KL(law of the reconstruction || law of the
+        source)); ``None`` for ``"w2"``.
     """
 
     source: GaussMarkovSource
@@ -172,6 +185,15 @@ class RDPSolution:
     solver: str
     certificate: Certificate = field(repr=False)
     solve_time: float | None = field(default=None, compare=False, repr=False)
+    perception_measure: str = "w2"
+    kl_direction: str | None = None
+
+    @property
+    def measure_label(self) -> str:
+        """``"W2^2"`` or ``"KL(xhat||x) nats"`` (the measure, for display)."""
+        if self.perception_measure == "kl":
+            return f"KL({self.kl_direction}) nats"
+        return "W2^2"
 
     @property
     def T(self) -> int:
@@ -192,7 +214,7 @@ class RDPSolution:
         return (
             f"RDPSolution(T={self.T}, plf={self.plf!r}, {objective}, representation="
             f"{self.representation!r}, status={self.status!r}, solver={self.solver!r}{timed},\n"
-            f"  rates={row(self.rates)},\n  perception={row(self.perception)},\n"
+            f"  rates={row(self.rates)},\n  perception ({self.measure_label})={row(self.perception)},\n"
             f"  distortions={row(self.distortions)},\n"
             f"  perception_values={row(self.perception_values)})"
         )
@@ -207,6 +229,7 @@ class RDPSolution:
             "plf": self.plf, "representation": self.representation, "status": self.status,
             "solver": self.solver, "objective_value": float(self.objective_value),
             "solve_time": self.solve_time,
+            "perception_measure": self.perception_measure, "kl_direction": self.kl_direction,
             "objective": self.objective if isinstance(self.objective, str)
             else [float(w) for w in self.objective],
         }
@@ -235,7 +258,7 @@ class RDPSolution:
         )
         rows = [
             ("rate R_k (bits)", [number(v) for v in self.rates]),
-            ("perception level P_k", [number(v) for v in self.perception]),
+            (f"perception level P_k ({self.measure_label})", [number(v) for v in self.perception]),
             ("distortion D_k", [number(v) for v in self.distortions]),
             ("perception φ_k", [number(v) for v in self.perception_values]),
         ]
@@ -281,9 +304,11 @@ class RDPSolution:
         return np.divide(num, den, out=np.zeros_like(num), where=den > 0)
 
     def perception_under(self, plf: str | PerceptionLoss) -> FloatArray:
-        """Perception values (W2^2) of this scheme measured under another PLF, shape (T,)."""
+        """Perception values of this scheme measured under another PLF, shape (T,), in this
+        solution's ``perception_measure`` (and ``kl_direction``)."""
         return get_plf(plf).values(
-            self.source.covariance(), self.reconstruction_covariance, self.cross_covariance
+            self.source.covariance(), self.reconstruction_covariance, self.cross_covariance,
+            self.perception_measure, self.kl_direction,
         )
 
     def simulate(self, n: int, rng: RNGLike, *, batches: int = 20) -> SimulationResult:

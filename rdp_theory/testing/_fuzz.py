@@ -236,7 +236,9 @@ def _sources_and(
 
 def _check_solution(kw: Mapping[str, Any], sol: Any) -> str | None:
     """A solver result: finite, never below the MMSE converse, at most 4 sigma_k^2 (far above
-    any optimum: the all-noise scheme costs 2 sigma_k^2), perception values finite and >= 0."""
+    any optimum: the all-noise scheme costs 2 sigma_k^2), perception values finite and >= 0
+    (under KL, ``inf`` only at an infinite level: a singular reconstruction law) and within the
+    levels (to the certified accuracy, 1e3 times it when flagged)."""
     from ..closed_form import mmse_distortions
 
     src = kw["source"]
@@ -250,7 +252,14 @@ def _check_solution(kw: Mapping[str, Any], sol: Any) -> str | None:
     if (d > 4 * src.variances).any():
         return "above 4 sigma^2"
     phi = np.asarray(sol.perception_values, dtype=np.float64)
-    return None if np.isfinite(phi).all() and (phi >= 0).all() else "perception values"
+    levels = np.asarray(sol.perception, dtype=np.float64)
+    fin = np.isfinite(levels)
+    ok = np.isfinite(phi) | (~fin if sol.perception_measure == "kl" else False)
+    if not (ok.all() and (phi >= 0).all()):
+        return "perception values"
+    unit = float(src.variances.max()) if sol.perception_measure == "w2" else 1.0
+    tol = (1e-7 if sol.status == "optimal" else 1e-4) * unit
+    return None if (phi[fin] <= levels[fin] + tol).all() else "a perception level missed"
 
 
 def _check_total_rate(kw: Mapping[str, Any], sol: Any) -> str | None:
@@ -267,6 +276,8 @@ def _check_total_rate(kw: Mapping[str, Any], sol: Any) -> str | None:
         return "a target missed"
     fin = np.isfinite(sol.perception)
     phi = np.asarray(sol.perception_values, dtype=np.float64)
+    if sol.perception_measure == "kl":  # nats: the certificate's tolerance is absolute
+        tol = 1e-7 if sol.status == "optimal" else 1e-4
     return None if (phi[fin] <= sol.perception[fin] + tol).all() else "a level missed"
 
 
@@ -394,6 +405,9 @@ def _targets() -> list[FuzzTarget]:
     ints = _or_junk(st.integers(1, 8))
     small = st.floats(-0.999, 0.999)
     kl_direction = _or_junk(st.sampled_from(("xhat||x", "x||xhat", "XHAT||X")))
+    # the solver's perception measure: valid spellings (KL in half the draws) and junk
+    measure = st.one_of(st.just("w2"), st.just("kl"), _or_junk(st.sampled_from(("KL", "js"))))
+    measure_direction = st.one_of(st.none(), st.none(), st.none(), kl_direction)
     return [
         FuzzTarget("gaussian_rdp",
                    st.fixed_dictionaries({"sigma": sigma, "rate": rates, "perception": perception}),
@@ -413,12 +427,15 @@ def _targets() -> list[FuzzTarget]:
                    lambda kw, d: _per_frame_arrays(d, _source_var(kw), 2.0), ("rates",)),
         FuzzTarget("solve_rdp",
                    _sources_and(rates=rates_T, perception=perception_T, plf=lambda T: plf,
-                                objective=objective_T, verbose=lambda T: _or_junk(st.just(False))),
+                                objective=objective_T, verbose=lambda T: _or_junk(st.just(False)),
+                                perception_measure=lambda T: measure,
+                                kl_direction=lambda T: measure_direction),
                    rt.solve_rdp, _check_solution, ("rates", "perception")),
         FuzzTarget("minimum_total_rate",
                    _sources_and(distortions=lambda T: _or_junk(st.one_of(
                        st.floats(1e-2, 2.0), st.lists(st.floats(1e-2, 2.0), min_size=T, max_size=T))),
-                       perception=perception_T, plf=lambda T: plf),
+                       perception=perception_T, plf=lambda T: plf,
+                       perception_measure=lambda T: measure, kl_direction=lambda T: measure_direction),
                    rt.minimum_total_rate, _check_total_rate, ("distortions", "perception")),
         FuzzTarget("pareto_sweep",
                    _sources_and(rates=rates_T, perception=perception_T, plf=lambda T: plf,
