@@ -89,8 +89,9 @@ def test_baselines_meet_their_target_rates() -> None:
     base = read_table(RESULTS / "e1_baselines.csv", BASELINE_POINTS)
     ecsq = [b for b in base if b["baseline"] == "dpcm-ecsq"]
     assert len(ecsq) == 12 * 3
-    for b in ecsq:  # designed on one sample, measured on another
-        assert abs(b["rate_bits"] - b["rate_target"]) <= 0.02, b
+    for b in ecsq:  # designed on one sample, measured on another (20 000 draws: the code
+        # length's sampling error is about 0.01 bit at these rates)
+        assert abs(b["rate_bits"] - b["rate_target"]) <= 0.03, b
     lm = [b for b in base if b["baseline"] == "dpcm-lloyd-max"]
     assert {b["rate_bits"] for b in lm} == {1.0, 2.0, 3.0}
     assert all(b["distortion"] >= b["bound_mse"] for b in base)
