@@ -565,8 +565,10 @@ class CausalCodec(nn.Module):
     """Encoder + shared-dither quantiser + decoder.
 
     ``forward`` returns a dict with ``"x_hat"`` (B, T, *frame_shape), ``"y"`` and ``"y_hat"``
-    (per-frame latents and representations) and ``"rate_bits"`` (T,), the achievable
-    fixed-length rate of each frame in bits per sample (``inf`` for a lossless frame); image
+    (per-frame latents and representations) and ``"rate_bits"`` (T,), :meth:`CodecConfig.rates`:
+    the achievable fixed-length rate of each frame in bits per sample (``inf`` for a lossless
+    frame), or, for an entropy-coded codec, its *target* rates (what it spends is the
+    bitstream's, :func:`learned.experiments._common.coded_evaluation`); image
     codecs add ``"x_ref"``, the encoder's reference reconstructions (trained for MSE next to
     ``x_hat`` whenever the encoder is trained). Entropy-coded codecs add ``"rate_est"`` (T,), the
     mean code length of each frame under the learned prior in bits per sample (differentiable;
