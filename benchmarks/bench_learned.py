@@ -1,8 +1,10 @@
 """Training throughput of the learned codec (steps/s and samples/s) on CPU or CUDA.
 
-Measures the E1 (Gauss-Markov, MLP) and E2 (bouncing digits 32x32, conv) configurations, for the
-MSE stage and for a PLF stage (WGAN-GP critics, ``n_critic`` critic updates per codec update),
-after a short warm-up. Uses the quick experiment configurations of :mod:`learned.experiments`.
+Measures E1 (Gauss-Markov, entropy-coded MLP codec with its rate term; PLF stages with the
+Gaussian-fit W2^2 loss), E3 (Gauss-Markov, fixed-length MLP codec, WGAN-GP critics with
+``n_critic`` critic updates per codec update) and E2 (bouncing digits 32x32, conv, critics), for
+the MSE stage and the JD stages, after a short warm-up. Uses the quick experiment configurations
+of :mod:`learned.experiments`.
 
     python benchmarks/bench_learned.py [--steps 50] [--threads 1] [--device cpu] [--out bench.json]
 """
@@ -19,7 +21,8 @@ import numpy as np
 import torch
 
 from learned.data import GaussMarkovStream, MovingDigitsStream
-from learned.experiments import E1_QUICK, E2_QUICK
+from learned.experiments import E1_QUICK, E2_QUICK, E3_QUICK
+from learned.experiments.gauss_markov import codec_config
 from learned.models import CausalCodec, CodecConfig
 from learned.train import TrainConfig, Trainer
 from rdp_theory.io import write_json
@@ -40,13 +43,19 @@ def _time(trainer: Trainer, steps: int, warmup: int = 5) -> float:
 
 def bench(steps: int, device: str) -> list[dict[str, Any]]:
     rows = []
-    e1, e2 = E1_QUICK, E2_QUICK
+    e1, e2, e3 = E1_QUICK, E2_QUICK, E3_QUICK
     setups = {
-        "e1_gauss_markov_mlp": (
-            CodecConfig((e1.n,), e1.rate_points[0], e1.levels, 1.0, e1.hidden, e1.n),
+        "e1_entropy_mlp": (
+            codec_config(e1, 0),
             lambda: GaussMarkovStream(e1.source(), e1.n, e1.batch_size, np.random.default_rng(0)),
             e1.batch_size,
-            e1.n_critic,
+            0,
+        ),
+        "e3_fixed_mlp_critics": (
+            codec_config(e3, 0),
+            lambda: GaussMarkovStream(e3.source(), e3.n, e3.batch_size, np.random.default_rng(0)),
+            e3.batch_size,
+            e3.n_critic,
         ),
         "e2_digits_conv": (
             CodecConfig(
@@ -65,10 +74,12 @@ def bench(steps: int, device: str) -> list[dict[str, Any]]:
     for name, (ccfg, make_data, batch, n_critic) in setups.items():
         base = CausalCodec(ccfg, torch.Generator().manual_seed(0))
         for stage, plf in (("mse", "mse"), ("universal", "jd"), ("e2e", "jd")):
+            loss = "moments" if n_critic == 0 else "critic"
             tr = Trainer(
                 copy.deepcopy(base),
                 make_data(),
-                TrainConfig(stage, plf, steps + 5, n_critic=n_critic),
+                TrainConfig(stage, plf, steps + 5, n_critic=max(n_critic, 1),
+                            perception_loss=loss),  # fmt: skip
                 device,
             )
             dt = _time(tr, steps)
@@ -79,6 +90,7 @@ def bench(steps: int, device: str) -> list[dict[str, Any]]:
                     "plf": plf,
                     "batch_size": batch,
                     "n_critic": n_critic if plf != "mse" else 0,
+                    "perception_loss": "" if plf == "mse" else loss,
                     "steps": steps,
                     "seconds": dt,
                     "steps_per_s": steps / dt,
