@@ -34,7 +34,7 @@ Under KL perception (docs/theory.md 4.12) the same three points hold by the chai
 :math:`\mathrm{KL}_{\le m} = \mathrm{KL}_{<m} + \mathbb E\,\mathrm{KL}(\text{conditional laws})`:
 the later frames are completed with the source's own kernel
 (:math:`\hat X_m = \rho_{m-1}\hat X_{m-1} + Z_m`), which adds no KL, so :math:`\tilde P_k` is the
-same; a pinned stage takes that kernel (:func:`_kernel_completion`, the only completion adding
+same; a pinned stage takes that kernel (:func:`._kl_stage.kernel_completion`, the only completion adding
 nothing); and an unpinned JD stage constrains the conditional term only, one exponential cone
 (:meth:`_Stage.kl_constraints`).
 
@@ -68,6 +68,7 @@ from . import _model
 from ._backend import DEFAULT, NO_EQUILIBRATION, TIGHT, Raw, SolverSettings, run_problem
 from ._certify import Primal, Report, assemble, certify
 from ._instance import Instance
+from ._kl_stage import kernel_completion, kl_repair, kl_stage_values
 from ._weighted import settings_name
 from .result import RDPSolution
 
@@ -92,12 +93,9 @@ NOISE_FLOOR = 1e-12
 
 
 #: A KL stage whose row needs more fresh variance than this, relative to the largest frame
-#: variance (the certificate's unit), to meet its level exactly (:func:`_kl_repair`) is flagged:
+#: variance (the certificate's unit), to meet its level exactly (:func:`._kl_stage.kl_repair`) is flagged:
 #: the repair then moved D_k by more than the certified accuracy.
 KL_REPAIR_FLAG = 1e-7
-#: ... and a row whose conditional KL exceeds its margin by at most this (nats, 1% of the
-#: certificate's 1e-7) is left as it is: that is round-off.
-KL_REPAIR_SLACK = 1e-9
 #: A JD stage whose fixed past already uses its level to within this (relative) is *pinned*:
 #: its row's law is the unique completion (docs/theory.md 4.8), computed in closed form.
 PIN_RTOL = 1e-6
@@ -326,7 +324,7 @@ def solve_lexicographic(inst: Instance) -> tuple[RDPSolution, tuple[str, ...]]:
                 if levels[k] == 0.0:  # perfect realism: the completion is the source's law
                     target = unit_cov[k, :k]
                 elif kl:  # the source's own kernel adds no KL (chain rule, docs/theory.md 4.12)
-                    target, variance = _kernel_completion(G @ G.T, float(unit.rhos[k - 1]))
+                    target, variance = kernel_completion(G @ G.T, float(unit.rhos[k - 1]))
                 else:
                     try:
                         target = _completion(cov[: k + 1, : k + 1], B) / (sig[k] * sig[:k])
@@ -365,7 +363,7 @@ def solve_lexicographic(inst: Instance) -> tuple[RDPSolution, tuple[str, ...]]:
                 rp = math.sqrt(P / var[k])
                 values.update(lo=-rp * (2.0 - rp) if rp <= 1.0 else -1.0, hi=rp * (2.0 + rp))
             elif kl:
-                values.update(_kl_stage_values(values, G @ G.T, float(unit.rhos[k - 1]), P - past, k))
+                values.update(kl_stage_values(values, G @ G.T, float(unit.rhos[k - 1]), P - past, k))
             else:
                 ref, _ = inst.plf.compared_laws(k)
                 # W2^2 in the source's units, relative to kappa: each compared element in its frame's
@@ -386,7 +384,7 @@ def solve_lexicographic(inst: Instance) -> tuple[RDPSolution, tuple[str, ...]]:
                 low = float(kl_variance_bounds(float(levels[k]), inst.kl_direction or "xhat||x").low)
                 added = max(low * (1.0 + 1e-14) - float(row @ row) - w, 0.0)
             else:
-                added = _kl_repair(G, row, w, float(unit.rhos[k - 1]), float(levels[k]) - past)
+                added = kl_repair(G, row, w, float(unit.rhos[k - 1]), float(levels[k]) - past)
             if math.isfinite(added):  # else no fresh variance repairs it: the certificate judges
                 w += added
                 if added * var[k] > KL_REPAIR_FLAG * inst.scale:  # D_k moved beyond accuracy
@@ -479,81 +477,6 @@ def _pinned_row(
     else:
         f, w = f0, room
     return f, w
-
-
-def _kernel_completion(S: FloatArray, rho: float) -> tuple[FloatArray, float]:
-    r"""The pinned KL completion (normalised units): frame k drawn from the source's own kernel
-    given the reconstructions, :math:`\hat X_k = \rho\hat X_{k-1} + Z_k`,
-    :math:`\operatorname{Var}Z_k = 1 - \rho^2`, which adds no KL (chain rule; the only completion
-    that keeps :math:`\mathrm{KL}_{\le k} = \mathrm{KL}_{<k}`, docs/theory.md 4.12). Returns
-    ``(Cov(Xhat_k, Xhat_<k), Var(Xhat_k))`` from ``S`` = Cov(Xhat_<k)."""
-    return rho * S[-1], rho * rho * float(S[-1, -1]) + (1.0 - rho) * (1.0 + rho)
-
-
-def _kl_stage_values(
-    values: dict[str, Any], S: FloatArray, rho: float, margin: float, k: int
-) -> dict[str, Any]:
-    """Parameters of :meth:`_Stage.kl_constraints` (normalised units): ``S`` = Cov(Xhat_<k),
-    ``margin`` = the level less the fixed frames' KL (> 0: the stage is not pinned)."""
-    try:
-        low = np.linalg.cholesky(0.5 * (S + S.T))
-    except np.linalg.LinAlgError as exc:
-        # a finite KL of the fixed frames needs Cov(Xhat_<k) > 0; here it is singular in double
-        raise SolverError(
-            f"lexicographic stage {k + 1}: the earlier reconstructions' covariance is numerically "
-            "singular although their KL level is finite (|rho| too close to 1?)"
-        ) from exc
-    gs = values["Gs"]
-    gc = values["Gc"]
-    w = (1.0 - rho) * (1.0 + rho)
-    return {
-        "Wc": np.linalg.solve(low, gc),
-        "Wg": np.linalg.solve(low, gs),
-        "gr": 2.0 * rho * gs[k - 1],
-        "cr": rho * rho * float(S[k - 1, k - 1]) - 2.0 * rho * float(gc[k - 1]),
-        "w": w,
-        "wk": w * (2.0 * margin + 1.0 - math.log(w)),
-    }
-
-
-def _kl_repair(G: FloatArray, row: FloatArray, w: float, rho: float, margin: float) -> float:
-    r"""Fresh variance to add to a KL stage's row so that its conditional KL meets ``margin``
-    exactly (normalised units; 0 if it already does, ``inf`` if no fresh variance can).
-
-    The conditional term (:meth:`_Stage.kl_constraints`) is
-    :math:`\tfrac12[V/w_s - 1 - \ln(\tau/w_s)]` with :math:`\tau = \|P_\perp f\|^2 + w`
-    (:math:`P_\perp` onto the complement of the fixed rows' span, no cancellation) and
-    :math:`V = \|f - \rho g_{k-1}\|^2 + w`. At a large level the optimum has a tiny
-    :math:`\tau` (e.g. :math:`10^{-9}` at 10 nats for a zero-rate frame): the solver resolves
-    it only to its absolute tolerance while the KL moves with :math:`\ln\tau`, so the row is
-    made exactly feasible here (excesses up to ``KL_REPAIR_SLACK`` are round-off and left).
-    Fresh variance :math:`\Delta` raises both :math:`V` and
-    :math:`\tau`; the term falls in :math:`\Delta` while :math:`\tau + \Delta < w_s`, and the
-    root is bracketed there. It costs :math:`D_k` exactly :math:`\Delta`. Where
-    :math:`\tau \ge w_s` already, fresh variance only adds KL (``inf`` is returned and the row
-    kept): :math:`\tau` is then of order 1 and the solver's own accuracy is the certificate's."""
-    from scipy.optimize import brentq
-
-    ws = (1.0 - rho) * (1.0 + rho)
-    _, sv, vt = np.linalg.svd(G, full_matrices=False)
-    span = vt[sv > 1e-12 * max(float(sv.max(initial=0.0)), 1e-300)]
-    tau0 = float(np.sum((row - span.T @ (span @ row)) ** 2)) + w
-    diff = row - rho * G[-1]
-    v0 = float(diff @ diff) + w
-
-    def excess(delta: float) -> float:
-        t = tau0 + delta
-        return 0.5 * ((v0 + delta) / ws - 1.0 - math.log(t / ws)) - margin if t > 0 else math.inf
-
-    if excess(0.0) <= KL_REPAIR_SLACK:
-        return 0.0
-    top = ws - tau0
-    if top <= 0.0 or excess(top) > 0.0:
-        return math.inf
-    delta = float(brentq(excess, 0.0, top, xtol=1e-300, rtol=1e-15, maxiter=200))
-    while excess(delta) > 0.0:  # the feasible side of the root
-        delta = math.nextafter(delta, math.inf) * (1.0 + 1e-15)
-    return delta
 
 
 def _rescaled(values: dict[str, Any], t: float) -> dict[str, Any]:
