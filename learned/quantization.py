@@ -139,6 +139,7 @@ class SignedDitheredQuantizer(UniformDitheredQuantizer):
 
     @property
     def high(self) -> float:
+        """Largest representable latent, ``bound * step`` (the range is ``[-high, high]``)."""
         return self.bound * self.step
 
     def squash(self, h: Tensor) -> Tensor:

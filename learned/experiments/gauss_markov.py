@@ -77,10 +77,6 @@ def codec_config(cfg: GaussMarkovConfig, rp: int) -> CodecConfig:
     return CodecConfig((cfg.n,), tuple(latent), cfg.levels, 1.0, cfg.hidden, cfg.n)
 
 
-def _targets(cfg: GaussMarkovConfig, ccfg: CodecConfig) -> np.ndarray:
-    return np.array(ccfg.rates(), float)
-
-
 def _point_lams(cfg: GaussMarkovConfig, rp: int) -> tuple[float, ...]:
     extra = cfg.lam_sweep if rp == cfg.lam_sweep_point else ()
     return tuple(dict.fromkeys((*cfg.lams, *extra)))
@@ -228,7 +224,7 @@ def _rate_point_rows(
         cfg.eval_samples
     )
     ccfg = codec_config(cfg, rp)
-    targets = _targets(cfg, ccfg)
+    targets = np.array(ccfg.rates(), float)  # fixed-length rates, or the entropy targets
     rows: list[dict[str, Any]] = []
     totals: dict[tuple[str, str, float], np.ndarray] = {}
     sweep = bool(cfg.lam_sweep) and rp == cfg.lam_sweep_point
