@@ -172,7 +172,8 @@ def distortion_bounds(
     dict
         ``"fmd"``: FMD bound (T,); ``"plf"``: bound under the decoder's own PLF (T,), NaN where
         unavailable (no solver, or no certified solution: never a number from a failed solve); ``"best"``: elementwise maximum of the valid bounds; ``"plf_source"``: how
-        ``"plf"`` was obtained.
+        ``"plf"`` was obtained (with any frame whose solve was flagged, e.g.
+        ``"; frame 2 optimal_inaccurate"``).
     """
     T = source.T
     r = np.asarray(rates, float)
@@ -200,9 +201,13 @@ def distortion_bounds(
                 w = np.zeros(T)
                 w[j] = 1.0
                 try:
-                    own[j] = solve(source, r, p, plf=plf, objective=w).distortions[j]
+                    sol = solve(source, r, p, plf=plf, objective=w)
                 except rt.RDPError as exc:  # no certified solution: no number (NaN), say why
                     how += f"; frame {j + 1} failed: {type(exc).__name__}"
+                    continue
+                own[j] = sol.distortions[j]
+                if sol.status != "optimal":  # a flagged number stays flagged in the file
+                    how += f"; frame {j + 1} {sol.status}"
     best = np.fmax(fmd, own)
     return {"fmd": fmd, "plf": own, "best": best, "plf_source": how}
 

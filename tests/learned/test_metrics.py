@@ -124,3 +124,23 @@ def test_below_bound_flags_only_significant_violations() -> None:
     D = np.array([0.5, 0.95, 1.2, 0.1])
     se = np.array([0.1, 0.1, 0.1, 0.1])
     assert below_bound(D, se, bound).tolist() == [True, False, False, False]
+
+
+def test_a_flagged_plf_bound_is_marked_in_its_source(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A bound from a solve flagged optimal_inaccurate is kept (a flagged number) and says so."""
+    import types
+
+    import rdp_theory as rt
+    from learned.metrics import distortion_bounds
+
+    real = rt.solve_rdp
+
+    def flagged(*args: object, **kwargs: object) -> object:
+        sol = real(*args, **kwargs)  # type: ignore[arg-type]
+        return types.SimpleNamespace(distortions=sol.distortions, status="optimal_inaccurate")
+
+    monkeypatch.setattr(rt, "solve_rdp", flagged)
+    src = rt.GaussMarkovSource.stationary(T=3, sigma=1.0, rho=0.9)
+    b = distortion_bounds(src, [1.0, 1.0, 1.0], [0.01] * 3, "jd", [0.01] * 3)
+    assert b["plf_source"].count("optimal_inaccurate") == 3
+    assert np.all(np.isfinite(b["plf"]))
