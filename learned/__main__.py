@@ -26,7 +26,14 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, NoReturn
 
-from .experiments.configs import DATASETS, DEFAULT_PRESET, E2_SCENARIOS, PRESETS, DigitsConfig
+from .experiments.configs import (
+    DATASETS,
+    DEFAULT_PRESET,
+    E2_SCENARIOS,
+    PRESETS,
+    DigitsConfig,
+    e1_targets,
+)
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 
@@ -133,6 +140,21 @@ def build_parser() -> argparse.ArgumentParser:
             _add_e2_options(s)
         s.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
         if name in ("e1", "e3"):
+            s.add_argument("--lams", type=float, nargs="+", default=None,
+                           help="perception weights of every rate point's PLF decoders")  # fmt: skip
+        if name == "e1":
+            s.add_argument(
+                "--rates",
+                type=float,
+                nargs="+",
+                default=None,
+                help="rate grid R (bits/sample): the rate points (R, R, R) and (eps, R, R) for "
+                "each; the lam sweep runs at the R closest to 1",
+            )
+            s.add_argument("--lam-sweep", type=float, nargs="*", default=None,
+                           help="extra perception weights at the sweep's rate point (none: no "
+                           "sweep)")  # fmt: skip
+        if name in ("e1", "e3"):
             s.add_argument(
                 "--jobs",
                 type=int,
@@ -172,6 +194,14 @@ def config_from_args(args: argparse.Namespace) -> Any:
     for name in _OVERRIDES:
         if getattr(args, name, None) is not None:
             over[name] = getattr(args, name)
+    if getattr(args, "lams", None) is not None:
+        over["lams"] = tuple(dict.fromkeys(args.lams))
+    if getattr(args, "lam_sweep", None) is not None:
+        over["lam_sweep"] = tuple(dict.fromkeys(args.lam_sweep))
+    if getattr(args, "rates", None) is not None:
+        rates = tuple(dict.fromkeys(args.rates))
+        over["rate_targets"] = e1_targets(rates, cfg.T)
+        over["lam_sweep_point"] = min(range(len(rates)), key=lambda i: abs(rates[i] - 1.0))
     if args.experiment == "e2":
         over["dataset"] = args.dataset
         over["data_path"] = args.data_path
@@ -220,6 +250,14 @@ def check_args(args: argparse.Namespace) -> None:
     _int_option(args, "classifier_steps", 0)
     for dest in ("gan_lr", "critic_lr", "lam"):
         _number_option(args, dest)
+    for dest in ("lams", "lam_sweep"):
+        for value in getattr(args, dest, None) or ():
+            if not (math.isfinite(value) and value >= 0):
+                raise UsageError(f"--{dest.replace('_', '-')} values must be finite numbers >= 0, "
+                                 f"got {value:g}")  # fmt: skip
+    for value in getattr(args, "rates", None) or ():
+        if not (math.isfinite(value) and value > 0):
+            raise UsageError(f"--rates values must be finite numbers > 0, got {value:g}")
     if args.retrain and args.resume:
         raise UsageError("--resume cannot be combined with --retrain (a retrain starts afresh)")
     if args.out is not None and args.out.exists() and not args.out.is_dir():

@@ -37,6 +37,7 @@ __all__ = [
     "E2_QUICK",
     "E1_EPS",
     "E1_RATES",
+    "e1_targets",
     "E2_SCENARIOS",
     "E3_FULL",
     "E3_QUICK",
@@ -180,7 +181,9 @@ E1_RATES = (0.25, 0.5, 1.0, 1.5, 2.0, 3.0)
 E1_EPS = 0.05
 
 
-def _e1_targets(rates: tuple[float, ...], T: int = 3) -> tuple[tuple[float, ...], ...]:
+def e1_targets(rates: tuple[float, ...], T: int = 3) -> tuple[tuple[float, ...], ...]:
+    """E1's rate points for a grid of rates ``R``: ``(R, ..., R)`` for each, then
+    ``(E1_EPS, R, ..., R)`` for each."""
     equal = tuple((r,) * T for r in rates)
     eps = tuple((E1_EPS,) + (r,) * (T - 1) for r in rates)
     return equal + eps
@@ -244,7 +247,7 @@ class DigitsConfig:
 E1_FULL = GaussMarkovConfig(
     n=1,
     coding="entropy",
-    rate_targets=_e1_targets(E1_RATES),
+    rate_targets=e1_targets(E1_RATES),
     mse_steps=2000,
     gan_steps=600,
     mse_lr=3e-3,

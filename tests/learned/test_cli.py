@@ -337,3 +337,23 @@ def test_a_point_below_its_bound_fails_loudly(tmp_path: Path, monkeypatch: pytes
         main([*args, "--debug"])
     assert (tmp_path / "e1_points.csv").is_file()
     assert main(args) == 1
+
+
+def test_e1_rates_and_lams_options(tmp_path: Path) -> None:
+    """--rates builds the (R, R, R) and (eps, R, R) points of a grid, --lams the weights,
+    an empty --lam-sweep none; bad values are usage errors naming the option."""
+    from learned.experiments.configs import E1_EPS
+
+    assert main(["e1", "--quick", "--out", str(tmp_path), "--rates", "0.5", "--lams", "3",
+                 "--lam-sweep", "--mse-steps", "3", "--gan-steps", "2", "--eval-samples", "200",
+                 "--no-progress"]) == 0  # fmt: skip
+    cfg = json.loads((tmp_path / "e1_config.json").read_text())["config"]
+    assert cfg["rate_targets"] == [[0.5, 0.5, 0.5], [E1_EPS, 0.5, 0.5]]
+    assert cfg["lams"] == [3.0] and cfg["lam_sweep"] == []
+    with open(tmp_path / "e1_points.csv") as fh:
+        rows = list(csv.DictReader(fh))
+    assert {float(r["lam"]) for r in rows if r["variant"] != "mse"} == {3.0}
+    assert {r["scenario"] for r in rows} == {"equal", "eps_first"}
+    assert not (tmp_path / "e1_universality.csv").exists()
+    assert main(["e1", "--rates", "0", "1"]) == 2
+    assert main(["e1", "--lams", "nan"]) == 2
