@@ -448,12 +448,8 @@ class CausalCodec(nn.Module):
         if x_ref is not None:
             out["x_ref"] = x_ref
         if c.entropy_coded:
-            n = c.samples_per_frame
-            est = [
-                torch.tensor(math.inf) if b is None else b.mean() / n  # type: ignore[union-attr]
-                for b in enc["bits"]
-            ]
-            out["rate_est"] = torch.stack([e.to(x_hat.dtype) for e in est])
+            n = c.samples_per_frame  # every frame is coded (CodecConfig refuses lossless ones)
+            out["rate_est"] = torch.stack([b.mean() / n for b in enc["bits"]]).to(x_hat.dtype)
             for key in ("bits", "symbols", "dither", "mean", "scale"):
                 out[key] = enc[key]
         return out

@@ -404,12 +404,11 @@ class Trainer:
             rec["ref_mse"] = float(ref_mse.detach())
         cc = self.codec.config
         rate_term = cc.entropy_coded and c.stage != "universal"
-        if rate_term:
+        if rate_term:  # entropy coding codes every frame (CodecConfig refuses lossless ones)
             est = out["rate_est"]
-            coded = torch.tensor([k is not None for k in cc.latent_dims], device=est.device)
             target = torch.tensor(cc.rates(), dtype=est.dtype, device=est.device)
             beta = self.codec.log_beta.exp()
-            loss = loss + (beta * torch.where(coded, est, torch.zeros_like(est))).sum()
+            loss = loss + (beta * est).sum()
             rec["rate"] = [float(v) for v in est.detach()]
             rec["beta"] = [float(v) for v in beta]
         self._check_finite(loss, "codec loss")
@@ -417,7 +416,7 @@ class Trainer:
         self.opt.step()
         if rate_term:
             with torch.no_grad():  # dual ascent on the rate constraints
-                gap = torch.where(coded, est.detach() - target, torch.zeros_like(est))
+                gap = est.detach() - target
                 self.codec.log_beta.add_(c.rate_lr * gap).clamp_(-20.0, 10.0)
         rec["loss"] = float(loss.detach())
         rec["mse"] = [float(v) for v in terms["mse"]]
