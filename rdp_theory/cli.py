@@ -124,8 +124,8 @@ def _add_bound(sub: Any) -> argparse.ArgumentParser:
     p.add_argument("--rates", nargs="+", required=True, metavar="R",
                    help="rate budget of each frame in bits per sample (T values, or one)")
     p.add_argument("--perception", nargs="+", required=True, metavar="P",
-                   help="perception level (W2^2) of each frame: 0 = perfect realism, "
-                        "inf = unconstrained (T values, or one)")
+                   help="perception level of each frame (W2^2, or nats with --measure kl): "
+                        "0 = perfect realism, inf = unconstrained (T values, or one)")
     p.add_argument("--plf", default="jd", choices=("jd", "fmd", "sa"),
                    help="perception loss function (default jd)")
     p.add_argument("--objective", nargs="+", default=["lexicographic"], metavar="W",
@@ -135,6 +135,12 @@ def _add_bound(sub: Any) -> argparse.ArgumentParser:
                    help="distortion caps D_k <= t_k with weights (inf = none)")
     p.add_argument("--representation", default="optimal", choices=("optimal", "mse"),
                    help="'mse' fixes the greedy MSE representation (default optimal)")
+    p.add_argument("--measure", default="w2", choices=("w2", "kl"),
+                   help="perception measure: squared Wasserstein-2 (default) or KL divergence "
+                        "in nats (JD and FMD; see --kl-direction)")
+    p.add_argument("--kl-direction", default=None, choices=("xhat||x", "x||xhat"),
+                   help="order of the KL divergence with --measure kl (default xhat||x: "
+                        "KL(reconstruction || source))")
     p.add_argument("--method", default="auto", choices=("auto", "sdp"),
                    help="'auto' uses closed forms where they are exact; 'sdp' always solves "
                         "the program (default auto)")
@@ -179,6 +185,7 @@ def _bound_request(p: argparse.ArgumentParser, args: argparse.Namespace) -> dict
         "perception": _per_frame(_numbers(p, "--perception", args.perception)),
         "plf": args.plf, "objective": objective, "targets": targets,
         "representation": args.representation, "method": args.method,
+        "perception_measure": args.measure, "kl_direction": args.kl_direction,
     }
 
 
@@ -233,6 +240,8 @@ def format_solution(sol: RDPSolution) -> str:
         f"primal residual {cert.primal_residual:.1e}, relative gap {cert.relative_gap:.1e})",
         "",
     ]
+    unit = "W2^2" if sol.perception_measure == "w2" else f"KL {sol.kl_direction}, nats"
+    lines[1] += f"; perception in {unit}"
     header = ("frame", "rate R", "rate used", "level P", "distortion D", "perception phi")
     rows = [
         (str(k + 1), _cell(sol.rates[k]), _cell(sol.rates_used[k]), _cell(sol.perception[k]),

@@ -73,6 +73,24 @@ def test_bound_table_as_module(tmp_path: Path) -> None:
     np.testing.assert_allclose([float(r[4]) for r in rows], sol.distortions, rtol=1e-7)
 
 
+def test_bound_with_kl_perception(tmp_path: Path) -> None:
+    """``--measure kl`` solves with KL levels in nats (the same call as the library's); SA under
+    KL is refused as a usage error that says why."""
+    args = ["bound", "--sigmas", "1", "--rhos", "0.9", "--frames", "3", "--rates", "0.5", "1",
+            "2", "--perception", "0.05", "--plf", "jd", "--measure", "kl", "--json"]
+    res = _run(args, tmp_path)
+    assert res.returncode == 0, res.stderr
+    got = json.loads(res.stdout)
+    sol = rt.solve_rdp(rt.GaussMarkovSource.stationary(3, 1.0, 0.9), (0.5, 1, 2), 0.05,
+                       perception_measure="kl")
+    np.testing.assert_allclose(got["distortions"], sol.distortions, rtol=RTOL)
+    assert got["perception_measure"] == "kl" and got["kl_direction"] == "xhat||x"
+    table = _run(args[:-1], tmp_path)
+    assert "perception in KL xhat||x, nats" in table.stdout
+    bad = _run([*args[:-4], "sa", "--measure", "kl"], tmp_path)
+    assert bad.returncode == 2 and "not available for plf='sa'" in bad.stderr
+
+
 def test_figures_default_to_the_current_directory(tmp_path: Path) -> None:
     """``rdp-theory figures`` works outside the checkout and writes into the current folder."""
     res = _run(["figures", "--quick", "--only", "error_permanence"], tmp_path)
