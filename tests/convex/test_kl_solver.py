@@ -209,26 +209,6 @@ def test_jd_lexicographic_two_frames_against_scipy(data: st.DataObject) -> None:
     assert sol.distortions[1] == pytest.approx(_second_stage_by_scipy(src, rates, P[1], g), rel=ROUTE_RTOL)
 
 
-@pytest.mark.parametrize("rates, P", [((0.31, 2.25), 0.05), ((1.0, 0.5), 0.01), ((0.05, 3.0), 0.2)])
-def test_jd_second_stage_is_the_limit_of_capped_programs_under_kl(rates: tuple[float, float], P: float) -> None:
-    """A second route to the chain's D_2 through the *weighted* program (log-det cones, another
-    model): min D_2 s.t. D_1 <= (1 + tau) D_1*, fitted to D_2* - a sqrt(tau) - b tau at tau =
-    1e-6, 1e-7, 1e-8 (the caps' Hoelder-1/2 degeneracy, docs/theory.md 4.8), recovers D_2* to
-    1e-6 relative (the fit's own error)."""
-    src = rt.GaussMarkovSource.stationary(2, 1.0, 0.9)
-    lex, warned = solve_quietly(src, rates, P, plf="jd")
-    assert lex.status == cp.OPTIMAL and not warned
-    taus = np.array([1e-6, 1e-7, 1e-8])
-    capped = []
-    for tau in taus:
-        sol, _ = solve_quietly(src, rates, P, plf="jd", objective=(0.0, 1.0),
-                               targets=(lex.distortions[0] * (1.0 + tau), np.inf))
-        assert sol.distortions[1] <= lex.distortions[1] + 1e-9  # a relaxation
-        capped.append(sol.distortions[1])
-    fit = np.linalg.solve(np.column_stack([np.ones(3), -np.sqrt(taus), -taus]), capped)
-    assert abs(fit[0] - lex.distortions[1]) <= 1e-6 * lex.distortions[1]
-
-
 # ---------------------------------------------------------------- structure, orderings, limits
 @settings(max_examples=15)
 @given(data=st.data())
