@@ -30,6 +30,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 import rdp_theory as rt
+from learned.report import main_lam as report_main_lam
 
 from . import _compute as cc
 from ._common import DEFAULT_SOURCE, FigureData, RunConfig, source_caption
@@ -49,13 +50,9 @@ _VARIANTS = {"mse": "MSE codec", "universal": "frozen MSE encoder", "e2e": "end 
 
 def main_lam(points: Sequence[LearnedPoint]) -> float:
     """The largest perception weight every rate point has (E1's: the others are its lam sweep's,
-    drawn by :mod:`figures.learned_tradeoff`); NaN when the decoders carry none."""
-    by_point: dict[int, set[float]] = defaultdict(set)
-    for p in points:
-        if p.variant != "mse" and math.isfinite(p.lam):
-            by_point[p.rate_point].add(p.lam)
-    common = set.intersection(*by_point.values()) if by_point else set()
-    return max(common) if common else math.nan
+    drawn by :mod:`figures.learned_tradeoff`); NaN when the decoders carry none
+    (:func:`learned.report.main_lam`)."""
+    return report_main_lam((p.variant, p.rate_point, p.lam) for p in points)
 
 
 def _same_lam(a: float, b: float) -> bool:
