@@ -8,6 +8,7 @@ have them) become a :class:`~learned.train.TrainConfig`.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -148,17 +149,23 @@ def generator(seed: int, device: torch.device | None = None) -> torch.Generator:
     return g
 
 
+def _evaluation_chunks(
+    codec: CausalCodec, x: torch.Tensor, seed: int, device: torch.device, chunk: int
+) -> Iterator[dict[str, Any]]:
+    """The codec's outputs on ``x`` in chunks (exact quantisation, dither and noise seeded by
+    ``seed``): the one evaluation pass of :func:`reconstruct` and :func:`coded_evaluation`."""
+    codec.eval()
+    d, z = generator(2 * seed, device), generator(2 * seed + 1, device)
+    for i in range(0, len(x), chunk):
+        yield codec(x[i : i + chunk].to(device), d, z, training=False)
+
+
 @torch.no_grad()
 def reconstruct(
     codec: CausalCodec, x: torch.Tensor, seed: int, device: torch.device, chunk: int = 4096
 ) -> np.ndarray:
     """Evaluate ``codec`` (exact quantisation) on ``x`` with dither/noise seeded by ``seed``."""
-    codec.eval()
-    d, z = generator(2 * seed, device), generator(2 * seed + 1, device)
-    outs = [
-        codec(x[i : i + chunk].to(device), d, z, training=False)["x_hat"].cpu()
-        for i in range(0, len(x), chunk)
-    ]
+    outs = [out["x_hat"].cpu() for out in _evaluation_chunks(codec, x, seed, device, chunk)]
     return torch.cat(outs).numpy()
 
 
@@ -187,15 +194,12 @@ def coded_evaluation(
     """
     from ..entropy import decode_streams, encode_streams, stream_bits
 
-    codec.eval()
     cfg = codec.config
     if not cfg.entropy_coded:
         raise InvalidParameterError("coded_evaluation needs an entropy-coded codec")
-    d, z = generator(2 * seed, device), generator(2 * seed + 1, device)
     parts: dict[str, list[list[Any]]] = {k: [] for k in ("symbols", "dither", "mean", "scale")}
     xs, bits = [], []
-    for i in range(0, len(x), chunk):
-        out = codec(x[i : i + chunk].to(device), d, z, training=False)
+    for out in _evaluation_chunks(codec, x, seed, device, chunk):
         xs.append(out["x_hat"].cpu())
         bits.append(torch.stack([b.cpu() for b in out["bits"]]).sum(1))
         for key in parts:
