@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import abc
 import functools
+import math
 from typing import Any, ClassVar
 
 import cvxpy as cp
@@ -127,6 +128,15 @@ class PerceptionLoss(abc.ABC):
         """
         return frozenset()
 
+    def first_cuts(
+        self, violated: frozenset[int], phi: FloatArray, perception: FloatArray
+    ) -> frozenset[int]:
+        """The couplings a solver generating them on demand adds first, out of the frames
+        ``violated`` whose levels ``perception`` the relaxation's solution (perception values
+        ``phi``, shape (T,); no coupling enforced) exceeds; later rounds add every frame still
+        violated. Default: all of them."""
+        return violated
+
     def values(
         self, sigma_x: FloatArray, sigma_xhat: FloatArray, cross: FloatArray,
         measure: str = "w2", direction: str | None = None,
@@ -209,6 +219,34 @@ class JointPLF(PerceptionLoss):
         return frozenset(
             j for j in range(p.size - 1) if np.isfinite(p[j]) and later_min[j + 1] <= p[j]
         )
+
+    def first_cuts(
+        self, violated: frozenset[int], phi: FloatArray, perception: FloatArray
+    ) -> frozenset[int]:
+        r"""The latest violated frame, and each earlier one whose excess ratio
+        :math:`\phi_j / P_j` beats that of every later frame chosen.
+
+        Frame ``J``'s coupling restricted to the first ``j + 1`` frames couples frame ``j``'s laws
+        (see :meth:`implied`). If enforcing :math:`\phi_J \le P_J` scaled the relaxation's cost
+        profile down uniformly, frame ``j`` would end at :math:`\phi_j P_J / \phi_J`, within its
+        level exactly when :math:`\phi_j / P_j \le \phi_J / P_J`: so only the frames whose ratio
+        is a record, scanning back from the latest, are expected to need their own coupling.
+        A guess, not a rule: the rounds that follow add whatever is still violated. So where
+        the guess keeps more than half of the violated frames, all of them are taken: leaving out
+        a few saves little, and a miss would cost a second solve of nearly the full program.
+        Measured at T = 10 (rate form and weighted): levels rising linearly bind only the last
+        frame and the ratios pick only it (one coupling instead of nine: 2.7-3.4x faster);
+        geometrically rising levels bind nearly every frame, the ratios pick nearly all, and all
+        are taken.
+        """
+        chosen: set[int] = set()
+        record = -math.inf
+        for j in sorted(violated, reverse=True):
+            ratio = phi[j] / perception[j]
+            if ratio > record:
+                chosen.add(j)
+                record = ratio
+        return frozenset(chosen) if 2 * len(chosen) <= len(violated) else violated
 
 
 class SelfAdaptivePLF(PerceptionLoss):

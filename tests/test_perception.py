@@ -45,3 +45,24 @@ def test_pair_numeric_matches_hand_built_blocks(T: int) -> None:
         ref[:j, j] = ref[j, :j] = cross[:j, j]
         ref[j, j] = sx[j, j]
         assert np.array_equal(k1, ref) and np.array_equal(k2, sh[: j + 1, : j + 1])
+
+
+def test_jd_first_cuts_follow_the_excess_ratio_records() -> None:
+    """PLF-JD adds first the couplings of the frames whose excess ratio phi_j / P_j is a record
+    scanning back from the latest violated frame, and every violated frame's where those would be
+    more than half of them; the other PLFs add every violated frame's."""
+    jd, sa, fmd = get_plf("jd"), get_plf("sa"), get_plf("fmd")
+    levels = np.ones(10)
+    rising = np.array([1.0, 1.1, 1.2, 1.3, 1.4, 1.5, 1.6, 1.7, 1.8, 1.9])  # records: the last only
+    violated = frozenset(range(1, 10))
+    assert jd.first_cuts(violated, rising, levels) == {9}
+    falling = rising[::-1].copy()  # every frame a record: all of them
+    assert jd.first_cuts(violated, falling, levels) == violated
+    mixed = np.array([1.0, 0.5, 1.1, 1.2, 1.5, 2.0, 6.0, 3.0, 4.0, 5.0])  # records 10 and 7
+    assert jd.first_cuts(frozenset(range(2, 10)), mixed, levels) == {6, 9}
+    # the ratio, not the excess: frame 9 (0-based) exceeds its level by 2x, frame 3 by 3x
+    phi, lev = np.array([0, 0, 0, 0.3, 0, 0, 0, 0, 0, 2.0]), np.array([1, 1, 1, 0.1, 1, 1, 1, 1, 1, 1.0])
+    assert jd.first_cuts(frozenset({3, 9}), phi, lev) == {3, 9}
+    assert jd.first_cuts(frozenset(), rising, levels) == frozenset()
+    for plf in (sa, fmd):
+        assert plf.first_cuts(violated, rising, levels) == violated

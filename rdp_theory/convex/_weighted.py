@@ -25,6 +25,7 @@ from ..exceptions import SolverError
 from . import _backend
 from ._backend import (
     DEFAULT,
+    MODERATE,
     NO_EQUILIBRATION,
     REGULARISED,
     SCS,
@@ -85,7 +86,7 @@ ROUND_ATTEMPTS: tuple[Attempt, ...] = (Attempt(UNREFINED, Form.FAST),)
 
 
 _SETTINGS_NAMES: tuple[tuple[str, SolverSettings], ...] = (
-    ("unrefined", UNREFINED), ("tight", TIGHT), ("default", DEFAULT),
+    ("unrefined", UNREFINED), ("moderate", MODERATE), ("tight", TIGHT), ("default", DEFAULT),
     ("no equilibration", NO_EQUILIBRATION), ("regularised", REGULARISED), ("SCS", SCS),
 )
 
@@ -119,16 +120,21 @@ def solve_model(
     """
     statuses: list[str] = []
     best: Scheme | None = None
+    stalled: set[tuple[object, Form]] = set()  # (settings path, form) of runs that stalled
     for n, attempt in enumerate(attempts, start=1):
         solver, form = attempt.settings.solver, attempt.form
         if best is not None and solver != cp.CLARABEL:
             continue  # a first-order fallback will not beat an acceptable interior-point result
+        if (attempt.settings.path, form) in stalled:
+            continue  # the same steps as a run that stalled: it would stall at the same point
         if form is Form.RESCALED and (best is None or best.rel_gap <= REL_GAP):
             continue  # only to recover relative accuracy of an otherwise acceptable result
         model, values = prepare(form)
         what = f"attempt {n}/{len(attempts)} ({settings_name(attempt.settings)}, {form.value} form)"
         try:
             raw, primal = _backend.run(model, values, attempt.settings, keep)
+            if raw.stalled:
+                stalled.add((attempt.settings.path, form))
         except (KeyboardInterrupt, SystemExit, GeneratorExit):
             raise
         except BaseException as exc:  # noqa: BLE001 - Clarabel's Rust panics are BaseExceptions
@@ -159,7 +165,10 @@ def solve_model(
 
 
 def solve_weighted(
-    inst: Instance, attempts: Sequence[Attempt] = ATTEMPTS, generate: bool = False
+    inst: Instance,
+    attempts: Sequence[Attempt] = ATTEMPTS,
+    generate: bool = False,
+    round_attempts: Sequence[Attempt] = ROUND_ATTEMPTS,
 ) -> Scheme:
     """min ``inst.weights @ D`` (or the total rate, ``inst.rate_form``) s.t. ``D <= inst.caps`` on
     the normalised program, certified.
@@ -169,7 +178,8 @@ def solve_weighted(
     level the last solution violates. Each round is a relaxation of the full program, so its
     optimum bounds the real one from below: once its certified solution meets every level (the
     certificate evaluates them all with the Bures formula) it is optimal for the full program and
-    is returned. Rounds stop at the full program, which then gets every fallback. Inactive
+    is returned. Rounds stop at the full program, which then gets every fallback. Each round gets
+    ``round_attempts`` (one attempt: any trouble ends the rounds). Inactive
     constraints are common in sweeps, and SA optima typically bind one or two of T - 1 couplings.
     """
     perception, plf = inst.perception, inst.plf
@@ -201,9 +211,9 @@ def solve_weighted(
             scheme: Scheme | None = None
             if keep:
                 with contextlib.suppress(NoView):  # no view: compile the relaxed program
-                    scheme = solve_pattern(round_inst, universe, ROUND_ATTEMPTS, keep=keep)
+                    scheme = solve_pattern(round_inst, universe, round_attempts, keep=keep)
             if scheme is None:
-                scheme = solve_pattern(round_inst, relaxed, ROUND_ATTEMPTS)
+                scheme = solve_pattern(round_inst, relaxed, round_attempts)
         except (Infeasible, SolverError):
             logger.info("coupling round %d failed; solving the full program", rounds)
             break
@@ -217,9 +227,16 @@ def solve_weighted(
             break
         if violated <= enforced:  # only an inaccurate round can leave an enforced level unmet
             break
-        logger.info("coupling round %d: levels exceeded at frame(s) %s; adding their couplings",
-                    rounds, sorted(j + 1 for j in violated - enforced))
-        enforced |= violated
+        # the first couplings are the PLF's choice (PLF-JD: the latest violated frame and the
+        # earlier ones whose excess ratio is a record); after that every violated frame's, so
+        # there is at most one round more than with every violated frame's from the start
+        added = (
+            plf.first_cuts(frozenset(violated), scheme.phi, perception) if not enforced else violated
+        ) - enforced
+        logger.info("coupling round %d: levels exceeded at frame(s) %s; adding the coupling(s) "
+                    "of %s", rounds, sorted(j + 1 for j in violated - enforced),
+                    sorted(j + 1 for j in added))
+        enforced |= added
     logger.info("full program (%d attempt(s) at most)", len(attempts))
     return solve_pattern(inst, pattern, attempts)
 

@@ -158,3 +158,22 @@ def test_program_targets_below_its_range_are_refused() -> None:
         rt.minimum_total_rate(src, 1e-5, 0.0, plf="jd")
     # MSE only and FMD take the closed form at any target
     assert rt.minimum_total_rate(src, 1e-5, 0.0, plf="fmd").solver == "closed_form"
+
+
+def test_a_stalled_fast_form_is_certified_against_the_robust_form(monkeypatch: pytest.MonkeyPatch) -> None:
+    """T = 10 PLF-SA with every level binding at a small level: the fast formulation stalls
+    (Clarabel 0.11: no progress left) at residuals of 4e-9 and a relative gap of 5e-8; its iterate is
+    certified (the total recomputed from the scheme against the dual bound) and agrees with the
+    robust formulation's solution, the second route, to the certificate's relative gap."""
+    from rdp_theory.convex import rate
+
+    src = rt.GaussMarkovSource.stationary(10, 1.0, 0.9)
+    first = rate_sdp(src, 0.3, 5e-4, plf="sa")
+    assert first.status == "optimal"
+    robust = tuple(a for a in rate.RATE_ATTEMPTS if a.form is rate.Form.ROBUST)
+    monkeypatch.setattr(rate, "RATE_ATTEMPTS", robust)
+    second = rate_sdp(src, 0.3, 5e-4, plf="sa")
+    assert second.status == "optimal"
+    assert first.total_rate == pytest.approx(second.total_rate, rel=rt.convex.REL_GAP)
+    assert np.all(first.perception_values <= 5e-4 + rt.convex.ACCURACY)
+    assert np.all(first.distortions <= 0.3 * (1 + 1e-6))

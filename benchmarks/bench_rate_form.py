@@ -1,0 +1,106 @@
+"""Benchmark of the rate form, ``rt.minimum_total_rate`` (a script, not a timed test).
+
+    python benchmarks/bench_rate_form.py [--repeat 5] [--out bench_rate_form.json]
+
+Issue 16's targets: the rate-form program re-solves in <= 5 ms at T = 3 and <= 100 ms at T = 10.
+Every call solves the program (``method="sdp"``) after one warm-up call per instance (which
+compiles it), and the time is the median over ``--repeat`` calls (these machines are noisy:
+compare ratios measured within one run).
+
+1. T = 3 (stationary, rho = 0.9): PLF-JD and PLF-SA at P = 0.01 with the targets changing every
+   call (uniform in [0.05, 0.4]): the DPP re-solve;
+2. T = 10 (stationary, rho = 0.9), PLF-JD and PLF-SA, a common target D in {0.1, 0.2, 0.3} and
+   four kinds of levels: constant 5e-4 and 5e-3, rising linearly 0.002 -> 0.02, rising
+   geometrically 5e-4 * 1.6^j (the last binds nearly every JD frame): 24 instances. Reported per
+   instance: the median time, how many perception levels bind at the optimum (within 1e-6), the
+   solver attempts and the status; then the median and worst over the instances and how many
+   meet 100 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import platform
+import statistics
+import time
+import warnings
+from collections.abc import Callable, Iterator
+
+import numpy as np
+
+import rdp_theory as rt
+from rdp_theory.io import write_json
+
+#: the T = 10 perception levels, by name
+LEVELS: dict[str, np.ndarray] = {
+    "const 5e-4": np.full(10, 5e-4),
+    "const 5e-3": np.full(10, 5e-3),
+    "linear rise": np.linspace(0.002, 0.02, 10),
+    "geometric rise": 5e-4 * 1.6 ** np.arange(10),
+}
+TARGETS = (0.1, 0.2, 0.3)
+
+
+def timed(fn: Callable[[], object], repeat: int) -> tuple[float, object]:
+    times: list[float] = []
+    out: object = None
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times), out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--out", default=None)
+    args = ap.parse_args()
+    warnings.simplefilter("ignore", rt.SolverWarning)
+    rng = np.random.default_rng(0)
+    res: dict[str, object] = {"python": platform.python_version(), "repeat": args.repeat}
+
+    src3 = rt.GaussMarkovSource.stationary(3, 1.0, 0.9)
+    for plf in ("jd", "sa"):
+        targets = iter(rng.uniform(0.05, 0.4, size=(10_000, 3)))
+
+        def resolve(plf: str = plf, targets: Iterator[np.ndarray] = targets) -> object:
+            return rt.minimum_total_rate(src3, next(targets), 0.01, plf=plf, method="sdp")
+
+        resolve()  # compile
+        t, _ = timed(resolve, max(args.repeat, 20))
+        res[f"T3_{plf}_resolve_median_ms"] = 1e3 * t
+        print(f"T = 3 {plf.upper()} re-solve: {1e3 * t:.2f} ms (target <= 5 ms)")
+
+    src10 = rt.GaussMarkovSource.stationary(10, 1.0, 0.9)
+    rows = []
+    for plf in ("jd", "sa"):
+        for name, levels in LEVELS.items():
+            for D in TARGETS:
+                call = functools.partial(rt.minimum_total_rate, src10, D, levels, plf=plf, method="sdp")
+                call()  # compile (once per structure) and warm up
+                t, sol = timed(call, args.repeat)
+                assert isinstance(sol, rt.RateSolution)
+                binding = int(np.sum(sol.perception_values >= levels - 1e-6))
+                rows.append({
+                    "plf": plf, "levels": name, "target": D, "median_ms": 1e3 * t,
+                    "binding_levels": binding, "attempts": sol.certificate.attempts,
+                    "status": sol.status, "total_rate": sol.total_rate,
+                })
+                print(f"T = 10 {plf.upper()} {name:15s} D = {D}: {1e3 * t:7.1f} ms, {binding:2d} "
+                      f"levels binding, {sol.certificate.attempts} attempt(s), {sol.status}")
+    res["T10"] = rows
+    for plf in ("jd", "sa"):
+        ms = [r["median_ms"] for r in rows if r["plf"] == plf]
+        res[f"T10_{plf}_median_ms"] = statistics.median(ms)
+        res[f"T10_{plf}_worst_ms"] = max(ms)
+        res[f"T10_{plf}_within_100ms"] = sum(m <= 100.0 for m in ms)
+        print(f"T = 10 {plf.upper()}: median {statistics.median(ms):.0f} ms, worst {max(ms):.0f} ms, "
+              f"{sum(m <= 100.0 for m in ms)} of {len(ms)} within 100 ms")
+    if args.out:
+        write_json(args.out, res)
+
+
+if __name__ == "__main__":
+    main()
