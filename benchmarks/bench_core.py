@@ -5,7 +5,9 @@
 Reports medians over ``--repeat`` runs (these machines are noisy: compare ratios measured within
 one run, not absolute times across runs):
 
-1. closed-form throughput on a 10^6-point rate grid (T = 3): frame-points per second;
+1. closed-form throughput on a 10^6-point rate grid (T = 3): frame-points per second; the
+   steady-state limits (``stationary_distortion``: FMD at random levels, 0-PLF-JD, MSE only;
+   ``stationary_rate``) on 10^6 random (rho, R, P) points: points per second;
 2. a parametrised T = 3 SDP re-solve (weighted objective, rates changing every call) against
    rebuilding the problem for each solve: medians and their ratio;
 3. T = 10 solves: weighted (FMD; 0-PLF-JD; JD and SA at P = 0.1, mostly inactive, and at
@@ -67,6 +69,15 @@ def main() -> None:
     sig = rng.uniform(0.1, 10, 1_000_000)
     t = median_time(lambda: rt.gaussian_rdp(sig, grid[:, 0], 0.1), args.repeat)
     res["closed_form_single_frame_points_per_s"] = sig.size / t
+    # steady-state limits (T -> infinity, issue 16: >= 1e7 points/s), a million (rho, R, P) points
+    rho, rate, lev = rng.uniform(-0.99, 0.99, sig.size), grid[:, 0], rng.uniform(0, 0.5, sig.size)
+    if hasattr(rt, "stationary_distortion"):
+        for name, level, plf in (("fmd", lev, "fmd"), ("jd0", 0.0, "jd"), ("mse", np.inf, "fmd")):
+            rt.stationary_distortion(1.0, rho, rate, level, plf)  # warm-up
+            t = median_time(lambda: rt.stationary_distortion(1.0, rho, rate, level, plf), args.repeat)  # noqa: B023
+            res[f"stationary_{name}_points_per_s"] = sig.size / t
+        t = median_time(lambda: rt.stationary_rate(1.0, rho, 0.01 + grid[:, 1] / 8), args.repeat)
+        res["stationary_rate_points_per_s"] = sig.size / t
 
     w = np.array([1.0, 1.0, 1.0])
     rates = iter(rng.uniform(0.1, 4, size=(10_000, 3)))
