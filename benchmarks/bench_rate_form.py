@@ -23,11 +23,11 @@ import argparse
 import functools
 import platform
 import statistics
-import time
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import numpy as np
+from bench_core import median_time  # the script's folder is on sys.path
 
 import rdp_theory as rt
 from rdp_theory.io import write_json
@@ -40,16 +40,6 @@ LEVELS: dict[str, np.ndarray] = {
     "geometric rise": 5e-4 * 1.6 ** np.arange(10),
 }
 TARGETS = (0.1, 0.2, 0.3)
-
-
-def timed(fn: Callable[[], object], repeat: int) -> tuple[float, object]:
-    times: list[float] = []
-    out: object = None
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times), out
 
 
 def main() -> None:
@@ -69,7 +59,7 @@ def main() -> None:
             return rt.minimum_total_rate(src3, next(targets), 0.01, plf=plf, method="sdp")
 
         resolve()  # compile
-        t, _ = timed(resolve, max(args.repeat, 20))
+        t = median_time(resolve, max(args.repeat, 20))
         res[f"T3_{plf}_resolve_median_ms"] = 1e3 * t
         print(f"T = 3 {plf.upper()} re-solve: {1e3 * t:.2f} ms (target <= 5 ms)")
 
@@ -79,9 +69,8 @@ def main() -> None:
         for name, levels in LEVELS.items():
             for D in TARGETS:
                 call = functools.partial(rt.minimum_total_rate, src10, D, levels, plf=plf, method="sdp")
-                call()  # compile (once per structure) and warm up
-                t, sol = timed(call, args.repeat)
-                assert isinstance(sol, rt.RateSolution)
+                sol = call()  # compile (once per structure) and warm up
+                t = median_time(call, args.repeat)
                 binding = int(np.sum(sol.perception_values >= levels - 1e-6))
                 rows.append({
                     "plf": plf, "levels": name, "target": D, "median_ms": 1e3 * t,
