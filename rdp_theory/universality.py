@@ -121,16 +121,23 @@ def universality_gap(
     perception: ArrayLike,
     plf: str = "jd",
     objective: Objective = "lexicographic",
+    *,
+    perception_measure: str = "w2",
+    kl_direction: str | None = None,
 ) -> UniversalityResult:
     """Solve the RDP program twice: with the optimal and with the MSE representation.
 
-    Parameters are those of :func:`rdp_theory.solve_rdp`. Returns a :class:`UniversalityResult`.
+    Parameters are those of :func:`rdp_theory.solve_rdp` (``perception_measure="kl"``: levels
+    in nats, with its restrictions). Returns a :class:`UniversalityResult`.
     Both solves run the program (``method="sdp"``), also where a closed form is known: the gap
-    is a measurement of the theorem (docs/theory.md, section 6), not an assumption of it.
+    is a measurement of the theorem (docs/theory.md, section 6), not an assumption of it. The
+    theorem is about the joint law of source and reconstruction, so it holds for either
+    measure.
     """
-    opt = solve_rdp(source, rates, perception, plf=plf, objective=objective, method="sdp")
-    mse = solve_rdp(
-        source, rates, perception, plf=plf, objective=objective, representation="mse", method="sdp"
+    opt, mse = (
+        solve_rdp(source, rates, perception, plf=plf, objective=objective, representation=rep,
+                  method="sdp", perception_measure=perception_measure, kl_direction=kl_direction)
+        for rep in ("optimal", "mse")
     )
     return UniversalityResult(optimal=opt, mse_representation=mse)
 
@@ -145,6 +152,9 @@ class UniversalitySweep:
     optimal, mse_representation : ndarray, shape (K, T)
         Distortions of the two schemes.
     objective_gap : ndarray, shape (K,)
+    perception_measure : {"w2", "kl"}
+        What the levels measure (W2^2, or KL in nats).
+    kl_direction : {"xhat||x", "x||xhat"} or None
     """
 
     plf: str
@@ -154,6 +164,8 @@ class UniversalitySweep:
     optimal: FloatArray
     mse_representation: FloatArray
     objective_gap: FloatArray
+    perception_measure: str = "w2"
+    kl_direction: str | None = None
 
     @property
     def gap(self) -> FloatArray:
@@ -164,6 +176,7 @@ class UniversalitySweep:
         """Plain Python values (lists) for JSON."""
         return {
             "plf": self.plf,
+            "perception_measure": self.perception_measure, "kl_direction": self.kl_direction,
             "objective": self.objective if isinstance(self.objective, str)
             else [float(w) for w in self.objective],
             **{name: np.asarray(getattr(self, name), dtype=np.float64).tolist()
@@ -214,9 +227,12 @@ def universality_sweep(
     objective: Objective = "lexicographic",
     *,
     n_jobs: int = 1,
+    perception_measure: str = "w2",
+    kl_direction: str | None = None,
 ) -> UniversalitySweep:
     """:func:`universality_gap` at every row of ``rates`` and ``perception`` (shape (K, T) each,
-    or broadcastable to it). ``n_jobs > 1`` spreads the rows over joblib worker processes."""
+    or broadcastable to it). ``n_jobs > 1`` spreads the rows over joblib worker processes;
+    ``perception_measure`` and ``kl_direction`` as in :func:`universality_gap`."""
     T = check_source(source).T
     r = np.atleast_2d(as_float_array(rates, "rates"))
     p = np.atleast_2d(as_float_array(perception, "perception"))
@@ -231,13 +247,14 @@ def universality_sweep(
         raise InvalidParameterError(f"rates must have a last axis of length T = {T}, got {r.shape}")
     n_jobs = check_positive_int(n_jobs, "n_jobs")
     rows: Sequence[tuple[FloatArray, FloatArray, float]]
+    measure = (perception_measure, kl_direction)
     if n_jobs == 1:
-        rows = [_row(source, r[k], p[k], plf, objective) for k in range(r.shape[0])]
+        rows = [_row(source, r[k], p[k], plf, objective, measure) for k in range(r.shape[0])]
     else:
         from joblib import Parallel, delayed
 
         rows = Parallel(n_jobs=n_jobs)(
-            delayed(_row)(source, r[k], p[k], plf, objective) for k in range(r.shape[0])
+            delayed(_row)(source, r[k], p[k], plf, objective, measure) for k in range(r.shape[0])
         )
     obj = objective if isinstance(objective, str) else tuple(float(x) for x in np.asarray(objective))
     return UniversalitySweep(
@@ -248,11 +265,15 @@ def universality_sweep(
         optimal=np.array([row[0] for row in rows]),
         mse_representation=np.array([row[1] for row in rows]),
         objective_gap=np.array([row[2] for row in rows]),
+        perception_measure=perception_measure,
+        kl_direction=kl_direction,
     )
 
 
 def _row(
-    source: GaussMarkovSource, r: FloatArray, p: FloatArray, plf: str, objective: Objective
+    source: GaussMarkovSource, r: FloatArray, p: FloatArray, plf: str, objective: Objective,
+    measure: tuple[str, str | None] = ("w2", None),
 ) -> tuple[FloatArray, FloatArray, float]:
-    res = universality_gap(source, r, p, plf=plf, objective=objective)
+    res = universality_gap(source, r, p, plf=plf, objective=objective,
+                           perception_measure=measure[0], kl_direction=measure[1])
     return res.optimal.distortions, res.mse_representation.distortions, res.objective_gap

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -53,3 +54,37 @@ def test_sweep_shapes_and_agreement_with_pointwise() -> None:
     one = rt.universality_gap(src, rates[1], 0.05, plf="sa", objective=(1, 1, 1))
     np.testing.assert_allclose(sweep.optimal[1], one.optimal.distortions, rtol=1e-9)
     assert sweep.max_relative_objective_gap >= -1e-6
+
+
+@settings(max_examples=10, deadline=None)
+@given(data=st.data(), plf=st.sampled_from(["jd", "fmd"]), lexicographic=st.booleans())
+def test_the_theorem_holds_under_kl(data: st.DataObject, plf: str, lexicographic: bool) -> None:
+    """Theorem 6(e) is about the joint law of source and reconstruction, so it holds for the KL
+    measure as well: the program with the representation free and the one with the greedy
+    representation fixed (two solves) reach the same optimum, weighted or lexicographic."""
+    src = data.draw(gauss_markov_sources(max_T=3, sigma_range=(0.3, 3.0)))
+    r = data.draw(rate_vectors(src.T, max_rate=4.0, allow_zero=False))
+    p = np.asarray(data.draw(st.lists(st.floats(1e-3, 2.0), min_size=src.T, max_size=src.T)))
+    objective = "lexicographic" if lexicographic else np.ones(src.T)
+    res = rt.universality_gap(src, r, p, plf=plf, objective=objective, perception_measure="kl")
+    assert res.optimal.perception_measure == res.mse_representation.perception_measure == "kl"
+    for sol in (res.optimal, res.mse_representation):
+        assert np.all(sol.perception_values <= p + 1e-6)
+    if lexicographic:
+        assert np.all(np.abs(res.relative_gap) <= REL_TOL)
+    else:
+        scale = float(res.optimal.objective_value)
+        assert abs(res.objective_gap) <= max(REL_TOL * scale, ORDER_TOL * src.variances.sum())
+
+
+def test_kl_sweep_carries_the_measure_and_refuses_sa() -> None:
+    src = rt.GaussMarkovSource.stationary(3)
+    rates = np.array([[r, r, r] for r in (0.3, 1.0)])
+    sweep = rt.universality_sweep(src, rates, 0.05, plf="jd", objective=(1, 1, 1), perception_measure="kl")
+    assert sweep.perception_measure == "kl" and sweep.to_dict()["perception_measure"] == "kl"
+    one = rt.universality_gap(src, rates[1], 0.05, plf="jd", objective=(1, 1, 1), perception_measure="kl")
+    np.testing.assert_allclose(sweep.optimal[1], one.optimal.distortions, rtol=1e-9)
+    w2 = rt.universality_gap(src, rates[1], 0.05, plf="jd", objective=(1, 1, 1))
+    assert not np.allclose(w2.optimal.distortions, one.optimal.distortions)  # another constraint
+    with pytest.raises(rt.InvalidParameterError, match="perception_measure"):
+        rt.universality_gap(src, rates[1], 0.05, plf="sa", perception_measure="kl")
