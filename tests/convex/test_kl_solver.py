@@ -407,6 +407,41 @@ def test_rate_form_under_kl() -> None:
     assert np.all(jd_kl_values(back) <= np.asarray(P) + KL_TOL)
 
 
+def test_rate_form_under_kl_at_t10_compiles_the_right_program() -> None:
+    """T = 10, PLF-JD, rising KL levels: nine log-det constraints, over 1000 parameter numbers.
+    cvxpy 1.9's automatic switch to its "COO" backend at that size compiled a wrong program
+    here (caps broken by 1.7; the certificate refused every attempt). With the "CPP" backend the
+    result is certified and agrees with a compile without DPP (parameters substituted as
+    constants: another cvxpy path to the same conic program) and with the round trip."""
+    import cvxpy as cvx
+
+    from rdp_theory.convex import _backend, _model
+    from rdp_theory.convex._instance import Instance
+    from rdp_theory.perception import get_plf
+
+    T, D = 10, 0.3
+    src = rt.GaussMarkovSource.stationary(T, 1.0, 0.9)
+    P = np.linspace(0.01, 0.2, T)
+    sol = rt.minimum_total_rate(src, D, P, plf="jd", perception_measure="kl")
+    assert sol.status == cp.OPTIMAL and _backend.CANON_BACKEND == "CPP"
+    assert np.all(sol.distortions <= D * (1 + 1e-6))
+    assert np.all(jd_kl_values(sol) <= P + KL_TOL)
+    inst = Instance(src, np.full(T, np.inf), P, get_plf("jd"), "optimal", weights=np.ones(T),
+                    caps=np.full(T, D), rate_form=True, measure="kl", kl_direction="xhat||x")
+    model = _model.Model(_model.Key(
+        T=T, plf="jd", representation="optimal", pattern=_model.pattern_of(P, get_plf("jd")),
+        capped=(True,) * T, active=(True,) * T, rate_form=True, measure="kl",
+    ))
+    values = _model.parameter_values(inst, np.ones(T))
+    for param in model.problem.parameters():
+        param.value = values[param.name()]
+    model.problem.solve(solver=cvx.CLARABEL, ignore_dpp=True)  # cvxpy's value: the total, in bits
+    assert model.problem.value == pytest.approx(sol.total_rate, rel=1e-6)
+    back = rt.solve_rdp(src, sol.rates + 1e-7, P, plf="jd", perception_measure="kl",
+                        objective=np.eye(T)[-1], targets=np.append(np.full(T - 1, D * (1 + 1e-6)), np.inf))
+    assert back.distortions[-1] <= D * (1 + 1e-5)
+
+
 # ---------------------------------------------------------------- typed errors
 @pytest.mark.parametrize("kw, match", [
     ({"perception_measure": "kl2"}, "perception_measure must be one of 'w2', 'kl'"),
