@@ -15,6 +15,19 @@ schemes ``solve_rdp(method="auto")`` builds and certifies, :mod:`rdp_theory.conv
   :math:`\operatorname{Cov}(Y_m, X_n) = \operatorname{Cov}(Y_m, Y_n)` for :math:`m < n`; the
   Bures-Wasserstein formula is evaluated on all points at once (:func:`w2_batched`).
 
+Under KL perception (``perception_measure="kl"``, nats, in the grid's ``kl_direction``) the
+routes are the same (:meth:`._grid.Grid.kinds`) and so are the schemes, except PLF-FMD's:
+
+* PLF-FMD: :func:`~rdp_theory.fmd_distortions_kl`, whose decoder rescales the MMSE estimate to
+  variance :math:`\max(v_k, \sigma_k^2 t_{\mathrm{low}}(P_k))`, so
+  :math:`\phi_k = \min\bigl(\mathrm{KL}(v_k/\sigma_k^2), P_k\bigr)` with the one-dimensional
+  :math:`\mathrm{KL}(t)` of the order (:func:`_mmse_kl`; ``inf`` at :math:`v_k = 0`, a frame
+  that knows nothing, when :math:`P_k = \infty`);
+* 0-PLF-JD: the laws are equal, :math:`\phi_k = 0` (KL = 0 iff W2 = 0);
+* MSE only under JD: the KL of the MMSE estimates' law against the source's, on all points at
+  once (:func:`kl_batched`), ``inf`` from the first zero-rate frame on (the estimates' law is
+  singular there).
+
 The rates used are the budgets (the greedy representation spends every bit), the objective is
 :math:`D_T` (lexicographic) or :math:`\sum_k w_k D_k`.
 """
@@ -31,11 +44,12 @@ from ..closed_form import (
     mmse_distortions,
     sa_zero_perception_distortions,
 )
+from ..kl import _phi, fmd_distortions_kl
 from ..source import GaussMarkovSource
 from ._grid import KIND_NAMES, Grid
 from ._results import Results
 
-__all__ = ["fill_closed_forms", "w2_batched"]
+__all__ = ["fill_closed_forms", "w2_batched", "kl_batched"]
 
 FloatArray = NDArray[np.float64]
 
@@ -66,6 +80,91 @@ def w2_batched(k1: FloatArray, k2: FloatArray) -> FloatArray:
     val = np.trace(a, axis1=1, axis2=2) + np.trace(b, axis1=1, axis2=2)
     val -= 2.0 * np.sqrt(np.clip(lam, 0.0, None)).sum(axis=1)
     return np.maximum(val, 0.0) * np.where(scale > 0, scale, 0.0)
+
+
+def kl_batched(k_ref: FloatArray, k_rec: FloatArray, direction: str = "xhat||x") -> FloatArray:
+    r"""KL divergence in nats between :math:`\mathcal N(0, K_{rec})` and one reference
+    :math:`\mathcal N(0, K_{ref})` for a stack of ``k_rec``, shape ``(n, d, d)`` (``k_ref``:
+    ``(d, d)``); ``direction`` ``"xhat||x"``: KL(rec || ref), ``"x||xhat"``: the reverse.
+
+    The same computation as :func:`rdp_theory.kl._kl_unchecked` (the certificate's), batched:
+    coordinates divided by :math:`\sqrt{(K_{ref})_{ii}}`, :math:`K_{ref} = LL^\top` (Cholesky,
+    once), :math:`y_i` the eigenvalues of :math:`L^{-1}(K_{rec} - K_{ref})L^{-\top}` and
+    :math:`\mathrm{KL} = \tfrac12\sum_i (y_i - \ln(1 + y_i))` (reverse: :math:`y_i \to
+    -y_i/(1 + y_i)`), without cancellation near 0. ``inf`` where some :math:`y_i \le -1` (a
+    singular ``k_rec``) or the reference is not numerically positive definite. Returns ``(n,)``.
+    """
+    n, d = k_rec.shape[0], k_rec.shape[-1]
+    sd = np.sqrt(np.diag(k_ref))
+    if not (np.all(sd > 0.0) and np.all(np.isfinite(sd))):
+        return np.full(n, np.inf)
+    ref = k_ref / sd[:, None] / sd[None, :]
+    rec = k_rec / sd[None, :, None] / sd[None, None, :]
+    try:
+        low = np.linalg.cholesky(0.5 * (ref + ref.T))
+    except np.linalg.LinAlgError:
+        return np.full(n, np.inf)
+    inv = np.linalg.solve(low, np.eye(d))
+    diff = rec - ref
+    m = inv @ (0.5 * (diff + np.swapaxes(diff, 1, 2))) @ inv.T
+    y = np.linalg.eigvalsh(0.5 * (m + np.swapaxes(m, 1, 2)))
+    bad = ~np.isfinite(y).all(axis=1) | (np.where(np.isfinite(y), y, -1.0).min(axis=1) <= -1.0)
+    y = np.where(bad[:, None], 0.0, y)
+    if direction == "x||xhat":
+        y = -y / (1.0 + y)  # 1/lambda - 1
+    return np.where(bad, np.inf, 0.5 * _phi(y).sum(axis=1))
+
+
+def _mmse_kl(source: GaussMarkovSource, r: FloatArray, direction: str) -> FloatArray:
+    r"""KL (nats) of each frame's MMSE estimate :math:`Y_k` against :math:`X_k`, shape (n, T).
+
+    With :math:`t = v_k/\sigma_k^2 = 1 - \tilde e_k`: ``"xhat||x"`` is
+    :math:`\tfrac12(t - 1 - \ln t) = \tfrac12\varphi(-\tilde e_k)`, written
+    :math:`\tfrac12(-\tilde e_k - \ln\tilde v_k)` away from 0 (no loss in :math:`\ln(1 - \tilde e)`
+    near :math:`\tilde e = 1`); ``"x||xhat"`` is :math:`\tfrac12(1/t - 1 + \ln t) =
+    \tfrac12\varphi(\tilde e_k/\tilde v_k)`; both ``inf`` at :math:`\tilde v_k = 0`.
+    """
+    out = np.empty(r.shape)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for j, (e, _, v, _) in enumerate(_greedy_frames(source, r)):
+            if direction == "x||xhat":
+                z = np.divide(e, v, out=np.zeros_like(e), where=v > 0)
+                out[:, j] = np.where(v > 0, 0.5 * _phi(z), np.inf)
+            else:
+                small = e < 0.1
+                series = 0.5 * _phi(np.where(small, -e, 0.0))
+                out[:, j] = np.where(small, series, 0.5 * (-e - np.log(v)))
+    return out
+
+
+def _mse_perception_kl(source: GaussMarkovSource, plf: str, r: FloatArray, direction: str) -> FloatArray:
+    """KL values (nats) of the MMSE decoder (module docstring) under ``plf``, shape (n, T)."""
+    out = _mmse_kl(source, r, direction)
+    if plf == "fmd":
+        return out
+    n, T = r.shape
+    _, v = _estimate_gap_squared(source, r)
+    A = source.transfer
+    low = A[None, :, :] * v[:, None, :]
+    cov_y = low + np.swapaxes(low, 1, 2)
+    idx = np.arange(T)
+    cov_y[:, idx, idx] = v
+    sigma_x = source.covariance()
+    # A zero-rate frame m adds no innovation (Y_m is a multiple of Y_{m-1}, or 0): the estimates'
+    # law of frames 1..k >= m is singular and its KL is inf exactly; its eigenvalue y = -1 would
+    # come out of the eigen-solver only to round-off.
+    singular = np.logical_or.accumulate(r == 0.0, axis=1)
+    for k in range(2, T + 1):
+        out[:, k - 1] = kl_batched(sigma_x[:k, :k], cov_y[:, :k, :k], direction)
+    out[singular] = np.inf
+    return out
+
+
+def _fmd_kl(source: GaussMarkovSource, r: FloatArray, p: FloatArray, direction: str) -> tuple[FloatArray, FloatArray]:
+    r"""PLF-FMD under KL: :func:`~rdp_theory.fmd_distortions_kl` and the scheme's KL values,
+    :math:`\min(\mathrm{KL}(v_k/\sigma_k^2), P_k)` (module docstring), shape (n, T) each."""
+    D = np.asarray(fmd_distortions_kl(source, r, p, direction), dtype=np.float64)
+    return D, np.minimum(_mmse_kl(source, r, direction), p)
 
 
 def _estimate_gap_squared(source: GaussMarkovSource, r: FloatArray) -> tuple[FloatArray, FloatArray]:
@@ -106,17 +205,29 @@ def _mse_perception(source: GaussMarkovSource, plf: str, gap2: FloatArray, v: Fl
 
 def _kind(
     source: GaussMarkovSource, name: str, r: FloatArray, p: FloatArray, plf_codes: NDArray[np.intp],
-    plfs: tuple[str, ...],
+    plfs: tuple[str, ...], measure: str = "w2", direction: str | None = None,
 ) -> tuple[FloatArray, FloatArray]:
-    """Distortions and perception values (n, T) of ``n`` points of one kind and one source."""
-    if name == "fmd":  # fmd_distortions' own frame loop, writing the W2^2 on the way
-        phi = np.empty(r.shape)
+    """Distortions and perception values (n, T) of ``n`` points of one kind and one source,
+    the values in ``measure``'s units (W2^2, or KL in nats in the order ``direction``)."""
+    kl = measure == "kl"
+    order = direction or "xhat||x"
+    if name == "fmd":
+        if kl:
+            return _fmd_kl(source, r, p, order)
+        phi = np.empty(r.shape)  # fmd_distortions' own frame loop, writing the W2^2 on the way
         return _fmd_frames(source, r, p, r.shape[:-1], perception_values=phi), phi
     if name == "jd_zero":
         return jd_zero_perception_distortions(source, r), np.zeros(r.shape)
     if name == "sa_zero":
         return sa_zero_perception_distortions(source, r), np.zeros(r.shape)
     D = mmse_distortions(source, r)
+    if kl:
+        phi = np.empty(r.shape)
+        for q, plf in enumerate(plfs):
+            rows = plf_codes == q
+            if rows.any():
+                phi[rows] = _mse_perception_kl(source, plf, r[rows], order)
+        return D, phi
     gap2, v = _estimate_gap_squared(source, r)
     phi = np.empty(r.shape)
     for q, plf in enumerate(plfs):
@@ -146,10 +257,13 @@ def fill_closed_forms(grid: Grid, kinds: NDArray[np.int8], res: Results) -> int:
             mask = (kinds == kind) & (src_i == s)
             n = int(mask.sum())
             if n == grid.size:  # the whole grid: no gathering, no copies
-                res.distortion, res.perception_value = _kind(source, KIND_NAMES[kind], R, P, plf_i, grid.plfs)
+                res.distortion, res.perception_value = _kind(
+                    source, KIND_NAMES[kind], R, P, plf_i, grid.plfs, grid.measure, grid.kl_direction
+                )
             elif n:
                 idx = np.flatnonzero(mask)
-                D, phi = _kind(source, KIND_NAMES[kind], R[idx], P[idx], plf_i[idx], grid.plfs)
+                D, phi = _kind(source, KIND_NAMES[kind], R[idx], P[idx], plf_i[idx], grid.plfs,
+                               grid.measure, grid.kl_direction)
                 res.distortion[idx] = D
                 res.perception_value[idx] = phi
     if everything:  # the budgets themselves (a copy if R is a view of the grid's own array)

@@ -40,7 +40,7 @@ from numpy.typing import NDArray
 
 from .._validation import _describe, check_choice, check_perception, check_rates, check_weights
 from ..exceptions import InvalidParameterError
-from ..perception import PLF_NAMES
+from ..perception import PLF_NAMES, check_measure
 from ..source import GaussMarkovSource, check_source
 
 __all__ = ["Grid", "build_grid", "MAX_FRAME_POINTS", "KIND_NAMES", "SOLVER_KIND"]
@@ -219,6 +219,10 @@ class Grid:
         The dimensions ``rates`` and ``perception`` vary along.
     coords : dict
         xarray coordinates: ``name -> (dims, values)``.
+    measure, kl_direction : str, str or None
+        The perception measure (``"w2"`` or ``"kl"``) and the order of the KL divergence (None
+        for ``"w2"``), as :func:`rdp_theory.perception.check_measure` returns them; the levels
+        are in its units (W2^2: source units squared; KL: nats).
     """
 
     T: int
@@ -235,6 +239,8 @@ class Grid:
     rate_dims: tuple[str, ...]
     perception_dims: tuple[str, ...]
     coords: dict[str, tuple[tuple[str, ...], np.ndarray]]
+    measure: str = "w2"
+    kl_direction: str | None = None
 
     @property
     def size(self) -> int:
@@ -258,9 +264,11 @@ class Grid:
         """How each point is computed, shape (N,): an index into :data:`KIND_NAMES`.
 
         A closed form applies where the optimum is known exactly (the cases of
-        ``solve_rdp(method="auto")``'s exact route): no perception constraint at all (MSE only),
-        PLF-FMD at any levels (any objective), and every level 0 under JD or SA with the
-        lexicographic objective.
+        ``solve_rdp(method="auto")``'s exact route, :func:`rdp_theory.convex._exact.exact_distortions`):
+        no perception constraint at all (MSE only), PLF-FMD at any levels (any objective), and
+        every level 0 under JD or SA with the lexicographic objective. The cases are the same
+        under KL (its own PLF-FMD formula; KL = 0 iff W2 = 0, and PLF-SA is refused under KL),
+        so the kinds do not depend on the measure.
         """
         p = self.perception
         all_inf = np.isinf(p).all(axis=-1)
@@ -276,9 +284,12 @@ class Grid:
         return np.broadcast_to(kind, self.shape).reshape(-1)
 
     def fingerprint(self, extra: bytes = b"") -> str:
-        """SHA-256 of everything that defines the grid's points (and ``extra``)."""
+        """SHA-256 of everything that defines the grid's points, the perception measure
+        included (and ``extra``)."""
         h = hashlib.sha256()
         h.update(repr((self.T, self.dims, self.shape, self.plfs, self.objectives)).encode())
+        if self.measure != "w2":  # W2 grids keep the fingerprint they had before KL existed
+            h.update(repr(("perception_measure", self.measure, self.kl_direction)).encode())
         for s in self.sources:
             h.update(np.asarray(s.sigmas + s.rhos, dtype=np.float64).tobytes())
         for arr in (self.rates, self.perception, self.source_index, self.plf_index, self.objective_index):
@@ -314,12 +325,20 @@ def _fill(pf: _PerFrame, T: int, positions: list[int], sizes: list[int]) -> Floa
 
 
 def build_grid(
-    source: Any, rates: Any, perception: Any, plf: Any, objective: Any, product: bool
+    source: Any, rates: Any, perception: Any, plf: Any, objective: Any, product: bool,
+    perception_measure: Any = "w2", kl_direction: Any = None,
 ) -> Grid:
-    """Check the arguments of :func:`rdp_theory.sweep` and lay them out as a :class:`Grid`."""
+    """Check the arguments of :func:`rdp_theory.sweep` and lay them out as a :class:`Grid`.
+
+    ``perception_measure`` and ``kl_direction`` are checked for every PLF of the sweep exactly
+    as :func:`rdp_theory.solve_rdp` checks them (:func:`rdp_theory.perception.check_measure`).
+    """
     sources, src_swept = _sources(source)
     T = sources[0].T
     plfs, plf_swept = _choices(plf, "plf")
+    measure, direction = "w2", None
+    for name in plfs:
+        measure, direction = check_measure(perception_measure, kl_direction, name)
     objectives, obj_swept = _objectives(objective, T)
     r = _per_frame(rates, "rates", "R", T, check_rates)
     p = _per_frame(perception, "perception", "P", T, check_perception)
@@ -412,6 +431,7 @@ def build_grid(
         rates=_place(r_vals, r_own, n, 1), perception=_place(p_vals, p_own, n, 1),
         source_index=src_index, plf_index=plf_index, objective_index=obj_index,
         rate_dims=rate_dims, perception_dims=perception_dims, coords=coords,
+        measure=measure, kl_direction=direction,
     )
 
 

@@ -9,8 +9,9 @@ The chunk size depends only on the number of solver points, never on ``n_jobs`` 
 executor, so a store written by one run can be resumed by another, and every executor computes
 the same chunks.
 
-:func:`solve_job` is what a worker runs: plain :func:`rdp_theory.solve_rdp` calls, with each
-point's warnings recorded (not emitted) and its solver errors turned into a ``failed`` status.
+:func:`solve_job` is what a worker runs: plain :func:`rdp_theory.solve_rdp` calls (with the
+sweep's perception measure), with each point's warnings recorded (not emitted) and its solver
+errors turned into a ``failed`` status.
 """
 
 from __future__ import annotations
@@ -75,7 +76,8 @@ class Job:
     """One chunk of solver points, self-contained (it is pickled to a worker).
 
     ``rates`` and ``perception`` have shape (n, T); the index arrays (n,) refer to the tables
-    ``sources``, ``plfs``, ``objectives``.
+    ``sources``, ``plfs``, ``objectives``; ``measure`` and ``kl_direction`` are the sweep's
+    perception measure, passed to every ``solve_rdp`` call.
     """
 
     index: int
@@ -87,6 +89,8 @@ class Job:
     objective_index: IntArray
     rates: FloatArray
     perception: FloatArray
+    measure: str = "w2"
+    kl_direction: str | None = None
 
     def __len__(self) -> int:
         return int(self.rates.shape[0])
@@ -118,7 +122,8 @@ def jobs(grid: Grid, order: IntArray, chunk: int, skip: frozenset[int] = frozens
         if k in skip:
             continue
         idx = order[k * chunk:(k + 1) * chunk]
-        out.append(Job(k, grid.sources, grid.plfs, grid.objectives, s[idx], p[idx], o[idx], R[idx], P[idx]))
+        out.append(Job(k, grid.sources, grid.plfs, grid.objectives, s[idx], p[idx], o[idx], R[idx], P[idx],
+                       grid.measure, grid.kl_direction))
     return out
 
 
@@ -140,6 +145,7 @@ def solve_job(job: Job) -> JobResult:
                     job.sources[job.source_index[row]], job.rates[row], job.perception[row],
                     plf=job.plfs[job.plf_index[row]],
                     objective=obj if isinstance(obj, str) else np.asarray(obj),
+                    perception_measure=job.measure, kl_direction=job.kl_direction,
                 )
             except RDPError as exc:
                 seconds += time.perf_counter() - start

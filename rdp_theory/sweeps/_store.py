@@ -22,7 +22,7 @@ a fraction of a second). The store is created in a temporary folder and renamed 
 a half-created store never exists.
 
 A path that holds anything else (not a zarr group, a group without our attribute, another
-sweep's store, another package version's, or a chunk that cannot be read) is refused with a
+sweep's store (the fingerprint covers the perception measure and the KL order too), another package version's, or a chunk that cannot be read) is refused with a
 :class:`~rdp_theory.exceptions.SweepStoreError`; nothing in it is changed.
 """
 
@@ -94,7 +94,8 @@ class ProgressStore:
             )
         if meta.get("fingerprint") != fingerprint:
             raise self._refuse(
-                "holds a different sweep (other sources, axes, PLFs, objectives or values): "
+                "holds a different sweep (other sources, axes, PLFs, objectives, values or "
+                "perception measure): "
                 f"it holds {meta.get('summary')}, this call is {summary}; use a new store or the "
                 "same call"
             )

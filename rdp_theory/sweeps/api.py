@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .._validation import _describe
-from ..convex.api import LEVEL_MAX
+from ..convex.api import KL_LEVEL_MAX, KL_LEVEL_MAX_REVERSE, LEVEL_MAX, check_levels
 from ..exceptions import InvalidParameterError, MissingDependencyError
 from ..io import package_version, provenance
 from ..source import GaussMarkovSource
@@ -38,6 +38,8 @@ def sweep(
     plf: str | list[str] | tuple[str, ...] = "jd",
     objective: Any = "lexicographic",
     *,
+    perception_measure: str = "w2",
+    kl_direction: str | None = None,
     product: bool = True,
     n_jobs: int = 1,
     client: Any | None = None,
@@ -47,8 +49,8 @@ def sweep(
     r"""Optimal distortions over a grid of operating points, as an :class:`xarray.Dataset`.
 
     Every point for which a closed form gives the optimum (MSE only, PLF-FMD at any levels,
-    lexicographic 0-PLF-JD and 0-PLF-SA: the cases of ``solve_rdp``'s exact route) is computed
-    by the vectorised closed forms, all at once; every other point by
+    lexicographic 0-PLF-JD and 0-PLF-SA: the cases of ``solve_rdp``'s exact route, the same
+    under KL perception) is computed by the vectorised closed forms, all at once; every other point by
     :func:`rdp_theory.solve_rdp`, in chunks of points that share a compiled program, optionally
     in parallel (joblib) or on a dask cluster, optionally saved to a resumable store. The
     dataset's ``route`` says which way each point went.
@@ -65,13 +67,26 @@ def sweep(
         sweeps one rate shared by every frame (dimension ``R``); of shape ``(n, T)``, ``n``
         rate vectors (dimension ``rates``). The type decides: a list is always per frame.
     perception : same forms as ``rates``
-        Perception levels (W2^2) in ``[0, inf]`` (``inf``: unconstrained); dimensions ``P<k>``,
-        ``P`` and ``perception``.
+        Perception levels in ``[0, inf]`` in ``perception_measure``'s units (W2^2: source units
+        squared; KL: nats), ``inf``: unconstrained; dimensions ``P<k>``, ``P`` and
+        ``perception``. Finite levels of solver points are bounded as in ``solve_rdp``
+        (``LEVEL_MAX`` times the total variance of frames 1..k for W2^2, ``KL_LEVEL_MAX`` =
+        9.86 nats for KL, ``KL_LEVEL_MAX_REVERSE`` for ``"x||xhat"``).
     plf : {"jd", "fmd", "sa"} or list of them
         Perception loss function(s); a list is swept (dimension ``plf``).
     objective : "lexicographic", weights of shape (T,), or a list of them
         As in :func:`rdp_theory.solve_rdp`; a list (or a 2-D array of weight rows) is swept
         (dimension ``objective``, labelled ``"lexicographic"`` / ``"weights(1, 0, 2)"``).
+    perception_measure : {"w2", "kl"}
+        The divergence the levels bound, as in :func:`rdp_theory.solve_rdp`: squared
+        Wasserstein-2 (the default) or the KL divergence in nats (docs/theory.md 4.11-4.12).
+        Under ``"kl"`` every PLF of the sweep must allow it: PLF-JD and PLF-FMD; PLF-SA is
+        refused (:class:`~rdp_theory.InvalidParameterError`: KL is not jointly convex in the
+        laws SA compares; at levels 0 and ``inf`` the W2 sweep gives the same numbers).
+    kl_direction : {"xhat||x", "x||xhat"}, optional
+        The order of the KL divergence (``"xhat||x"``, the default for ``"kl"``:
+        KL(law of the reconstruction || law of the source)); ``"x||xhat"`` for PLF-FMD only.
+        Must be None for ``"w2"``.
     product : bool
         ``True``: every combination of the swept values (their outer product). ``False``: the
         swept arguments are zipped: they must have the same length ``n``, and the result has
@@ -88,7 +103,8 @@ def sweep(
         A zarr store (created if absent) where every chunk of solver points is written as it
         completes. Calling again with the same arguments and store recomputes only the chunks
         that are missing, e.g. after the sweep was killed; the result equals an uninterrupted
-        run's. A store holding anything else raises :class:`~rdp_theory.SweepStoreError`.
+        run's. A store holding anything else (another sweep, also the same grid under another
+        perception measure or KL order) raises :class:`~rdp_theory.SweepStoreError`.
 
     Returns
     -------
@@ -98,8 +114,9 @@ def sweep(
         marked):
 
         * ``distortion`` (frame): :math:`D_k`, MSE in source units squared;
-        * ``perception_value`` (frame): :math:`\phi_k` (W2^2) of the optimal scheme under the
-          point's PLF;
+        * ``perception_value`` (frame): :math:`\phi_k` of the optimal scheme under the point's
+          PLF, in the measure's units: W2^2 (source units squared) or KL in nats (``inf``
+          where the reconstruction's law is singular, which only an infinite level allows);
         * ``rate_used`` (frame): bits per sample actually spent (at most the budget);
         * ``objective_value``: :math:`D_T` (lexicographic) or :math:`\sum_k w_k D_k`;
         * ``status``: ``"optimal"``, ``"optimal_inaccurate"`` (flagged by the certificate or
@@ -111,8 +128,9 @@ def sweep(
           exact: gaps 0, no attempts, and a NaN primal residual (no program was solved).
 
         Coordinates ``rate`` and ``perception_level`` (frame) hold every point's budgets and
-        levels; ``source_sigma`` and ``source_rho`` (frame; ``rho_k = corr(X_k, X_{k+1})``,
-        NaN for the last frame) the sources. Attributes: package version, git revision,
+        levels (W2^2 or nats); ``source_sigma`` and ``source_rho`` (frame; ``rho_k = corr(X_k, X_{k+1})``,
+        NaN for the last frame) the sources. Attributes: ``perception_measure`` (``"w2"`` or
+        ``"kl"``) and ``kl_direction`` (``""`` for W2), package version, git revision,
         solver versions, date, counts per route, ``seconds`` (this call) and ``solve_seconds``
         (time inside ``solve_rdp`` this call, summed over the workers). ``.to_dataframe()`` gives the tidy table
         (one row per point and frame).
@@ -144,11 +162,15 @@ def sweep(
     {'plf': 2, 'R2': 6, 'P': 2, 'frame': 3}
     >>> sorted(set(ds.route.values.ravel()))
     ['closed_form']
+    >>> kl = rt.sweep(src, rates=1.0, perception=np.array([[0.0], [0.05]]), plf=["jd", "fmd"],
+    ...               perception_measure="kl", progress=False)
+    >>> kl.attrs["perception_measure"], kl.attrs["kl_direction"], list(kl.route.values.ravel())
+    ('kl', 'xhat||x', ['closed_form', 'solver', 'closed_form', 'closed_form'])
     """
     xr = _require("xarray")
     if not isinstance(product, (bool, np.bool_)):
         raise InvalidParameterError(f"product must be True or False, got {_describe(product)}")
-    grid = build_grid(source, rates, perception, plf, objective, bool(product))
+    grid = build_grid(source, rates, perception, plf, objective, bool(product), perception_measure, kl_direction)
     n_jobs = _check_n_jobs(n_jobs)
     if not isinstance(progress, (bool, np.bool_)):
         raise InvalidParameterError(f"progress must be True or False, got {_describe(progress)}")
@@ -161,7 +183,8 @@ def sweep(
     _check_levels(grid, order)
     C = chunk_size(order.size)
     res = Results(grid.size, grid.T)
-    summary = {"dims": dict(zip(grid.dims, grid.shape)), "frames": grid.T, "solver_points": int(order.size)}
+    summary = {"dims": dict(zip(grid.dims, grid.shape)), "frames": grid.T, "solver_points": int(order.size),
+               "perception_measure": _measure_label(grid)}
     box = ProgressStore(path, grid.fingerprint(order.tobytes() + str(C).encode()), int(order.size), grid.T, C, summary) if path else None
     if n_jobs != 1 and order.size and client is None:
         _require("joblib")
@@ -258,11 +281,24 @@ def _check_store(store: object) -> Path | None:
 
 def _check_levels(grid: Grid, order: np.ndarray) -> None:
     """Finite levels of solver points must be at most ``LEVEL_MAX`` times the total variance of
-    frames 1..k (as :func:`rdp_theory.solve_rdp` demands), checked before anything is solved."""
+    frames 1..k (W2^2) or ``KL_LEVEL_MAX`` nats (KL; ``KL_LEVEL_MAX_REVERSE`` for ``"x||xhat"``),
+    as :func:`rdp_theory.solve_rdp` demands, checked before anything is solved."""
     if order.size == 0:
         return
     P = grid.point_perception()[order]
     src = grid.flat(grid.source_index, False)[order]
+    if grid.measure == "kl":
+        top = KL_LEVEL_MAX_REVERSE if grid.kl_direction == "x||xhat" else KL_LEVEL_MAX
+        bad_rows = np.flatnonzero((np.isfinite(P) & (P > top)).any(axis=1))
+        if bad_rows.size:
+            row = int(bad_rows[0])
+            try:  # solve_rdp's own check and message, with the point's coordinates added
+                check_levels(P[row], grid.sources[src[row]], "kl", "perception", grid.kl_direction)
+            except InvalidParameterError as exc:
+                raise InvalidParameterError(
+                    f"{exc} (at {describe_point(grid, int(order[row]))})"
+                ) from None
+        return
     for s, source in enumerate(grid.sources):
         scale = LEVEL_MAX * np.cumsum(source.variances)
         bad = (src == s)[:, None] & np.isfinite(P) & (P > scale)
@@ -297,6 +333,11 @@ def _log_flagged(grid: Grid, idx: np.ndarray, status: np.ndarray, notes: tuple[t
     return int(rows.size)
 
 
+def _measure_label(grid: Grid) -> str:
+    """``"w2"`` or ``"kl(xhat||x)"`` / ``"kl(x||xhat)"``."""
+    return grid.measure if grid.kl_direction is None else f"{grid.measure}({grid.kl_direction})"
+
+
 _UNITS = {
     "distortion": ("distortion D_k (MSE)", "source units squared"),
     "perception_value": ("perception value phi_k (W2^2) under the point's PLF", "source units squared"),
@@ -314,12 +355,24 @@ _UNITS = {
 }
 
 
+def _units(grid: Grid) -> dict[str, tuple[str, str]]:
+    """:data:`_UNITS`, with the perception entries in nats under KL."""
+    if grid.measure != "kl":
+        return _UNITS
+    what = f"KL({grid.kl_direction})"
+    return _UNITS | {
+        "perception_value": (f"perception value phi_k ({what}) under the point's PLF", "nats"),
+        "perception_level": (f"perception level P_k ({what}; inf = unconstrained)", "nats"),
+    }
+
+
 def _dataset(xr: Any, grid: Grid, res: Results, counts: dict[str, int]) -> xarray.Dataset:
     dims, shape, T = grid.dims, grid.shape, grid.T
     framed = dims + ("frame",)
+    units_of = _units(grid)
 
     def var(name: str, values: np.ndarray, per_frame: bool) -> tuple[tuple[str, ...], np.ndarray, dict[str, str]]:
-        long_name, units = _UNITS[name]
+        long_name, units = units_of[name]
         attrs = {"long_name": long_name, "units": units} if units else {"long_name": long_name}
         return (framed if per_frame else dims), values.reshape(shape + ((T,) if per_frame else ())), attrs
 
@@ -341,8 +394,8 @@ def _dataset(xr: Any, grid: Grid, res: Results, counts: dict[str, int]) -> xarra
     }
     coords: dict[str, Any] = {}
     for name, (cdims, values) in grid.coords.items():
-        if name in _UNITS:
-            long_name, units = _UNITS[name]
+        if name in units_of:
+            long_name, units = units_of[name]
             coords[name] = (cdims, values, {"long_name": long_name, "units": units})
         else:
             coords[name] = (cdims, values)
@@ -356,6 +409,8 @@ def _dataset(xr: Any, grid: Grid, res: Results, counts: dict[str, int]) -> xarra
         "platform": prov["platform"],
         "solver": _solver_versions(),
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "perception_measure": grid.measure,
+        "kl_direction": grid.kl_direction or "",
         "closed_forms": ", ".join(KIND_NAMES[1:]),
         **counts,
     }
