@@ -299,14 +299,19 @@ def _check_sweep(kw: Mapping[str, Any], sweep: Any) -> str | None:
 
 def _check_sweep_dataset(kw: Mapping[str, Any], ds: Any) -> str | None:
     """A closed-form-only :func:`rdp_theory.sweep`: every point optimal on the closed-form route,
-    distortions in [0, 2 sigma_k^2], perception values finite and >= 0."""
+    distortions in [0, 2 sigma_k^2], perception values finite and >= 0 (under KL, ``inf`` only
+    at an infinite level: a singular reconstruction law)."""
     if set(np.unique(ds["status"].values)) != {"optimal"} or set(np.unique(ds["route"].values)) != {"closed_form"}:
         return "a point not optimal or not on the closed-form route"
     bad = _per_frame_arrays(ds["distortion"].values, _source_var(kw), 2.0)
     if bad:
         return f"distortion: {bad}"
     phi = np.asarray(ds["perception_value"].values, dtype=np.float64)
-    return None if np.isfinite(phi).all() and (phi >= 0).all() else "perception values"
+    ok = np.isfinite(phi)
+    if ds.attrs.get("perception_measure") == "kl":
+        levels = ds["perception_level"].broadcast_like(ds["perception_value"])
+        ok |= np.isinf(np.asarray(levels.transpose(*ds["perception_value"].dims).values, dtype=np.float64))
+    return None if ok.all() and (phi >= 0).all() else "perception values"
 
 
 def _sweep_call(**kw: Any) -> Any:
@@ -454,15 +459,19 @@ def _targets() -> list[FuzzTarget]:
                                 perception_measure=lambda T: measure,
                                 kl_direction=lambda T: measure_direction),
                    rt.universality_sweep, _check_sweep, ("rates", "perception")),
-        # closed-form points only (FMD at any levels; JD/SA unconstrained), so every call is fast
+        # closed-form points only (FMD at any levels; JD/SA unconstrained), so every call is
+        # fast; under either perception measure (KL refuses SA and JD with "x||xhat")
         FuzzTarget("sweep",
                    st.one_of(
                        _sources_and(rates=rates_T, perception=perception_T, objective=objective_T,
                                     plf=lambda T: _or_junk(st.sampled_from(("fmd", ("fmd",), ["FMD"]))),
-                                    product=lambda T: _or_junk(st.booleans())),
+                                    product=lambda T: _or_junk(st.booleans()),
+                                    perception_measure=lambda T: measure,
+                                    kl_direction=lambda T: measure_direction),
                        _sources_and(rates=rates_T, perception=lambda T: st.just(math.inf),
-                                    plf=lambda T: _or_junk(st.sampled_from((["jd", "sa"], "sa"))),
-                                    objective=objective_T)),
+                                    plf=lambda T: _or_junk(st.sampled_from((["jd", "sa"], "sa", "jd"))),
+                                    objective=objective_T, perception_measure=lambda T: measure,
+                                    kl_direction=lambda T: measure_direction)),
                    _sweep_call, _check_sweep_dataset, ("rates", "perception")),
         FuzzTarget("RDPSolution.simulate",
                    st.fixed_dictionaries({"n": _or_junk(st.integers(1, 300)),
