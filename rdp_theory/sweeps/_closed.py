@@ -107,7 +107,7 @@ def kl_batched(k_ref: FloatArray, k_rec: FloatArray, direction: str = "xhat||x")
     inv = np.linalg.solve(low, np.eye(d))
     diff = rec - ref
     m = inv @ (0.5 * (diff + np.swapaxes(diff, 1, 2))) @ inv.T
-    y = np.linalg.eigvalsh(0.5 * (m + np.swapaxes(m, 1, 2)))
+    y = np.asarray(np.linalg.eigvalsh(0.5 * (m + np.swapaxes(m, 1, 2))), dtype=np.float64)
     bad = ~np.isfinite(y).all(axis=1) | (np.where(np.isfinite(y), y, -1.0).min(axis=1) <= -1.0)
     y = np.where(bad[:, None], 0.0, y)
     if direction == "x||xhat":
