@@ -459,8 +459,12 @@ def test_kl_sweep_equals_point_by_point_solves() -> None:
     same route; solver points bit for bit, closed-form points to round-off (the same schemes,
     their KL values computed in another order)."""
     weights = (1.0, 0.5, 2.0)
-    ds = _sweep(SRC, (0.5, np.array([0.3, 2.0]), 1.0), np.array([[0.0], [0.05], [np.inf]]), plf=["jd", "fmd"],
+    grid = dict(rates=(0.5, np.array([0.3, 2.0]), 1.0), perception=np.array([[0.0], [0.05], [np.inf]]),
                 objective=["lexicographic", weights], perception_measure="kl")
+    ds = _sweep(SRC, plf=["jd", "fmd"], **grid)
+    alone = _sweep(SRC, plf="fmd", **grid)  # FMD everywhere: evaluated on the grid's compact arrays
+    for name in ("distortion", "perception_value"):
+        assert np.array_equal(alone[name].values, ds[name].sel(plf="fmd").values)
     assert dict(ds.sizes) == {"plf": 2, "objective": 2, "R2": 2, "P": 3, "frame": 3}
     assert ds.attrs["perception_measure"] == "kl" and ds.attrs["kl_direction"] == "xhat||x"
     assert ds.perception_value.attrs["units"] == "nats" and ds.perception_level.attrs["units"] == "nats"

@@ -116,7 +116,8 @@ def kl_batched(k_ref: FloatArray, k_rec: FloatArray, direction: str = "xhat||x")
 
 
 def _mmse_kl(source: GaussMarkovSource, r: FloatArray, direction: str) -> FloatArray:
-    r"""KL (nats) of each frame's MMSE estimate :math:`Y_k` against :math:`X_k`, shape (n, T).
+    r"""KL (nats) of each frame's MMSE estimate :math:`Y_k` against :math:`X_k`, shaped like
+    ``r`` (``(..., T)``).
 
     With :math:`t = v_k/\sigma_k^2 = 1 - \tilde e_k`: ``"xhat||x"`` is
     :math:`\tfrac12(t - 1 - \ln t) = \tfrac12\varphi(-\tilde e_k)`, written
@@ -129,11 +130,11 @@ def _mmse_kl(source: GaussMarkovSource, r: FloatArray, direction: str) -> FloatA
         for j, (e, _, v, _) in enumerate(_greedy_frames(source, r)):
             if direction == "x||xhat":
                 z = np.divide(e, v, out=np.zeros_like(e), where=v > 0)
-                out[:, j] = np.where(v > 0, 0.5 * _phi(z), np.inf)
+                out[..., j] = np.where(v > 0, 0.5 * _phi(z), np.inf)
             else:
                 small = e < 0.1
                 series = 0.5 * _phi(np.where(small, -e, 0.0))
-                out[:, j] = np.where(small, series, 0.5 * (-e - np.log(v)))
+                out[..., j] = np.where(small, series, 0.5 * (-e - np.log(v)))
     return out
 
 
@@ -162,7 +163,8 @@ def _mse_perception_kl(source: GaussMarkovSource, plf: str, r: FloatArray, direc
 
 def _fmd_kl(source: GaussMarkovSource, r: FloatArray, p: FloatArray, direction: str) -> tuple[FloatArray, FloatArray]:
     r"""PLF-FMD under KL: :func:`~rdp_theory.fmd_distortions_kl` and the scheme's KL values,
-    :math:`\min(\mathrm{KL}(v_k/\sigma_k^2), P_k)` (module docstring), shape (n, T) each."""
+    :math:`\min(\mathrm{KL}(v_k/\sigma_k^2), P_k)` (module docstring), each of the broadcast
+    shape of ``r`` and ``p`` (``(..., T)``)."""
     D = np.asarray(fmd_distortions_kl(source, r, p, direction), dtype=np.float64)
     return D, np.minimum(_mmse_kl(source, r, direction), p)
 
@@ -256,7 +258,14 @@ def fill_closed_forms(grid: Grid, kinds: NDArray[np.int8], res: Results) -> int:
         for kind in range(1, len(KIND_NAMES)):
             mask = (kinds == kind) & (src_i == s)
             n = int(mask.sum())
-            if n == grid.size:  # the whole grid: no gathering, no copies
+            if n == grid.size and grid.measure == "kl" and KIND_NAMES[kind] == "fmd":
+                # on the grid's own broadcastable arrays: fmd_distortions_kl's Lambert W roots
+                # once per distinct level, not once per point (1e6 points: 0.4 s, not 3.3 s)
+                full = grid.shape + (grid.T,)
+                D, phi = _fmd_kl(source, grid.rates, grid.perception, grid.kl_direction or "xhat||x")
+                res.distortion = np.ascontiguousarray(np.broadcast_to(D, full)).reshape(grid.size, grid.T)
+                res.perception_value = np.ascontiguousarray(np.broadcast_to(phi, full)).reshape(grid.size, grid.T)
+            elif n == grid.size:  # the whole grid: no gathering, no copies
                 res.distortion, res.perception_value = _kind(
                     source, KIND_NAMES[kind], R, P, plf_i, grid.plfs, grid.measure, grid.kl_direction
                 )
