@@ -15,7 +15,7 @@ import mpmath
 import numpy as np
 import pytest
 import sympy as sp
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.optimize import minimize
 
@@ -256,3 +256,37 @@ def test_fmd_shapes_and_errors() -> None:
         rt.gaussian_rdp_kl(1.0, 1.0, 0.1, "forward")
     with pytest.raises(rt.InvalidParameterError, match="perception"):
         rt.kl_variance_bounds(-1.0)
+
+
+@settings(max_examples=25, deadline=None)
+@given(data=st.data())
+def test_a_law_singular_after_a_zero_rate_frame_has_infinite_kl(data: st.DataObject) -> None:
+    """MSE only, a zero-rate frame z > 0: the estimate of frame z is a linear function of the
+    earlier ones, so the joint law of frames 1..k, k >= z, is singular and its KL is infinite.
+    Computed from a covariance with round-off, the smallest eigenvalue is ~1e-16 instead of 0:
+    it must read as singular (it read as a finite 17-19 nats before kl.SINGULAR_RTOL)."""
+    src = data.draw(gauss_markov_sources(min_T=2, max_T=5))
+    rates = np.asarray(data.draw(rate_vectors(src.T, allow_zero=False)))
+    z = data.draw(st.integers(1, src.T - 1))
+    rates[z] = 0.0
+    sol = rt.solve_rdp(src, rates, np.inf, plf="jd", perception_measure="kl")
+    assert np.all(np.isinf(sol.perception_values[z:]))
+    assert np.all(np.isfinite(sol.perception_values[:z]))
+
+
+def test_a_near_singular_law_keeps_its_finite_kl() -> None:
+    """Near the largest level the solver accepts (9.86 nats) the KL is resolved: a law whose
+    smallest eigenvalue against the reference is 5e-9 gives the high-precision value."""
+    from rdp_theory.kl import _kl_unchecked
+
+    rng = np.random.default_rng(3)
+    q, _ = np.linalg.qr(rng.normal(size=(4, 4)))
+    ref = np.array([[1.0, 0.9, 0.81, 0.729], [0.9, 1.0, 0.9, 0.81], [0.81, 0.9, 1.0, 0.9],
+                    [0.729, 0.81, 0.9, 1.0]])
+    low = np.linalg.cholesky(ref)
+    lam = np.array([5e-9, 0.5, 1.2, 2.0])
+    rec = low @ q @ np.diag(lam) @ q.T @ low.T
+    mpmath.mp.dps = 40
+    exact = 0.5 * sum(mpmath.mpf(x) - 1 - mpmath.log(mpmath.mpf(x)) for x in lam)
+    assert _kl_unchecked(ref, rec) == pytest.approx(float(exact), rel=1e-7)
+    assert 9.0 < float(exact) < 9.86

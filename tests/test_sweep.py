@@ -28,9 +28,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import rdp_theory as rt
-from rdp_theory.kl import _kl_unchecked
+from rdp_theory.kl import _kl_batched, _kl_unchecked
 from rdp_theory.sweeps import _solve
-from rdp_theory.sweeps._closed import kl_batched, w2_batched
+from rdp_theory.sweeps._closed import w2_batched
 from rdp_theory.testing import CLOSED_FORM_RTOL, gauss_markov_sources, rate_vectors
 
 xr = pytest.importorskip("xarray")
@@ -529,7 +529,7 @@ def test_kl_fmd_closed_form_route_equals_the_solver_route(data: st.DataObject, d
 
 
 def test_kl_mse_only_jd_values_are_the_textbook_kl() -> None:
-    """MSE only under JD and KL: the batched KL of the MMSE estimates' law (``kl_batched``)
+    """MSE only under JD and KL: the batched KL of the MMSE estimates' law (``kl._kl_batched``)
     against the textbook formula on the same covariances (numpy inverse and log-determinant),
     and ``inf`` from the first zero-rate frame on (the estimates' law is singular there)."""
     rates = np.array([[0.3, 1.0, 2.0], [2.0, 0.05, 4.0], [1.0, 0.0, 1.0], [0.0, 2.0, 2.0]])
@@ -552,7 +552,7 @@ def test_kl_mse_only_jd_values_are_the_textbook_kl() -> None:
     rec = m @ np.swapaxes(m, 1, 2)
     ref_cov = SRC.covariance()
     for direction in ("xhat||x", "x||xhat"):
-        mine = kl_batched(ref_cov, rec, direction)
+        mine = _kl_batched(ref_cov, rec, direction)
         other = [_kl_unchecked(ref_cov, s, direction) for s in rec]
         np.testing.assert_allclose(mine, other, rtol=1e-10)
 

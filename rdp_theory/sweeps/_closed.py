@@ -25,8 +25,8 @@ routes are the same (:meth:`._grid.Grid.kinds`) and so are the schemes, except P
   that knows nothing, when :math:`P_k = \infty`);
 * 0-PLF-JD: the laws are equal, :math:`\phi_k = 0` (KL = 0 iff W2 = 0);
 * MSE only under JD: the KL of the MMSE estimates' law against the source's, on all points at
-  once (:func:`kl_batched`), ``inf`` from the first zero-rate frame on (the estimates' law is
-  singular there).
+  once (:func:`rdp_theory.kl._kl_batched`, the certificate's computation), ``inf`` from the
+  first zero-rate frame on (the estimates' law is singular there).
 
 The rates used are the budgets (the greedy representation spends every bit), the objective is
 :math:`D_T` (lexicographic) or :math:`\sum_k w_k D_k`.
@@ -44,12 +44,12 @@ from ..closed_form import (
     mmse_distortions,
     sa_zero_perception_distortions,
 )
-from ..kl import _phi, fmd_distortions_kl
+from ..kl import _kl_batched, _phi, fmd_distortions_kl
 from ..source import GaussMarkovSource
 from ._grid import KIND_NAMES, Grid
 from ._results import Results
 
-__all__ = ["fill_closed_forms", "w2_batched", "kl_batched"]
+__all__ = ["fill_closed_forms", "w2_batched"]
 
 FloatArray = NDArray[np.float64]
 
@@ -80,39 +80,6 @@ def w2_batched(k1: FloatArray, k2: FloatArray) -> FloatArray:
     val = np.trace(a, axis1=1, axis2=2) + np.trace(b, axis1=1, axis2=2)
     val -= 2.0 * np.sqrt(np.clip(lam, 0.0, None)).sum(axis=1)
     return np.maximum(val, 0.0) * np.where(scale > 0, scale, 0.0)
-
-
-def kl_batched(k_ref: FloatArray, k_rec: FloatArray, direction: str = "xhat||x") -> FloatArray:
-    r"""KL divergence in nats between :math:`\mathcal N(0, K_{rec})` and one reference
-    :math:`\mathcal N(0, K_{ref})` for a stack of ``k_rec``, shape ``(n, d, d)`` (``k_ref``:
-    ``(d, d)``); ``direction`` ``"xhat||x"``: KL(rec || ref), ``"x||xhat"``: the reverse.
-
-    The same computation as :func:`rdp_theory.kl._kl_unchecked` (the certificate's), batched:
-    coordinates divided by :math:`\sqrt{(K_{ref})_{ii}}`, :math:`K_{ref} = LL^\top` (Cholesky,
-    once), :math:`y_i` the eigenvalues of :math:`L^{-1}(K_{rec} - K_{ref})L^{-\top}` and
-    :math:`\mathrm{KL} = \tfrac12\sum_i (y_i - \ln(1 + y_i))` (reverse: :math:`y_i \to
-    -y_i/(1 + y_i)`), without cancellation near 0. ``inf`` where some :math:`y_i \le -1` (a
-    singular ``k_rec``) or the reference is not numerically positive definite. Returns ``(n,)``.
-    """
-    n, d = k_rec.shape[0], k_rec.shape[-1]
-    sd = np.sqrt(np.diag(k_ref))
-    if not (np.all(sd > 0.0) and np.all(np.isfinite(sd))):
-        return np.full(n, np.inf)
-    ref = k_ref / sd[:, None] / sd[None, :]
-    rec = k_rec / sd[None, :, None] / sd[None, None, :]
-    try:
-        low = np.linalg.cholesky(0.5 * (ref + ref.T))
-    except np.linalg.LinAlgError:
-        return np.full(n, np.inf)
-    inv = np.linalg.solve(low, np.eye(d))
-    diff = rec - ref
-    m = inv @ (0.5 * (diff + np.swapaxes(diff, 1, 2))) @ inv.T
-    y = np.asarray(np.linalg.eigvalsh(0.5 * (m + np.swapaxes(m, 1, 2))), dtype=np.float64)
-    bad = ~np.isfinite(y).all(axis=1) | (np.where(np.isfinite(y), y, -1.0).min(axis=1) <= -1.0)
-    y = np.where(bad[:, None], 0.0, y)
-    if direction == "x||xhat":
-        y = -y / (1.0 + y)  # 1/lambda - 1
-    return np.where(bad, np.inf, 0.5 * _phi(y).sum(axis=1))
 
 
 def _mmse_kl(source: GaussMarkovSource, r: FloatArray, direction: str) -> FloatArray:
@@ -156,7 +123,7 @@ def _mse_perception_kl(source: GaussMarkovSource, plf: str, r: FloatArray, direc
     # come out of the eigen-solver only to round-off.
     singular = np.logical_or.accumulate(r == 0.0, axis=1)
     for k in range(2, T + 1):
-        out[:, k - 1] = kl_batched(sigma_x[:k, :k], cov_y[:, :k, :k], direction)
+        out[:, k - 1] = _kl_batched(sigma_x[:k, :k], cov_y[:, :k, :k], direction)
     out[singular] = np.inf
     return out
 
