@@ -305,7 +305,7 @@ def _check_levels(grid: Grid, order: np.ndarray) -> None:
         if bad.any():
             row, k = np.argwhere(bad)[0]
             raise InvalidParameterError(
-                f"perception[{k}] = {P[row, k]:.6g} at the point {describe_point(grid, int(order[row]))} "
+                f"perception[{k}] = {P[row, k]:.6g} (at {describe_point(grid, int(order[row]))}) "
                 f"is finite but above {LEVEL_MAX:g} times the total variance of frames 1..{k + 1} "
                 f"({scale[k]:.6g}); use inf for an unconstrained frame (allowed range "
                 f"[0, {scale[k]:.6g}] or inf)"
