@@ -329,13 +329,19 @@ def fmd_distortions_kl(
 
 #: The reconstruction's law counts as singular against the reference (KL = ``inf``) when the
 #: smallest eigenvalue :math:`\lambda_{min}` of :math:`K_{ref}^{-1}K_{rec}` is at most
-#: ``SINGULAR_RTOL * d * cond(K_ref) * max(lambda_max, 1)`` (``K_ref`` scaled to unit diagonal):
-#: below the error with which it is computed, so 0 to working precision (e.g. every frame from a
-#: zero-rate one on, under MSE only). Left to round-off, such laws' KL came out as a finite
-#: 17-19 nats (133 of 400 random T <= 5 instances with a zero-rate frame). A law above that
-#: bound but near it has a KL above ~14 nats, beyond the 9.86-nat levels the solver accepts
-#: (``convex.api.KL_LEVEL_MAX``), so certificates of constrained frames are unaffected.
+#: ``SINGULAR_RTOL * d * cond(K_ref) * max(lambda_max, 1)`` (``K_ref`` scaled to unit diagonal),
+#: the error with which it is computed, so 0 to working precision (e.g. every frame from a
+#: zero-rate one on, under MSE only), but never above ``SINGULAR_CAP``. Left to round-off, such
+#: laws' KL came out as a finite 17-19 nats (133 of 400 random T <= 5 instances with a zero-rate
+#: frame).
 SINGULAR_RTOL = 16.0 * float(np.finfo(np.float64).eps)
+#: The largest :math:`\lambda_{min}` that can count as singular. A level P allows
+#: :math:`\lambda_{min} \ge e^{-1-2P}`, 1e-9 at the largest accepted level (9.86 nats,
+#: ``convex.api.KL_LEVEL_MAX``), so no law that meets an accepted level is called singular: at
+#: |rho| near 1 the error bound alone reached 7e-8 at T = 10 (rho = 0.99999) and turned feasible
+#: 8-9.8-nat laws into ``inf``. The price: a law singular in exact arithmetic at such a source
+#: can read about 11 nats instead of ``inf``, still above every accepted level.
+SINGULAR_CAP = 1e-10
 
 
 def _kl_batched(k_ref: FloatArray, k_rec: FloatArray, direction: str = "xhat||x") -> FloatArray:
@@ -383,7 +389,8 @@ def _kl_batched(k_ref: FloatArray, k_rec: FloatArray, direction: str = "xhat||x"
     ref_eig = np.linalg.eigvalsh(0.5 * (ref + ref.T))
     cond = float(ref_eig[-1] / ref_eig[0]) if ref_eig[0] > 0.0 else math.inf
     lam = 1.0 + np.where(bad[:, None], 0.0, y)
-    bad |= lam.min(axis=1) <= SINGULAR_RTOL * d * cond * np.maximum(lam.max(axis=1), 1.0)
+    floor = np.minimum(SINGULAR_RTOL * d * cond * np.maximum(lam.max(axis=1), 1.0), SINGULAR_CAP)
+    bad |= lam.min(axis=1) <= floor
     y = np.where(bad[:, None], 0.0, y)
     if direction == "x||xhat":
         y = -y / (1.0 + y)  # 1/lambda - 1

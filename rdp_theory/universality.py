@@ -29,6 +29,7 @@ from numpy.typing import ArrayLike, NDArray
 from ._validation import as_float_array, check_positive_int
 from .convex import Objective, RDPSolution, solve_rdp
 from .exceptions import InvalidParameterError
+from .perception import check_measure
 from .source import GaussMarkovSource, check_source
 
 if TYPE_CHECKING:
@@ -246,8 +247,9 @@ def universality_sweep(
     if r.shape[-1] != T:
         raise InvalidParameterError(f"rates must have a last axis of length T = {T}, got {r.shape}")
     n_jobs = check_positive_int(n_jobs, "n_jobs")
+    # checked here, before any worker starts (and with zero rows); stored as solve_rdp records it
+    measure = check_measure(perception_measure, kl_direction, plf)
     rows: Sequence[tuple[FloatArray, FloatArray, float]]
-    measure = (perception_measure, kl_direction)
     if n_jobs == 1:
         rows = [_row(source, r[k], p[k], plf, objective, measure) for k in range(r.shape[0])]
     else:
@@ -265,8 +267,8 @@ def universality_sweep(
         optimal=np.array([row[0] for row in rows]),
         mse_representation=np.array([row[1] for row in rows]),
         objective_gap=np.array([row[2] for row in rows]),
-        perception_measure=perception_measure,
-        kl_direction=kl_direction,
+        perception_measure=measure[0],
+        kl_direction=measure[1],
     )
 
 

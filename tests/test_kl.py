@@ -290,3 +290,16 @@ def test_a_near_singular_law_keeps_its_finite_kl() -> None:
     exact = 0.5 * sum(mpmath.mpf(x) - 1 - mpmath.log(mpmath.mpf(x)) for x in lam)
     assert _kl_unchecked(ref, rec) == pytest.approx(float(exact), rel=1e-7)
     assert 9.0 < float(exact) < 9.86
+
+
+@pytest.mark.parametrize("rho, T, P", [(0.99999, 3, 9.8), (0.99999, 5, 8.5), (0.9999, 10, 9.5)])
+def test_feasible_laws_at_strong_correlation_keep_their_kl(rho: float, T: int, P: float) -> None:
+    """|rho| near 1 makes the reference ill-conditioned, so the round-off bound on lambda_min
+    grows (7e-8 at rho = 0.99999, T = 10); it must not call a law singular that meets an accepted
+    level (lambda_min >= exp(-1 - 2P) >= 1e-9): kl.SINGULAR_CAP. Zero rates: the optimum binds
+    every frame at P, certified, and the certificate's KL values are the level."""
+    src = rt.GaussMarkovSource.stationary(T, 1.0, rho)
+    sol = rt.solve_rdp(src, np.zeros(T), P, plf="jd", perception_measure="kl")
+    assert sol.status == "optimal"
+    assert np.all(np.isfinite(sol.perception_values))
+    np.testing.assert_allclose(sol.perception_values, P, rtol=1e-6)

@@ -82,6 +82,11 @@ def test_kl_sweep_carries_the_measure_and_refuses_sa() -> None:
     rates = np.array([[r, r, r] for r in (0.3, 1.0)])
     sweep = rt.universality_sweep(src, rates, 0.05, plf="jd", objective=(1, 1, 1), perception_measure="kl")
     assert sweep.perception_measure == "kl" and sweep.to_dict()["perception_measure"] == "kl"
+    assert sweep.kl_direction == "xhat||x"  # as the solutions record it
+    with pytest.raises(rt.InvalidParameterError, match="perception_measure"):
+        rt.universality_sweep(src, np.zeros((0, 3)), 0.05, plf="jd", perception_measure="bogus")
+    with pytest.raises(rt.InvalidParameterError, match="perception_measure"):
+        rt.universality_sweep(src, rates, 0.05, plf="sa", perception_measure="kl", n_jobs=2)
     one = rt.universality_gap(src, rates[1], 0.05, plf="jd", objective=(1, 1, 1), perception_measure="kl")
     np.testing.assert_allclose(sweep.optimal[1], one.optimal.distortions, rtol=1e-9)
     w2 = rt.universality_gap(src, rates[1], 0.05, plf="jd", objective=(1, 1, 1))
