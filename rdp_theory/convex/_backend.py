@@ -59,16 +59,6 @@ class SolverSettings:
     def opts(self) -> dict[str, Any]:
         return dict(self.options)
 
-    @property
-    def path(self) -> tuple[str, tuple[tuple[str, Any], ...]]:
-        """The settings that decide the iterates: the options less the stopping rules (the
-        tolerances and the iteration limit). Two runs with the same ``path`` on the same data
-        take the same steps until the looser one stops."""
-        stopping = ("tol_", "reduced_tol_", "max_iter")
-        return self.solver, tuple(sorted(
-            (k, v) for k, v in self.options if not k.startswith(stopping)
-        ))
-
     @classmethod
     def of(cls, solver: str, almost_solved_is_optimal: bool = False, **options: Any) -> SolverSettings:
         return cls(solver, tuple(options.items()), almost_solved_is_optimal)
@@ -135,9 +125,6 @@ class Raw:
     primal: float
     dual: float
     iterations: int
-    #: the run stopped without progress (Clarabel's NumericalError, InsufficientProgress or
-    #: MaxIterations): a run on the same ``SolverSettings.path`` would stop there too
-    stalled: bool = False
 
 
 @dataclass(frozen=True)
@@ -533,7 +520,7 @@ def run(
         cones, P = view.cones, view.P
     with _native_stderr_silenced():
         sol = _clarabel(P, c, A, b, cones, opts)
-    status = _clarabel_status(sol, settings)
+    status = _CLARABEL_STATUS.get(str(sol.status), cp.SOLVER_ERROR)
     out = None
     if status in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE):
         x = np.asarray(sol.x, dtype=np.float64)
@@ -541,43 +528,10 @@ def run(
     return _clarabel_raw(sol, status, settings), out
 
 
-#: Clarabel statuses of a run that stopped early (no progress left, or out of iterations) with
-#: its last iterate in ``x``
-_STALLED = frozenset({"NumericalError", "InsufficientProgress", "MaxIterations"})
-
-
-def _clarabel_status(sol: Any, settings: SolverSettings) -> str:
-    """Our status of a Clarabel run (cvxpy's names).
-
-    "AlmostSolved" counts as optimal under ``settings.almost_solved_is_optimal`` (it met
-    Clarabel's default full-accuracy tolerances, see TIGHT). A *stalled* run (``_STALLED``) whose
-    last iterate is finite and primal and dual feasible to the reduced feasibility tolerance
-    (1e-8, Clarabel's default) is passed on as a solution like "AlmostSolved", under the same
-    settings; the certificate then judges it as any other, its relative duality gap included
-    (``REL_GAP``). Other stalled runs are solver errors, as before (the next attempt runs).
-    Measured: T = 10 PLF-SA rate forms with every coupling tight stall at a relative gap of
-    7e-8, residuals 4e-9, and the robust formulation that rescued them cost 4-6x the stalled run.
-    """
-    name = str(sol.status)
-    if name == "AlmostSolved" and settings.almost_solved_is_optimal:
-        return cp.OPTIMAL
-    if name in _STALLED:
-        x = np.asarray(sol.x, dtype=np.float64)
-        objectives = np.array([sol.obj_val, sol.obj_val_dual], dtype=np.float64)
-        if x.size == 0 or not (np.all(np.isfinite(x)) and np.all(np.isfinite(objectives))):
-            return cp.SOLVER_ERROR
-        feasible = max(float(sol.r_prim), float(sol.r_dual)) <= settings.opts.get(
-            "reduced_tol_feas", 0.0
-        )
-        return cp.OPTIMAL if feasible and settings.almost_solved_is_optimal else cp.SOLVER_ERROR
-    return _CLARABEL_STATUS.get(name, cp.SOLVER_ERROR)
-
-
 def _clarabel_raw(sol: Any, status: str, settings: SolverSettings) -> Raw:
-    return Raw(
-        status, settings.solver, float(sol.obj_val), float(sol.obj_val_dual), int(sol.iterations),
-        stalled=str(sol.status) in _STALLED,
-    )
+    if settings.almost_solved_is_optimal and str(sol.status) == "AlmostSolved":
+        status = cp.OPTIMAL  # met Clarabel's default full-accuracy tolerances (see TIGHT)
+    return Raw(status, settings.solver, float(sol.obj_val), float(sol.obj_val_dual), int(sol.iterations))
 
 
 def _run_with_cvxpy(
@@ -618,13 +572,8 @@ def run_problem(prob: cp.Problem, settings: SolverSettings, model: Model | None 
                 np.asarray(data["b"], dtype=np.float64), dims_to_solver_cones(data["dims"]),
                 opts,
             )
-            status = _clarabel_status(sol, settings)
-            # cvxpy unpacks variables of solved runs only: a usable stalled iterate (see
-            # _clarabel_status) goes in as solved, and gets its own status below
             raw = SimpleNamespace(
-                x=sol.x, z=None, s=None,
-                status="Solved" if status in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE) else sol.status,
-                obj_val=sol.obj_val,
+                x=sol.x, z=None, s=None, status=sol.status, obj_val=sol.obj_val,
                 obj_val_dual=sol.obj_val_dual, solve_time=sol.solve_time,
                 iterations=sol.iterations,
             )
@@ -634,7 +583,8 @@ def run_problem(prob: cp.Problem, settings: SolverSettings, model: Model | None 
         # cvxpy's generic "may be inaccurate" note; the certificate decides
         warnings.filterwarnings("ignore", message="Solution may be inaccurate", category=UserWarning)
         prob.unpack_results(raw, chain, inv)
+    status = str(prob.status)
     if solver != cp.CLARABEL:
         info = raw["info"]
-        return Raw(str(prob.status), solver, float(info["pobj"]), float(info["dobj"]), int(info["iter"]))
+        return Raw(status, solver, float(info["pobj"]), float(info["dobj"]), int(info["iter"]))
     return _clarabel_raw(sol, status, settings)

@@ -120,21 +120,16 @@ def solve_model(
     """
     statuses: list[str] = []
     best: Scheme | None = None
-    stalled: set[tuple[object, Form]] = set()  # (settings path, form) of runs that stalled
     for n, attempt in enumerate(attempts, start=1):
         solver, form = attempt.settings.solver, attempt.form
         if best is not None and solver != cp.CLARABEL:
             continue  # a first-order fallback will not beat an acceptable interior-point result
-        if (attempt.settings.path, form) in stalled:
-            continue  # the same steps as a run that stalled: it would stall at the same point
         if form is Form.RESCALED and (best is None or best.rel_gap <= REL_GAP):
             continue  # only to recover relative accuracy of an otherwise acceptable result
         model, values = prepare(form)
         what = f"attempt {n}/{len(attempts)} ({settings_name(attempt.settings)}, {form.value} form)"
         try:
             raw, primal = _backend.run(model, values, attempt.settings, keep)
-            if raw.stalled:
-                stalled.add((attempt.settings.path, form))
         except (KeyboardInterrupt, SystemExit, GeneratorExit):
             raise
         except BaseException as exc:  # noqa: BLE001 - Clarabel's Rust panics are BaseExceptions

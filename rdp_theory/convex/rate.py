@@ -55,9 +55,9 @@ PROGRAM_MIN_TARGET = 1e-4
 
 #: Attempts of the rate-form program, cheapest first (exponential cones: SCS is the last resort).
 #: The objective is in bits, so the first attempts stop at Clarabel's 1e-10 (``MODERATE``).
-#: Where the fast form stalls (every coupling tight at small levels: T = 10 PLF-SA at
-#: P = 5e-4), the robust form is tried next, before tighter fast runs (measured there: the fast
-#: form stalled at a certified residual of 3e-7 to 6e-7 under every setting, 160-260 ms each).
+#: Where the fast form fails (every coupling tight at small levels: T = 10 PLF-SA at P = 5e-4,
+#: where Clarabel stops without progress at a relative gap of 7e-8 under every setting, 160-260 ms
+#: a run), the robust form is tried next, before tighter fast runs.
 RATE_ATTEMPTS: tuple[Attempt, ...] = (
     Attempt(MODERATE, Form.FAST),
     Attempt(MODERATE, Form.ROBUST),

@@ -224,3 +224,47 @@ def test_pinned_stage_with_an_undefined_map_is_solved_and_flagged() -> None:
     assert sol.status == cp.OPTIMAL_INACCURATE
     assert np.all(np.isfinite(sol.distortions))
     assert sol.distortions[0] == pytest.approx(rt.gaussian_rdp(1.0, 1.0, 0.05), rel=1e-6)
+
+
+def test_a_stage_gap_is_reported_in_d_units() -> None:
+    """A T = 5 JD chain whose stage 2 used to stop short of its optimum (D_2 0.75% too high)
+    while its duality gap, multiplied by t ~ 2^(-2R) once too often, read 1e-9: the stage now
+    minimises Var(Delta_2)/t and reports its gap in D_2. The capped program (frame 1 at its
+    value, min D_2; another program) bounds D_2 from above. (D_2 may sit below it: the level
+    that binds, P_4 = 8.1e-6, is met to the certificate's absolute 1e-7 of the largest variance,
+    12.7, and D_2 moves fast with it: 3.6e-4 relative here.)"""
+    src = rt.GaussMarkovSource(
+        sigmas=(0.8997733903176187, 0.2876915073799951, 1.8588347204332416, 0.29646018907329635,
+                3.569977247654701),
+        rhos=(-0.8707753834256389, -0.7088233201611163, -0.6196193298967926, 0.6209146881285001),
+    )
+    R = [0.0, 7.39312595, 7.05515829, 6.78128472, 3.7667255]
+    P = [6.16782041e-06, 5.79441635e-03, 3.00662513e-02, 8.12789668e-06, 1.31006594e01]
+    sol = solve_sdp(src, R, P, plf="jd")
+    assert sol.status == cp.OPTIMAL and sol.certificate.relative_gap <= rt.convex.REL_GAP
+    capped = solve_sdp(src, R, P, plf="jd", objective=[0, 1, 0, 0, 0],
+                       targets=[sol.distortions[0] * (1 + 1e-9)] + [np.inf] * 4)
+    assert sol.distortions[1] <= capped.distortions[1] * (1 + 1e-6)
+    assert sol.distortions[1] >= capped.distortions[1] * (1 - 1e-3)
+
+
+def test_a_stage_every_interior_point_setting_leaves_stalled_is_solved() -> None:
+    """A JD stage at 16 bits whose earlier frames force a deviation 1e9 times its MMSE: every
+    Clarabel setting stalls there; the last stage attempts (more regularisation, SCS) give a
+    certified chain, where it used to raise SolverError (or, with D_k as the stage objective,
+    come back flagged)."""
+    src = rt.GaussMarkovSource(
+        (3.2025571144456846, 1.3340826072708014, 0.1283952321375086, 0.6040472732051734,
+         9.403991834319388, 0.740536820180065),
+        (-0.35471330202122, -0.8096539990778595, 0.9822711319921563, -0.7954621356771978,
+         0.33542335748549),
+    )
+    R = [2.449354741163784, 5.914150045428933, 0.0, 0.0, 15.93623587743325, 3.970315911807962]
+    P = [57.31023643201265, 3.089933180158049, 0.032779982190580655, 0.00031882506099475125,
+         87.92940713781994, 0.001053726409284786]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", rt.SolverWarning)
+        sol = solve_sdp(src, R, P, plf="jd")
+    assert sol.status in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE)
+    assert np.all(sol.perception_values <= np.asarray(P) * (1 + 1e-6) + 1e-9)
+    assert np.all(sol.distortions >= rt.mmse_distortions(src, R) * (1 - 1e-9))
