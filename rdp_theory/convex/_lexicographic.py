@@ -238,11 +238,11 @@ class _Stage:
                 cons.append(cp.bmat([[K1, gam], [gam.T, E]]) >> 0)
                 ed = cp.Variable(d, name="Ediag")
                 cons += [ed == cp.diag(E), self.lam @ ed <= self.P]
-        # min D_k = e_k + t psi (e_k = Var(X_k - Y_k), the MMSE, in the stage's values) is min psi
-        # (e_k and t > 0 are constants), written so: the solver's
-        # objective is then O(1) at every rate, like the scaled variables, and its tolerances act
-        # relative to Var(Delta_k) (with D as the objective, t ~ 2^(-2R) scaled the objective's
-        # gradient down to 1e-10 at 16 bits, and a 1e-12 absolute gap was 1e-2 of D)
+        # min D_k = e_k + t psi (e_k = Var(X_k - Y_k), the MMSE, in the stage's values) is min
+        # psi, since e_k and t > 0 are constants. Written so, the solver's objective is O(1) at
+        # every rate, like the scaled variables, and its tolerances act relative to Var(Delta_k)
+        # (with D as the objective, t ~ 2^(-2R) scaled its gradient down to 1e-10 at 16 bits,
+        # and a 1e-12 absolute gap was 1e-2 of D)
         self.problem = cp.Problem(cp.Minimize(self.psi), cons)
         if not self.problem.is_dpp():  # pragma: no cover - a construction bug
             raise SolverError("internal error: a lexicographic stage is not DPP")
