@@ -75,11 +75,11 @@ def make_panels(n: int, axes: Sequence[Axes] | Axes | None = None, *, height: fl
     given = [axes] if isinstance(axes, Axes) else list(axes)
     if len(given) != n:
         raise ValueError(f"axes must hold {n} axes (one per panel), got {len(given)}")
-    fig = given[0].get_figure()
-    while isinstance(fig, SubFigure):
-        fig = fig.get_figure()
-    assert isinstance(fig, Figure)
-    return Panels(fig, given, owned=False)
+    parent: Figure | SubFigure | None = given[0].get_figure()
+    while isinstance(parent, SubFigure):
+        parent = parent.get_figure()
+    assert isinstance(parent, Figure)
+    return Panels(parent, given, owned=False)
 
 
 def _legend_below(fig: Figure, handles: Sequence[Artist] | None = None,

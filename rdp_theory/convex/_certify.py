@@ -34,8 +34,8 @@ from .result import (
 )
 
 __all__ = [
-    "Primal", "Scheme", "extract", "certify", "certify_rate", "perception_residual", "with_levels",
-    "assemble",
+    "Primal", "Scheme", "extract", "certify", "certify_rate", "perception_residual",
+    "perception_effect", "with_levels", "assemble",
 ]
 
 FloatArray = NDArray[np.float64]
@@ -168,6 +168,7 @@ def certify(inst: Instance, primal: Primal, raw: Raw, gap_scale: float, attempts
     # a KL residual (nats) counts in variance units times the largest variance, so that
     # primal_residual / scale is relative for both measures
     primal_res = max(dist_res, psd_res, _in_variance_units(perc_res, inst))
+    perc_effect = float(perception_effect(phi, perception, inst).max(initial=0.0))
     gap = abs(raw.primal - raw.dual) * gap_scale
     # relative to the objective's certified value (the solver's own values omit cvxpy's offset)
     # floored at 1e-5 of the objective's scale (D = sigma^2 2^(-16), i.e. 8 bits): below that,
@@ -188,7 +189,7 @@ def certify(inst: Instance, primal: Primal, raw: Raw, gap_scale: float, attempts
         attempts=attempts,
         relative_gap=rel_gap,
     )
-    worst = max(primal_res / scale, cert.duality_gap / scale, rate_res)
+    worst = max(primal_res / scale, cert.duality_gap / scale, rate_res, perc_effect)
     if not np.isfinite(worst) or not np.all(np.isfinite(primal.D)):
         worst = math.inf
     return Scheme(primal, raw, p, q, shat, cross, G, noise, used, phi, cert, worst, rel_gap)
@@ -230,6 +231,36 @@ def perception_residual(phi: FloatArray, perception: FloatArray) -> float:
     return float(max(0.0, float((phi[fin] - perception[fin]).max(initial=0.0))))
 
 
+def perception_effect(phi: FloatArray, perception: FloatArray, inst: Instance) -> FloatArray:
+    r"""Per frame, how far a perception value over its level can move the distortions, relative
+    to the largest frame variance :math:`\kappa` (0 where the level is met or infinite), shape (T,).
+
+    An absolute excess :math:`\phi_j - P_j` is not the measure: the optimal distortions move with
+    the *square root* of the level (one frame: :math:`D = e + (\sqrt{\sigma^2 - e} - \sigma +
+    \sqrt P)^2` below the perception-free optimum, so :math:`|\partial D/\partial\sqrt P| \le
+    2\sigma`), and a level of 1e-7 of :math:`\kappa` exceeded by half of itself moves them by
+    about 1e-5 of :math:`\kappa` (measured, docs/theory.md 3). So the excess counts as
+    :math:`2(\sqrt{\phi_j} - \sqrt{P_j})_+ / \sqrt\kappa` for W2^2 (a distance in the source's
+    units) and :math:`2(\sqrt{\phi_j} - \sqrt{P_j})_+` for KL (nats: near the level, the
+    square root of KL is half the relative change of the variances), or as the absolute excess
+    over :math:`\kappa` (nats for KL) where that is larger (levels above :math:`\kappa`). Both
+    vanish with the excess; the first is what makes tiny levels count.
+    """
+    fin = np.isfinite(perception)
+    out = np.zeros(perception.shape)
+    if not fin.any():
+        return out
+    ph, lv = np.maximum(phi[fin], 0.0), perception[fin]
+    root = 2.0 * np.maximum(np.sqrt(ph) - np.sqrt(lv), 0.0)
+    absolute = np.maximum(ph - lv, 0.0)
+    with np.errstate(invalid="ignore"):  # inf - inf: a singular law (KL) over an infinite level
+        if inst.measure == "w2":
+            out[fin] = np.maximum(root / math.sqrt(inst.scale), absolute / inst.scale)
+        else:
+            out[fin] = np.maximum(root, absolute)
+    return np.where(np.isnan(out), np.inf, out)
+
+
 def with_levels(scheme: Scheme, inst: Instance) -> Scheme:
     """``scheme`` with its perception residual recomputed against every level of ``inst``
     (a relaxation is certified against the levels it enforced only)."""
@@ -239,7 +270,8 @@ def with_levels(scheme: Scheme, inst: Instance) -> Scheme:
         perception_residual=perc,
         primal_residual=max(scheme.certificate.primal_residual, _in_variance_units(perc, inst)),
     )
-    return replace(scheme, certificate=cert, worst=max(scheme.worst, perc / inst.perception_unit))
+    effect = float(perception_effect(scheme.phi, inst.perception, inst).max(initial=0.0))
+    return replace(scheme, certificate=cert, worst=max(scheme.worst, effect))
 
 
 @dataclass(frozen=True)

@@ -93,9 +93,16 @@ logger = logging.getLogger(__name__)
 #: The last two are for stages every interior-point setting above leaves stalled (measured: a
 #: JD stage at 16 bits whose earlier frames force a deviation 1e9 times its MMSE; more static
 #: regularisation reaches a flagged result, SCS a certified one).
-STAGE_ATTEMPTS: tuple[tuple[SolverSettings, bool], ...] = (
-    (TIGHT, True), (NO_EQUILIBRATION, True), (TIGHT, False), (NO_EQUILIBRATION, False),
-    (DEFAULT, False), (REGULARISED, False), (SCS, False),
+#: The third element: a coupling's perception row written relative to its level (cost / P <= 1,
+#: so that the solver's absolute tolerances act relative to P) or as cost <= P in units of the
+#: largest variance. Relative rows come first: with absolute ones, levels of 1e-5 to 1e-3 of
+#: the variance were exceeded by ~1e-7 of it, which can move D by ~1e-6 (the certificate's
+#: ``perception_effect`` flags that); absolute rows serve the few stages whose relative rows
+#: stall (measured at 15-16 bits, where D_k ~ 1e-10 of the variance).
+STAGE_ATTEMPTS: tuple[tuple[SolverSettings, bool, bool], ...] = (
+    (TIGHT, True, True), (NO_EQUILIBRATION, True, True), (TIGHT, False, True),
+    (NO_EQUILIBRATION, False, True), (DEFAULT, False, True), (TIGHT, True, False),
+    (TIGHT, False, False), (REGULARISED, False, True), (SCS, False, True),
 )
 #: A scaled attempt's optimum is trusted only while psi = Var(Delta_k) / t stays below this: far
 #: from the MMSE decoder the unscaled attempts decide (measured: scaled optima at psi ~ 1e4-1e5
@@ -192,7 +199,7 @@ class _Stage:
         cons: list[Any] = []
         x_row: Any = self.xc  # Cov(Xhat_k, X_i), i <= k
         s_var: Any = self.v + self.t * self.psi  # Var(Xhat_k)
-        if nb:
+        if self.d is not None:
             cons.append(cp.sum_squares(self.d) <= self.psi)  # the one-row Schur LMI
             s_var = s_var + 2.0 * (self.cfs[:nb] @ self.d)
             if key.n_u:
@@ -235,6 +242,8 @@ class _Stage:
             elif key.measure == "kl":
                 cons += self.kl_constraints(key, s_var, nb)
             else:
+                # the row lam @ diag(E) <= P, written relative to the level or not (the
+                # parameter values decide, see STAGE_ATTEMPTS and _level_row)
                 self.lam = cp.Parameter(d, name="lam")
                 self.P = cp.Parameter(name="P")
                 gam = cp.Variable((d, d), name="Gamma")
@@ -385,7 +394,8 @@ def solve_lexicographic(inst: Instance) -> tuple[RDPSolution, tuple[str, ...]]:
                 values.update(kl_stage_values(values, G @ G.T, float(unit.rhos[k - 1]), P - past, k))
             else:
                 ref, _ = inst.plf.compared_laws(k)
-                # W2^2 in the source's units, relative to kappa: each compared element in its frame's
+                # W2^2 in the source's units, relative to kappa (each compared element in its
+                # frame's units); _level_row divides the row by the level for most attempts
                 values.update(lam=np.array([var[j] for _, j in ref]) / kappa, P=P / kappa)
         raw, used, value, d, psi, gap = _solve_stage(stage, values)
         attempts += used
@@ -490,11 +500,12 @@ def _pinned_row(
     perp = cf - span.T @ (span @ cf)
     room = max(variance - float(f0 @ f0), 0.0)
     norm = float(np.linalg.norm(perp))
+    f: FloatArray
     if norm > 1e-14 * max(float(np.linalg.norm(cf)), 1e-300):
-        f = f0 + math.sqrt(room) * perp / norm
+        f = np.asarray(f0 + math.sqrt(room) * perp / norm, dtype=np.float64)
         w = 0.0
     else:
-        f, w = f0, room
+        f, w = np.asarray(f0, dtype=np.float64), room
     return f, w
 
 
@@ -506,6 +517,15 @@ def _rescaled(values: dict[str, Any], t: float) -> dict[str, Any]:
         if name in out:
             out[name] = out[name] * f
     return out
+
+
+def _level_row(values: dict[str, Any], relative: bool) -> dict[str, Any]:
+    """The stage's values with its perception row ``lam @ diag(E) <= P`` divided by the level
+    (``relative``: cost / P <= 1, see ``_model.coupling_weights``), or as they are."""
+    if not relative or "lam" not in values:
+        return values
+    lam = _model.coupling_weights(np.asarray(values["lam"]), np.array([values["P"]]))
+    return dict(values, lam=lam[0], P=1.0)
 
 
 def _solve_stage(
@@ -521,8 +541,8 @@ def _solve_stage(
     kept: tuple[Raw, int, float, FloatArray, float, float] | None = None
     kept_rank: tuple[bool, float] = (True, math.inf)
     with stage.lock:
-        for n, (settings, scaled) in enumerate(STAGE_ATTEMPTS, start=1):
-            vals = values if scaled else _rescaled(values, 1.0)
+        for n, (settings, scaled, relative) in enumerate(STAGE_ATTEMPTS, start=1):
+            vals = _level_row(values if scaled else _rescaled(values, 1.0), relative)
             for p in stage.problem.parameters():
                 p.value = np.asarray(vals[p.name()], dtype=np.float64).reshape(p.shape)
             try:
@@ -531,25 +551,28 @@ def _solve_stage(
                 raise
             except BaseException as exc:  # noqa: BLE001 - Clarabel's Rust panics are BaseExceptions
                 failures.append(f"{type(exc).__name__}: {str(exc)[:80]}")
-                logger.info("  stage attempt %d (%s, %s): %s", n, settings_name(settings),
-                            "scaled" if scaled else "unscaled", failures[-1])
+                logger.info("  stage attempt %d (%s, %s, %s row): %s", n, settings_name(settings),
+                            "scaled" if scaled else "unscaled",
+                            "relative" if relative else "absolute", failures[-1])
                 continue
             if raw.status not in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE):
                 failures.append(raw.status)
-                logger.info("  stage attempt %d (%s, %s): %s", n, settings_name(settings),
-                            "scaled" if scaled else "unscaled", raw.status)
+                logger.info("  stage attempt %d (%s, %s, %s row): %s", n, settings_name(settings),
+                            "scaled" if scaled else "unscaled",
+                            "relative" if relative else "absolute", raw.status)
                 continue
             t = float(vals["t"])
             d = np.zeros(0) if stage.d is None else np.asarray(stage.d.value, dtype=np.float64)
+            psi = float(np.asarray(stage.psi.value, dtype=np.float64))
             # the solver's objective is psi, so its duality gap times t is the gap in D_k
             out = (
-                raw, n, float(vals["e"]) + t * float(stage.psi.value), math.sqrt(t) * d,
-                t * float(stage.psi.value), t * abs(raw.primal - raw.dual),
+                raw, n, float(vals["e"]) + t * psi, math.sqrt(t) * d, t * psi,
+                t * abs(raw.primal - raw.dual),
             )
             # a scaled attempt is for decoders near the MMSE one: far from it (psi = Var(Delta_k)
             # / t above SCALED_PSI_MAX) its tolerances act on a large objective, and such optima
             # were measured to break the stage's own constraints while reporting a small gap
-            trusted = not (scaled and float(stage.psi.value) > SCALED_PSI_MAX)
+            trusted = not (scaled and psi > SCALED_PSI_MAX)
             rank = (raw.status != cp.OPTIMAL or not trusted, _stage_gap(out))
             if not rank[0] and rank[1] <= REL_GAP:
                 return out

@@ -31,7 +31,7 @@ from ._instance import Instance
 
 __all__ = [
     "Key", "Model", "compiled", "pattern_of", "parameter_values", "clear_cache", "total_rate",
-    "rate_reference", "kl_bounds", "KL_HI_CAP",
+    "rate_reference", "kl_bounds", "KL_HI_CAP", "coupling_weights", "LAM_MAX",
 ]
 
 FloatArray = NDArray[np.float64]
@@ -54,7 +54,8 @@ class Model:
     """A compiled parametrised problem and handles to its parameters and expressions.
 
     The model is written for a *normalised* source (unit frame variances, see
-    :func:`parameter_values`): JD/SA couplings then carry the trace weights ``lam`` = sigma_k^2 / kappa, so that the program
+    :func:`parameter_values`): JD/SA couplings then carry the trace weights sigma_k^2 / kappa
+    (over the level, ``lam``), so that the program
     is an exact congruence of the original one while every frame's variables are O(1).
     """
 
@@ -73,8 +74,8 @@ class Model:
         self.tau = cp.Parameter(T, name="tau")
         self.lo = cp.Parameter(T, name="lo")
         self.hi = cp.Parameter(T, name="hi")
-        self.P = cp.Parameter(T, name="P")
-        self.lam = cp.Parameter(T, name="lam")
+        #: row j: frame j's coupling weights sigma_k^2 / kappa over its level P_j / kappa (0: no level)
+        self.lam = cp.Parameter((T, T), name="lam")
         self.klrhs = cp.Parameter(T, name="klrhs")
 
         self.e = cp.Variable(T, name="e")
@@ -170,7 +171,9 @@ class Model:
                 # parameter-dependent expressions, which is not DPP.
                 ed = cp.Variable(d, name=f"Ediag{j}")
                 cons.append(ed == cp.diag(E))
-                cons.append(self.lam[:d] @ ed <= self.P[j])
+                # cost / level <= 1: the row is O(1) at any level (written cost <= P, a level of
+                # 1e-5 of the variance was exceeded by 1e-8 absolute, which moves D by 1e-6)
+                cons.append(self.lam[j, :d] @ ed <= 1.0)
                 self.coupling_vars[j] = [gam, ed] + ([] if key.eliminate else [E])
         for j, capped in enumerate(key.capped):
             if capped:
@@ -283,6 +286,20 @@ def kl_bounds(levels: FloatArray, direction: str) -> tuple[FloatArray, FloatArra
     return np.asarray(lo, dtype=np.float64), np.minimum(hi, KL_HI_CAP)
 
 
+#: Largest coupling weight sigma_k^2 / P_j passed to the program: a level below 1e-300 of a
+#: frame's variance is perfect realism to any accuracy the solver has (it is clipped, not
+#: overflowed into inf, which would poison the conic data).
+LAM_MAX = 1e300
+
+
+def coupling_weights(var: FloatArray, perception: FloatArray) -> FloatArray:
+    """Row j: the W2^2 trace weights of frame j's coupling over its level, sigma_k^2 / P_j (the
+    row ``lam[j] @ diag(E') <= 1``); 0 without a finite positive level. Shape (T, T)."""
+    level = np.where(np.isfinite(perception) & (perception > 0), perception, np.inf)
+    with np.errstate(over="ignore"):
+        return np.minimum(var[None, :] / level[:, None], LAM_MAX)
+
+
 def parameter_values(inst: Instance, weights: FloatArray) -> dict[str, FloatArray]:
     r"""Parameter values (by parameter name) of the *normalised* problem for ``inst``.
 
@@ -290,13 +307,12 @@ def parameter_values(inst: Instance, weights: FloatArray) -> dict[str, FloatArra
     becomes unit-variance with the same correlations (:math:`a'_k = \rho_k`,
     :math:`s'_k = 1 - \rho_k^2`, :math:`A'_{k,i} = A_{k,i}\sigma_i/\sigma_k`), distortions and
     FMD-type levels scale by :math:`1/\sigma_k^2`, and a joint W2^2 becomes
-    :math:`\sum_k \sigma_k^2 E'_{kk}` (weights ``lam``, levels over :math:`\kappa`). ``weights``
+    :math:`\sum_k \sigma_k^2 E'_{kk}` (weights ``lam``: row j is sigma_k^2 / P_j). ``weights``
     must already be the normalised objective weights (:math:`w_k\sigma_k^2`, rescaled).
     """
     source, rates, perception, caps = inst.source, inst.rates, inst.perception, inst.caps
     T = source.T
     var = source.variances
-    kappa = float(var.max())
     rho = np.asarray(source.rhos)
     b = np.exp2(-2.0 * rates)
     a2 = rho**2
@@ -331,8 +347,7 @@ def parameter_values(inst: Instance, weights: FloatArray) -> dict[str, FloatArra
         "tau": np.where(np.isfinite(caps), caps / var, 0.0),
         "lo": lo,
         "hi": hi,
-        "P": np.where(fin, perception / kappa, 0.0),
-        "lam": var / kappa,
+        "lam": coupling_weights(var, perception),
         "klrhs": np.zeros(T),
     }
     if inst.measure == "kl":

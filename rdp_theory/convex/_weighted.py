@@ -35,7 +35,7 @@ from ._backend import (
     SolverSettings,
     Values,
 )
-from ._certify import Scheme, certify, certify_rate, extract, with_levels
+from ._certify import Scheme, certify, certify_rate, extract, perception_effect, with_levels
 from ._instance import Instance
 from ._model import Key, Model, compiled, parameter_values, pattern_of
 from .result import ACCURACY, REL_GAP
@@ -187,7 +187,6 @@ def solve_weighted(
         "p" if 0.0 < v < math.inf else c for c, v in zip(pattern, perception, strict=True)
     )
     enforced: set[int] = set()
-    tol = ACCURACY * inst.perception_unit  # the certificate's perception tolerance
     rounds = 0
     while generate and candidates:
         levels = perception.copy()
@@ -212,7 +211,9 @@ def solve_weighted(
         except (Infeasible, SolverError):
             logger.info("coupling round %d failed; solving the full program", rounds)
             break
-        violated = {j for j in candidates if scheme.phi[j] - perception[j] > tol}
+        # exceeded as the certificate counts it (relative to the level's square root)
+        effect = perception_effect(scheme.phi, perception, inst)
+        violated = {j for j in candidates if effect[j] > ACCURACY}
         if not violated:
             scheme = with_levels(scheme, inst)
             if scheme.accurate:  # every level met: optimal for the full program

@@ -46,6 +46,7 @@ from ..closed_form import (
 )
 from ..kl import _kl_batched, _phi, fmd_distortions_kl
 from ..source import GaussMarkovSource
+from ..wasserstein import _w2_core
 from ._grid import KIND_NAMES, Grid
 from ._results import Results
 
@@ -59,10 +60,9 @@ def w2_batched(k1: FloatArray, k2: FloatArray) -> FloatArray:
     covariances, shape ``(n, d, d)`` each (``k1`` may be one ``(d, d)`` matrix for all).
 
     The same computation as :func:`rdp_theory.wasserstein._w2_unchecked`, batched: each pair is
-    divided by its largest absolute entry, symmetrised, and
-    :math:`\operatorname{tr} K_1 + \operatorname{tr} K_2 - 2 \operatorname{tr}(K_1^{1/2} K_2
-    K_1^{1/2})^{1/2}` is evaluated with symmetric eigen-solvers, negative round-off clipped.
-    Returns shape ``(n,)``.
+    divided by its largest absolute entry, symmetrised, and its distance computed by
+    :func:`rdp_theory.wasserstein._w2_core` (the Procrustes difference of the square roots,
+    which keeps small distances to their relative accuracy). Returns shape ``(n,)``.
     """
     k1 = np.broadcast_to(k1, k2.shape)
     if k2.shape[-1] == 1:
@@ -73,13 +73,8 @@ def w2_batched(k1: FloatArray, k2: FloatArray) -> FloatArray:
     a, b = k1 / safe, k2 / safe
     a = 0.5 * (a + np.swapaxes(a, 1, 2))
     b = 0.5 * (b + np.swapaxes(b, 1, 2))
-    wa, va = np.linalg.eigh(a)
-    ra = (va * np.sqrt(np.clip(wa, 0.0, None))[:, None, :]) @ np.swapaxes(va, 1, 2)
-    mid = ra @ b @ ra
-    lam = np.linalg.eigvalsh(0.5 * (mid + np.swapaxes(mid, 1, 2)))
-    val = np.trace(a, axis1=1, axis2=2) + np.trace(b, axis1=1, axis2=2)
-    val -= 2.0 * np.sqrt(np.clip(lam, 0.0, None)).sum(axis=1)
-    return np.maximum(val, 0.0) * np.where(scale > 0, scale, 0.0)
+    val = _w2_core(a, b)[0]
+    return val * np.where(scale > 0, scale, 0.0)
 
 
 def _mmse_kl(source: GaussMarkovSource, r: FloatArray, direction: str) -> FloatArray:

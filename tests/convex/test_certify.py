@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-
 import warnings
 
 import cvxpy as cp
@@ -84,3 +83,38 @@ def test_certificate_works_at_extreme_scale_ratios(sigmas: tuple[float, ...]) ->
         assert sol.status == cp.OPTIMAL
         assert np.all(np.isfinite(sol.reconstruction_covariance))
         np.testing.assert_allclose(sol.distortions / src.variances, exact / src.variances, rtol=1e-6)
+
+
+def test_a_perception_excess_counts_by_its_effect_on_the_distortions() -> None:
+    """``perception_effect``: an excess counts as 2 (sqrt(phi) - sqrt(P)) / sqrt(kappa) (W2^2),
+    2 (sqrt(phi) - sqrt(P)) (KL), or the absolute excess where larger; 0 for met or infinite
+    levels. A level of 1e-8 of kappa exceeded by half of itself counts ~4.5e-5 (the absolute
+    excess, 5e-9, would pass), and against the one-frame closed form that is the size of the
+    distortion's move."""
+    from rdp_theory.convex._certify import perception_effect
+    from rdp_theory.convex._instance import Instance
+    from rdp_theory.perception import get_plf
+
+    src = rt.GaussMarkovSource((2.0, 1.0), (0.5,))
+    kappa = 4.0
+    inst = Instance(src, np.ones(2), np.zeros(2), get_plf("jd"), "optimal", np.ones(2),
+                    np.full(2, np.inf))
+    P = np.array([1e-8 * kappa, np.inf])
+    phi = np.array([1.5e-8 * kappa, 3.0])
+    eff = perception_effect(phi, P, inst)
+    assert eff[1] == 0.0
+    assert eff[0] == pytest.approx(2 * (np.sqrt(1.5e-8) - np.sqrt(1e-8)), rel=1e-12)
+    assert eff[0] > 1e2 * convex.ACCURACY
+    # a large level: the absolute excess is the larger measure
+    big = perception_effect(np.array([10.0 * kappa + 1e-6, 0.0]), np.array([10.0 * kappa, 1.0]), inst)
+    assert big[0] == pytest.approx(1e-6 / kappa, rel=1e-6) and big[1] == 0.0
+    kl = perception_effect(np.array([0.0101, np.inf]), np.array([0.01, 1.0]),
+                           Instance(src, np.ones(2), np.zeros(2), get_plf("jd"), "optimal",
+                                    np.ones(2), np.full(2, np.inf), measure="kl"))
+    assert kl[0] == pytest.approx(2 * (np.sqrt(0.0101) - 0.1), rel=1e-12) and kl[1] == np.inf
+    # the one-frame closed form: D(P) = e + (sqrt(sigma^2 - e) - sigma + sqrt(P))^2 below the
+    # free optimum; a scheme at 1.5 P has D lower by about the effect times kappa
+    s2, e = 4.0, 1.0
+    d_of = lambda p: e + (np.sqrt(s2 - e) - 2.0 + np.sqrt(p)) ** 2  # noqa: E731
+    move = d_of(P[0]) - d_of(phi[0])
+    assert 0.1 * eff[0] * kappa < move <= eff[0] * kappa

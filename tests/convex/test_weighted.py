@@ -87,6 +87,51 @@ def test_coupling_generation_skips_the_coupling_only_when_it_is_inactive() -> No
     convex.clear_cache()
 
 
+# Tiny levels (found by benchmarks/stress_tiny_levels.py; SDPA-GMP 256-bit values): the
+# relaxation's excess over a level of 1e-8 to 1e-7 of the largest variance was below the old
+# absolute tolerance (1e-7 of it), so the coupling was never added and the relaxed optimum came
+# back as "optimal", 2.5e-4 (SA) and 3e-5 (JD) below the real one.
+_TINY = [
+    ("sa", (0.5232171428157636, 1.6030116643098973, 1.7379412727491836, 0.4846470906358945),
+     (0.40181745692818915, 0.9199410022022472, 0.32046543209166806),
+     (3.2328510693074364, 3.0382776046987314, 2.8724939902124973, 0.3284490810998577),
+     (math.inf, 8.811899563114484e-05, 1.1769716498264152e-06, 6.778692306595101e-08),
+     0.16138405613864348),
+    ("jd", (0.5539674781977386, 1.218323163272037, 1.165480980130356),
+     (0.8523738328050308, 0.3539663992654899),
+     (1.610379473776543, 1.7342733297276005, 2.149502302758333),
+     (2.6646962112804962e-06, 3.1307483873246475e-08, 7.173319543132926e-08),
+     0.06145278981258917),
+]
+
+
+@pytest.mark.parametrize(("plf", "sig", "rho", "rates", "perc", "reference"), _TINY)
+def test_a_tiny_level_exceeded_by_the_relaxation_gets_its_coupling(
+    plf: str, sig: tuple[float, ...], rho: tuple[float, ...], rates: tuple[float, ...],
+    perc: tuple[float, ...], reference: float,
+) -> None:
+    """Generation judges an excess as the certificate does, by its effect on the distortions
+    (``_certify.perception_effect``): the result meets every level to 1e-6 of itself and agrees
+    with the full program and with the 256-bit value."""
+    src = rt.GaussMarkovSource(sig, rho)
+    T = src.T
+    w = np.zeros(T)
+    w[-1] = 1.0
+    perc_a = np.asarray(perc)
+    sol = solve_sdp(src, rates, perc_a, plf=plf, objective=tuple(w))
+    assert sol.status == "optimal"
+    fin = np.isfinite(perc_a)
+    assert np.all(sol.perception_values[fin] <= perc_a[fin] * (1 + 1e-6))
+    inst = Instance(src, np.asarray(rates), perc_a, get_plf(plf), "optimal", w, np.full(T, np.inf))
+    full = _weighted.solve_weighted(inst, generate=False)
+    assert sol.distortions[-1] == pytest.approx(full.primal.D[-1], rel=1e-8)
+    assert sol.distortions[-1] == pytest.approx(reference, rel=1e-7)
+    # the relaxation without the couplings misses the reference by far more than that
+    relaxed = solve_sdp(src, rates, np.where(np.arange(T) == 0, perc_a, np.inf), plf=plf,
+                        objective=tuple(w))
+    assert reference - relaxed.distortions[-1] > 1e-6 * reference
+
+
 # SA at T = 5 whose relaxation violates the levels of frames 2 and 5 (found by search): round 2
 # is a view with those two couplings, and its solution meets every level.
 
