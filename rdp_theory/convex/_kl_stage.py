@@ -38,7 +38,7 @@ def kernel_completion(S: FloatArray, rho: float) -> tuple[FloatArray, float]:
 def kl_stage_values(
     values: dict[str, Any], S: FloatArray, rho: float, margin: float, k: int
 ) -> dict[str, Any]:
-    """Parameters of :meth:`._lexicographic._Stage.kl_constraints` (normalised units): ``S`` = Cov(Xhat_<k),
+    """Parameters of :meth:`._stage.Stage.kl_constraints` (normalised units): ``S`` = Cov(Xhat_<k),
     ``margin`` = the level less the fixed frames' KL (> 0: the stage is not pinned)."""
     try:
         low = np.linalg.cholesky(0.5 * (S + S.T))
@@ -65,7 +65,7 @@ def kl_repair(G: FloatArray, row: FloatArray, w: float, rho: float, margin: floa
     r"""Fresh variance to add to a KL stage's row so that its conditional KL meets ``margin``
     exactly (normalised units; 0 if it already does, ``inf`` if no fresh variance can).
 
-    The conditional term (:meth:`._lexicographic._Stage.kl_constraints`) is
+    The conditional term (:meth:`._stage.Stage.kl_constraints`) is
     :math:`\tfrac12[V/w_s - 1 - \ln(\tau/w_s)]` with :math:`\tau = \|P_\perp f\|^2 + w`
     (:math:`P_\perp` onto the complement of the fixed rows' span, no cancellation) and
     :math:`V = \|f - \rho g_{k-1}\|^2 + w`. At a large level the optimum has a tiny

@@ -36,12 +36,12 @@ the later frames are completed with the source's own kernel
 (:math:`\hat X_m = \rho_{m-1}\hat X_{m-1} + Z_m`), which adds no KL, so :math:`\tilde P_k` is the
 same; a pinned stage takes that kernel (:func:`._kl_stage.kernel_completion`, the only completion adding
 nothing); and an unpinned JD stage constrains the conditional term only, one exponential cone
-(:meth:`_Stage.kl_constraints`).
+(:meth:`Stage.kl_constraints`).
 
 Every other stage is a small program *with an interior* (one row: an SOC and frame :math:`k`'s
 coupling LMI of size :math:`2(k+1)`), and the next stage starts from the row fixed exactly: no
 caps, no slack, no :math:`\sqrt{\text{slack}}` error, a bounded number of solver runs
-(``STAGE_ATTEMPTS`` per stage, no retries beyond). The assembled scheme goes through the same
+(``_stage.STAGE_ATTEMPTS`` per stage, no retries beyond). The assembled scheme goes through the same
 certificate as every solver result. Checked against the 0-PLF-JD, 0-PLF-SA and PLF-FMD closed
 forms (tests) and against 256-bit SDPA chains extrapolated to zero cap slack
 (``benchmarks/lexicographic_high_precision.py``, ``tests/convex/test_high_precision.py``).
@@ -51,9 +51,7 @@ from __future__ import annotations
 
 import logging
 import math
-import threading
-from dataclasses import dataclass, replace
-from functools import lru_cache
+from dataclasses import replace
 from typing import Any
 
 import cvxpy as cp
@@ -65,51 +63,18 @@ from ..exceptions import SolverError
 from ..kl import _kl_unchecked, kl_variance_bounds
 from ..wasserstein import _w2_unchecked
 from . import _model
-from ._backend import (
-    DEFAULT,
-    NO_EQUILIBRATION,
-    REGULARISED,
-    SCS,
-    TIGHT,
-    Raw,
-    SolverSettings,
-    run_problem,
-)
+from ._backend import Raw
 from ._certify import Primal, Report, assemble, certify
 from ._instance import Instance
 from ._kl_stage import kernel_completion, kl_repair, kl_stage_values
-from ._weighted import settings_name
-from .result import REL_GAP, RDPSolution
+from ._stage import SCALE_FLOOR, StageKey, compiled_stage, solve_stage
+from .result import RDPSolution
 
-__all__ = ["STAGE_ATTEMPTS", "PIN_RTOL", "effective_levels", "solve_lexicographic", "clear_cache"]
+__all__ = ["PIN_RTOL", "effective_levels", "solve_lexicographic", "clear_cache"]
 
 FloatArray = NDArray[np.float64]
 logger = logging.getLogger(__name__)
 
-#: Attempts per stage, in order: a bounded list, no retries beyond it.
-#: Each is (settings, scaled): ``scaled`` solves in variables scaled by the MMSE e_k (accurate
-#: when the decoder stays near the MMSE one, e.g. at high rates), else in unscaled ones (better
-#: when an earlier frame forces a large deviation, e.g. JD error permanence).
-#: The last two are for stages every interior-point setting above leaves stalled (measured: a
-#: JD stage at 16 bits whose earlier frames force a deviation 1e9 times its MMSE; more static
-#: regularisation reaches a flagged result, SCS a certified one).
-#: The third element: a coupling's perception row written relative to its level (cost / P <= 1,
-#: so that the solver's absolute tolerances act relative to P) or as cost <= P in units of the
-#: largest variance. Relative rows come first: with absolute ones, levels of 1e-5 to 1e-3 of
-#: the variance were exceeded by ~1e-7 of it, which can move D by ~1e-6 (the certificate's
-#: ``perception_effect`` flags that); absolute rows serve the few stages whose relative rows
-#: stall (measured at 15-16 bits, where D_k ~ 1e-10 of the variance).
-STAGE_ATTEMPTS: tuple[tuple[SolverSettings, bool, bool], ...] = (
-    (TIGHT, True, True), (NO_EQUILIBRATION, True, True), (TIGHT, False, True),
-    (NO_EQUILIBRATION, False, True), (DEFAULT, False, True), (TIGHT, True, False),
-    (TIGHT, False, False), (REGULARISED, False, True), (SCS, False, True),
-)
-#: A scaled attempt's optimum is trusted only while psi = Var(Delta_k) / t stays below this: far
-#: from the MMSE decoder the unscaled attempts decide (measured: scaled optima at psi ~ 1e4-1e5
-#: reported small gaps while breaking their own constraints, by 1.7 in scaled units).
-SCALED_PSI_MAX = 1e3
-#: The stage variables are scaled by the MMSE e_k (normalised), clipped to [SCALE_FLOOR, 1].
-SCALE_FLOOR = 1e-14
 #: A zero-rate frame's fresh noise below this (in units of its variance) is dropped; the
 #: certificate then sees its perception value move by at most this much.
 NOISE_FLOOR = 1e-12
@@ -163,139 +128,11 @@ def _completion(sigma: FloatArray, B: FloatArray) -> FloatArray:
     return sigma[k, :k] @ M
 
 
-@dataclass(frozen=True)
-class _Key:
-    plf: str
-    k: int
-    n_u: int  # innovations available to frame k (frames <= k with q > 0)
-    n_noise: int
-    kind: str  # "z", "p" or "i": the stage's level is 0, finite, none
-    measure: str = "w2"  # "w2" (coupling LMI) or "kl" (chain rule: one exponential cone)
-
-
-class _Stage:
-    """min D_k over row k, earlier rows fixed: parameters and handles (normalised units)."""
-
-    def __init__(self, key: _Key) -> None:
-        from ..perception import get_plf
-
-        plf = get_plf(key.plf)
-        k = key.k
-        nb = key.n_u + key.n_noise
-        self.lock = threading.RLock()
-        # Written in Delta_k = Xhat_k - Y_k, Y_k = E[X_k | U_<=k] (docs/theory.md 3.5): then
-        # D_k = e_k + Var(Delta_k) with no cancellation at high rates. The variables are scaled by
-        # t ~ e_k (the parameter "t"): d = sqrt(t) dt = Cov(Delta_k, b), psi = t pt = Var(Delta_k)
-        # >= |d|^2, so that they are O(1) at every rate; Xhat_k's row on the basis is f = cf + d.
-        self.d = cp.Variable(nb, name="d") if nb else None
-        self.psi = cp.Variable(name="psi", nonneg=True)
-        n = k + 1
-        self.t = cp.Parameter(name="t")
-        # Cs[u, i] = sqrt(t) Cov(U_u, X_i), i <= k, on the U's available to frame k
-        self.Cs = cp.Parameter((max(key.n_u, 1), n), name="Cs")
-        self.cfs = cp.Parameter(max(nb, 1), name="cfs")  # sqrt(t) Cov(Y_k, b)
-        self.v = cp.Parameter(name="v")  # Var(Y_k)
-        self.xc = cp.Parameter(n, name="xc")  # Cov(Y_k, X_i), i <= k
-        cons: list[Any] = []
-        x_row: Any = self.xc  # Cov(Xhat_k, X_i), i <= k
-        s_var: Any = self.v + self.t * self.psi  # Var(Xhat_k)
-        if self.d is not None:
-            cons.append(cp.sum_squares(self.d) <= self.psi)  # the one-row Schur LMI
-            s_var = s_var + 2.0 * (self.cfs[:nb] @ self.d)
-            if key.n_u:
-                x_row = x_row + self.d[: key.n_u] @ self.Cs[: key.n_u, :]
-        if key.kind != "i":
-            # Cov of (X_1..X_k, Xhat_1..Xhat_k): every element frame k's laws can compare
-            self.Sx = cp.Parameter((n, n), name="Sx")
-            x_col = cp.reshape(x_row, (n, 1), order="F")
-            s_11 = cp.reshape(s_var, (1, 1), order="F")
-            if k:
-                self.S = cp.Parameter((k, k), name="S")
-                self.Xf = cp.Parameter((k, n), name="Xf")  # Cov(Xhat_j, X_i), j < k
-                self.Gc = cp.Parameter(k, name="Gc")  # Cov(Xhat_j, Y_k), j < k
-                self.Gs = cp.Parameter((k, max(nb, 1)), name="Gs")  # sqrt(t) G
-                mixed = self.Gc + self.Gs[:, :nb] @ self.d if nb else self.Gc
-                col_m = cp.reshape(mixed, (k, 1), order="F")
-                rows: list[list[Any]] = [
-                    [self.Sx, self.Xf.T, x_col],
-                    [self.Xf, self.S, col_m],
-                    [x_col.T, col_m.T, s_11],
-                ]
-            else:
-                rows = [[self.Sx, x_col], [x_col.T, s_11]]
-            joint = cp.bmat(rows)
-            ref, rec = plf.compared_laws(k)
-            pos = {**{("x", i): i for i in range(n)}, **{("xhat", j): n + j for j in range(n)}}
-            sel = [np.eye(2 * n)[[pos[e] for e in law]] for law in (ref, rec)]
-            K1 = sel[0] @ joint @ sel[0].T
-            dk = sel[1] @ joint @ sel[1].T - K1
-            d = len(ref)
-            # entries of K2 - K1 that involve Xhat_k (the rest are fixed numbers)
-            live = [(a, b) for a in range(d) for b in range(a, d)
-                    if ("xhat", k) in (ref[a], ref[b], rec[a], rec[b])]
-            if key.kind == "z":
-                cons += [dk[a, b] == 0 for a, b in live]
-            elif d == 1:
-                self.lo = cp.Parameter(name="lo")
-                self.hi = cp.Parameter(name="hi")
-                cons += [dk[0, 0] >= self.lo, dk[0, 0] <= self.hi]
-            elif key.measure == "kl":
-                cons += self.kl_constraints(key, s_var, nb)
-            else:
-                # the row lam @ diag(E) <= P, written relative to the level or not (the
-                # parameter values decide, see STAGE_ATTEMPTS and _level_row)
-                self.lam = cp.Parameter(d, name="lam")
-                self.P = cp.Parameter(name="P")
-                gam = cp.Variable((d, d), name="Gamma")
-                E = dk - gam - gam.T
-                cons.append(cp.bmat([[K1, gam], [gam.T, E]]) >> 0)
-                ed = cp.Variable(d, name="Ediag")
-                cons += [ed == cp.diag(E), self.lam @ ed <= self.P]
-        # min D_k = e_k + t psi (e_k = Var(X_k - Y_k), the MMSE, in the stage's values) is min
-        # psi, since e_k and t > 0 are constants. Written so, the solver's objective is O(1) at
-        # every rate, like the scaled variables, and its tolerances act relative to Var(Delta_k)
-        # (with D as the objective, t ~ 2^(-2R) scaled its gradient down to 1e-10 at 16 bits,
-        # and a 1e-12 absolute gap was 1e-2 of D)
-        self.problem = cp.Problem(cp.Minimize(self.psi), cons)
-        if not self.problem.is_dpp():  # pragma: no cover - a construction bug
-            raise SolverError("internal error: a lexicographic stage is not DPP")
-
-
-    def kl_constraints(self, key: _Key, s_var: Any, nb: int) -> list[Any]:
-        r"""Frame k's JD level under KL, by the chain rule (docs/theory.md 4.12): with the past
-        fixed, :math:`\mathrm{KL}_{\le k} = \mathrm{KL}_{<k} + \tfrac12[V/w - 1 - \ln(\tau/w)]`,
-        :math:`V = \operatorname{Var}(\hat X_k - \rho\hat X_{k-1})` (affine in the row),
-        :math:`\tau = \operatorname{Var}(\hat X_k \mid \hat X_{<k})` (concave),
-        :math:`w = 1 - \rho^2`. Written as :math:`V \le` ``wk`` :math:`+ w\ln\tau` and
-        :math:`\|L^{-1}\operatorname{Cov}(\hat X_{<k}, \hat X_k)\|^2 \le \operatorname{Var}\hat X_k - \tau`
-        (:math:`LL^\top = \operatorname{Cov}\hat X_{<k}`), ``wk`` :math:`= w(2(\tilde P_k -
-        \mathrm{KL}_{<k}) + 1 - \ln w)`: one exponential cone and one SOC."""
-        k = key.k
-        self.Wc = cp.Parameter(k, name="Wc")  # L^-1 Cov(Xhat_<k, Y_k)
-        self.Wg = cp.Parameter((k, max(nb, 1)), name="Wg")  # L^-1 Gs
-        self.gr = cp.Parameter(max(nb, 1), name="gr")  # 2 rho Gs[k-1]
-        self.cr = cp.Parameter(name="cr")  # rho^2 S[k-1, k-1] - 2 rho Gc[k-1]
-        self.w = cp.Parameter(name="w", nonneg=True)
-        self.wk = cp.Parameter(name="wk")
-        tau = cp.Variable(name="tau")
-        white: Any = self.Wc
-        innov: Any = s_var + self.cr
-        if nb:
-            white = white + self.Wg[:, :nb] @ self.d
-            innov = innov - self.gr[:nb] @ self.d
-        return [cp.sum_squares(white) <= s_var - tau, innov <= self.wk + self.w * cp.log(tau)]
-
-
-@lru_cache(maxsize=512)
-def _stage(key: _Key) -> _Stage:
-    return _Stage(key)
-
-
 def clear_cache() -> None:
     """Forget every compiled problem, the weighted programs' and the lexicographic stages'
     (they are rebuilt on demand)."""
     _model.clear_cache()
-    _stage.cache_clear()
+    compiled_stage.cache_clear()
 
 
 def solve_lexicographic(inst: Instance) -> tuple[RDPSolution, tuple[str, ...]]:
@@ -365,8 +202,8 @@ def solve_lexicographic(inst: Instance) -> tuple[RDPSolution, tuple[str, ...]]:
                 logger.info("lexicographic stage %d/%d: pinned (the fixed frames use the JD "
                             "level), closed form, D_%d = %.8g", k + 1, T, k + 1, stage_values[k])
                 continue
-        key = _Key(inst.plf.name, k, n_u, noise_cols, kind, inst.measure)
-        stage = _stage(key)
+        key = StageKey(inst.plf.name, k, n_u, noise_cols, kind, inst.measure)
+        stage = compiled_stage(key)
         t = min(max(float(e_n[k]), SCALE_FLOOR), 1.0)
         rt_ = math.sqrt(t)
         values: dict[str, Any] = {
@@ -395,13 +232,13 @@ def solve_lexicographic(inst: Instance) -> tuple[RDPSolution, tuple[str, ...]]:
             else:
                 ref, _ = inst.plf.compared_laws(k)
                 # W2^2 in the source's units, relative to kappa (each compared element in its
-                # frame's units); _level_row divides the row by the level for most attempts
+                # frame's units); level_row divides the row by the level for most attempts
                 values.update(lam=np.array([var[j] for _, j in ref]) / kappa, P=P / kappa)
-        raw, used, value, d, psi, gap = _solve_stage(stage, values)
+        raw, used, value, d, psi, gap = solve_stage(stage, values)
         attempts += used
         iterations += raw.iterations
         # the gap relative to D_k itself, floored at 1e-7 of the variance: below that,
-        # REL_GAP_WARN of the floor is the promise's absolute 1e-12 sigma_k^2 (_stage_gap)
+        # REL_GAP_WARN of the floor is the promise's absolute 1e-12 sigma_k^2 (stage_gap)
         worst_gap = max(worst_gap, gap / max(abs(value), 1e-7))
         if raw.status != cp.OPTIMAL:
             worst_status = raw.status
@@ -507,88 +344,6 @@ def _pinned_row(
     else:
         f, w = np.asarray(f0, dtype=np.float64), room
     return f, w
-
-
-def _rescaled(values: dict[str, Any], t: float) -> dict[str, Any]:
-    """The stage's parameter values with the variables scaled by ``t`` instead (module doc)."""
-    f = math.sqrt(t / values["t"])
-    out = dict(values, t=t)
-    for name in ("Cs", "cfs", "Gs", "Wg", "gr"):
-        if name in out:
-            out[name] = out[name] * f
-    return out
-
-
-def _level_row(values: dict[str, Any], relative: bool) -> dict[str, Any]:
-    """The stage's values with its perception row ``lam @ diag(E) <= P`` divided by the level
-    (``relative``: cost / P <= 1, see ``_model.coupling_weights``), or as they are."""
-    if not relative or "lam" not in values:
-        return values
-    lam = _model.coupling_weights(np.asarray(values["lam"]), np.array([values["P"]]))
-    return dict(values, lam=lam[0], P=1.0)
-
-
-def _solve_stage(
-    stage: _Stage, values: dict[str, Any]
-) -> tuple[Raw, int, float, FloatArray, float, float]:
-    """One stage: the attempts of ``STAGE_ATTEMPTS`` in turn, the first optimal one kept (else
-    the first acceptable one, which the certificate then judges).
-
-    Returns the solver's report, the attempts used, :math:`D_k`, ``d`` = Cov(Delta_k, b),
-    ``psi`` = Var(Delta_k) and the absolute duality gap, all normalised.
-    """
-    failures: list[str] = []
-    kept: tuple[Raw, int, float, FloatArray, float, float] | None = None
-    kept_rank: tuple[bool, float] = (True, math.inf)
-    with stage.lock:
-        for n, (settings, scaled, relative) in enumerate(STAGE_ATTEMPTS, start=1):
-            vals = _level_row(values if scaled else _rescaled(values, 1.0), relative)
-            for p in stage.problem.parameters():
-                p.value = np.asarray(vals[p.name()], dtype=np.float64).reshape(p.shape)
-            try:
-                raw = run_problem(stage.problem, settings)
-            except (KeyboardInterrupt, SystemExit, GeneratorExit):
-                raise
-            except BaseException as exc:  # noqa: BLE001 - Clarabel's Rust panics are BaseExceptions
-                failures.append(f"{type(exc).__name__}: {str(exc)[:80]}")
-                logger.info("  stage attempt %d (%s, %s, %s row): %s", n, settings_name(settings),
-                            "scaled" if scaled else "unscaled",
-                            "relative" if relative else "absolute", failures[-1])
-                continue
-            if raw.status not in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE):
-                failures.append(raw.status)
-                logger.info("  stage attempt %d (%s, %s, %s row): %s", n, settings_name(settings),
-                            "scaled" if scaled else "unscaled",
-                            "relative" if relative else "absolute", raw.status)
-                continue
-            t = float(vals["t"])
-            d = np.zeros(0) if stage.d is None else np.asarray(stage.d.value, dtype=np.float64)
-            psi = float(np.asarray(stage.psi.value, dtype=np.float64))
-            # the solver's objective is psi, so its duality gap times t is the gap in D_k
-            out = (
-                raw, n, float(vals["e"]) + t * psi, math.sqrt(t) * d, t * psi,
-                t * abs(raw.primal - raw.dual),
-            )
-            # a scaled attempt is for decoders near the MMSE one: far from it (psi = Var(Delta_k)
-            # / t above SCALED_PSI_MAX) its tolerances act on a large objective, and such optima
-            # were measured to break the stage's own constraints while reporting a small gap
-            trusted = not (scaled and psi > SCALED_PSI_MAX)
-            rank = (raw.status != cp.OPTIMAL or not trusted, _stage_gap(out))
-            if not rank[0] and rank[1] <= REL_GAP:
-                return out
-            # an inaccurate status, a gap beyond REL_GAP or an untrusted scaling: the next
-            # attempts may do better; the best is kept (optimal and trusted first, then the gap)
-            if kept is None or rank < kept_rank:
-                kept, kept_rank = out, rank
-    if kept is not None:
-        return kept
-    raise SolverError("lexicographic stage failed: " + " | ".join(failures[-3:]))
-
-
-def _stage_gap(out: tuple[Raw, int, float, FloatArray, float, float]) -> float:
-    """A stage result's duality gap relative to its D_k, floored at 1e-7 of the variance (as
-    :func:`solve_lexicographic` reports it)."""
-    return out[5] / max(abs(out[2]), 1e-7)
 
 
 def _assemble(

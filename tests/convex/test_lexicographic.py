@@ -268,6 +268,19 @@ def test_a_stage_every_interior_point_setting_leaves_stalled_is_solved() -> None
     assert np.all(sol.distortions >= rt.mmse_distortions(src, R) * (1 - 1e-9))
 
 
+def test_a_stage_that_runs_every_attempt_reports_them_all(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A stage whose attempts never meet the gap runs all of them and keeps the best: its count
+    is every attempt run (it was the kept attempt's index)."""
+    from rdp_theory.convex import _stage
+
+    monkeypatch.setattr(_stage, "REL_GAP", -1.0)  # no attempt can return early
+    src = rt.GaussMarkovSource.stationary(2, 1.0, 0.8)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", rt.SolverWarning)
+        sol = solve_sdp(src, (1.0, 1.0), 0.05, plf="jd")
+    assert sol.certificate.attempts == 2 * len(_stage.STAGE_ATTEMPTS)
+
+
 @pytest.mark.parametrize("sigmas, rhos, rates, levels, measure, exact", [
     ((2.1364586489519093, 0.8760715165529952), (0.42658423564428916,), (0.0, 8.068799296249155),
      (0.0, 1e-06), "kl", 0.145835694978491),
