@@ -244,7 +244,10 @@ def perception_effect(phi: FloatArray, perception: FloatArray, inst: Instance) -
     units) and :math:`2(\sqrt{\phi_j} - \sqrt{P_j})_+` for KL (nats: near the level, the
     square root of KL is half the relative change of the variances), or as the absolute excess
     over :math:`\kappa` (nats for KL) where that is larger (levels above :math:`\kappa`). Both
-    vanish with the excess; the first is what makes tiny levels count.
+    vanish with the excess; the first is what makes tiny levels count. Frames far smaller than
+    the largest (variances 1e12 apart) are judged in its units too, so their levels are not
+    held to their own scale (docs/theory.md 3, a known limit: the perception value of a law
+    that also holds a frame 1e12 larger is only computed to round-off in that frame's units).
     """
     fin = np.isfinite(perception)
     out = np.zeros(perception.shape)

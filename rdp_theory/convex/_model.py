@@ -31,7 +31,7 @@ from ._instance import Instance
 
 __all__ = [
     "Key", "Model", "compiled", "pattern_of", "parameter_values", "clear_cache", "total_rate",
-    "rate_reference", "kl_bounds", "KL_HI_CAP", "coupling_weights", "LAM_MAX",
+    "rate_reference", "kl_bounds", "KL_HI_CAP", "coupling_rows", "ROW_SCALE_FLOOR",
 ]
 
 FloatArray = NDArray[np.float64]
@@ -74,8 +74,10 @@ class Model:
         self.tau = cp.Parameter(T, name="tau")
         self.lo = cp.Parameter(T, name="lo")
         self.hi = cp.Parameter(T, name="hi")
-        #: row j: frame j's coupling weights sigma_k^2 / kappa over its level P_j / kappa (0: no level)
+        #: row j: frame j's coupling weights sigma_k^2 / kappa and level P_j / kappa, both divided
+        #: by the level (``coupling_rows``)
         self.lam = cp.Parameter((T, T), name="lam")
+        self.P = cp.Parameter(T, name="P")
         self.klrhs = cp.Parameter(T, name="klrhs")
 
         self.e = cp.Variable(T, name="e")
@@ -171,9 +173,10 @@ class Model:
                 # parameter-dependent expressions, which is not DPP.
                 ed = cp.Variable(d, name=f"Ediag{j}")
                 cons.append(ed == cp.diag(E))
-                # cost / level <= 1: the row is O(1) at any level (written cost <= P, a level of
-                # 1e-5 of the variance was exceeded by 1e-8 absolute, which moves D by 1e-6)
-                cons.append(self.lam[j, :d] @ ed <= 1.0)
+                # cost / level <= 1: the row is O(1) at any level down to ROW_SCALE_FLOOR
+                # (written cost <= P, a level of 1e-5 of the variance was exceeded by 1e-8
+                # absolute, which moves D by 1e-6)
+                cons.append(self.lam[j, :d] @ ed <= self.P[j])
                 self.coupling_vars[j] = [gam, ed] + ([] if key.eliminate else [E])
         for j, capped in enumerate(key.capped):
             if capped:
@@ -286,18 +289,21 @@ def kl_bounds(levels: FloatArray, direction: str) -> tuple[FloatArray, FloatArra
     return np.asarray(lo, dtype=np.float64), np.minimum(hi, KL_HI_CAP)
 
 
-#: Largest coupling weight sigma_k^2 / P_j passed to the program: a level below 1e-300 of a
-#: frame's variance is perfect realism to any accuracy the solver has (it is clipped, not
-#: overflowed into inf, which would poison the conic data).
-LAM_MAX = 1e300
+#: A perception row is divided by its level only down to this level (relative to the largest
+#: variance, the program's unit): below it, by this. Rows scaled by more (levels of 1e-16 to
+#: 1e-300 of the variance, coefficients up to 1e300) left every Clarabel setting failing and SCS
+#: running for minutes (review, 2026-11-30), where the absolute row is solved at once.
+ROW_SCALE_FLOOR = 1e-6
 
 
-def coupling_weights(var: FloatArray, perception: FloatArray) -> FloatArray:
-    """Row j: the W2^2 trace weights of frame j's coupling over its level, sigma_k^2 / P_j (the
-    row ``lam[j] @ diag(E') <= 1``); 0 without a finite positive level. Shape (T, T)."""
-    level = np.where(np.isfinite(perception) & (perception > 0), perception, np.inf)
-    with np.errstate(over="ignore"):
-        return np.minimum(var[None, :] / level[:, None], LAM_MAX)
+def coupling_rows(lam: FloatArray, level: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """A W2^2 perception row ``lam @ diag(E') <= level`` (normalised units, one row per entry of
+    ``level``) divided by ``max(level, ROW_SCALE_FLOOR)``: ``(weights, right side)``, shapes
+    ``(n, len(lam))`` and ``(n,)``. Levels that are not finite and positive keep the absolute row
+    (0 stays 0: a level that underflowed still binds as perfect realism, never vanishes)."""
+    lam, level = np.asarray(lam, dtype=np.float64), np.asarray(level, dtype=np.float64)
+    scale = np.where(np.isfinite(level) & (level > 0), np.maximum(level, ROW_SCALE_FLOOR), 1.0)
+    return lam[None, :] / scale[:, None], np.where(np.isfinite(level), level, 0.0) / scale
 
 
 def parameter_values(inst: Instance, weights: FloatArray) -> dict[str, FloatArray]:
@@ -307,7 +313,8 @@ def parameter_values(inst: Instance, weights: FloatArray) -> dict[str, FloatArra
     becomes unit-variance with the same correlations (:math:`a'_k = \rho_k`,
     :math:`s'_k = 1 - \rho_k^2`, :math:`A'_{k,i} = A_{k,i}\sigma_i/\sigma_k`), distortions and
     FMD-type levels scale by :math:`1/\sigma_k^2`, and a joint W2^2 becomes
-    :math:`\sum_k \sigma_k^2 E'_{kk}` (weights ``lam``: row j is sigma_k^2 / P_j). ``weights``
+    :math:`\sum_k \sigma_k^2 E'_{kk}` (row j of ``lam``: sigma_k^2 / kappa, and ``P``: P_j / kappa,
+    both divided by the level, :func:`coupling_rows`). ``weights``
     must already be the normalised objective weights (:math:`w_k\sigma_k^2`, rescaled).
     """
     source, rates, perception, caps = inst.source, inst.rates, inst.perception, inst.caps
@@ -331,6 +338,8 @@ def parameter_values(inst: Instance, weights: FloatArray) -> dict[str, FloatArra
         # (1 - sqrt P')_+^2 - 1 and (1 + sqrt P')^2 - 1, written without cancellation
         lo, hi = np.where(rp <= 1.0, -rp * (2.0 - rp), -1.0), rp * (2.0 + rp)
     theta = rate_reference(inst)
+    kappa = float(var.max())
+    lam_rows, level_rhs = coupling_rows(var / kappa, np.where(fin, perception / kappa, np.inf))
     values = {
         "Sigma": source.standardized.covariance(),
         "A": source.standardized.transfer,  # no overflow: the raw transfer can reach 1e300
@@ -347,7 +356,8 @@ def parameter_values(inst: Instance, weights: FloatArray) -> dict[str, FloatArra
         "tau": np.where(np.isfinite(caps), caps / var, 0.0),
         "lo": lo,
         "hi": hi,
-        "lam": coupling_weights(var, perception),
+        "lam": lam_rows,
+        "P": level_rhs,
         "klrhs": np.zeros(T),
     }
     if inst.measure == "kl":

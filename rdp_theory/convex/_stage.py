@@ -56,12 +56,14 @@ logger = logging.getLogger("rdp_theory.convex._lexicographic")  # one log for th
 #: so that the solver's absolute tolerances act relative to P) or as cost <= P in units of the
 #: largest variance. Relative rows come first: with absolute ones, levels of 1e-5 to 1e-3 of
 #: the variance were exceeded by ~1e-7 of it, which can move D by ~1e-6 (the certificate's
-#: ``perception_effect`` flags that); absolute rows serve the few stages whose relative rows
-#: stall (measured at 15-16 bits, where D_k ~ 1e-10 of the variance).
+#: ``perception_effect`` flags that); absolute rows (every setting the stages had before
+#: relative rows, and the last two) serve the stages whose relative rows stall (measured at
+#: 15-16 bits, where D_k ~ 1e-10 of the variance, and at levels below 1e-16 of it).
 STAGE_ATTEMPTS: tuple[tuple[SolverSettings, bool, bool], ...] = (
     (TIGHT, True, True), (NO_EQUILIBRATION, True, True), (TIGHT, False, True),
     (NO_EQUILIBRATION, False, True), (DEFAULT, False, True), (TIGHT, True, False),
-    (TIGHT, False, False), (REGULARISED, False, True), (SCS, False, True),
+    (NO_EQUILIBRATION, True, False), (TIGHT, False, False), (NO_EQUILIBRATION, False, False),
+    (REGULARISED, False, True), (SCS, False, True),
 )
 #: A scaled attempt's optimum is trusted only while psi = Var(Delta_k) / t stays below this: far
 #: from the MMSE decoder the unscaled attempts decide (measured: scaled optima at psi ~ 1e4-1e5
@@ -212,11 +214,11 @@ def rescaled(values: dict[str, Any], t: float) -> dict[str, Any]:
 
 def level_row(values: dict[str, Any], relative: bool) -> dict[str, Any]:
     """The stage's values with its perception row ``lam @ diag(E) <= P`` divided by the level
-    (``relative``: cost / P <= 1, see ``_model.coupling_weights``), or as they are."""
+    (``relative``: cost / P <= 1, see ``_model.coupling_rows``), or as they are."""
     if not relative or "lam" not in values:
         return values
-    lam = _model.coupling_weights(np.asarray(values["lam"]), np.array([values["P"]]))
-    return dict(values, lam=lam[0], P=1.0)
+    lam, level = _model.coupling_rows(values["lam"], np.array([values["P"]]))
+    return dict(values, lam=lam[0], P=float(level[0]))
 
 
 def solve_stage(

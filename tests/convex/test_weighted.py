@@ -204,3 +204,26 @@ def test_a_view_that_fails_its_checks_falls_back_to_compiling(monkeypatch: pytes
     assert log == [None, frozenset({1, 4}), None]
     np.testing.assert_allclose(sol.distortions, ref.distortions, rtol=REL_TOL)
     convex.clear_cache()
+
+
+@pytest.mark.parametrize(("sigmas", "plf", "levels"), [
+    ((1.0, 1.0, 1.0), "sa", (math.inf, 1e-300, 1e-300)),
+    ((1.0, 2.0, 0.5), "jd", (math.inf, 1e-300, 1e-290)),
+])
+def test_levels_far_below_the_variance_bind_as_perfect_realism(
+    sigmas: tuple[float, ...], plf: str, levels: tuple[float, ...],
+) -> None:
+    """Levels of 1e-300 of the variance: rows divided by such levels (coefficients up to 1e300)
+    failed every Clarabel setting and SCS then ran for minutes (review); divided only down to
+    ``_model.ROW_SCALE_FLOOR``, the level binds as P = 0 does, and the solve is immediate."""
+    src = rt.GaussMarkovSource(sigmas, (0.9, 0.5) if plf == "sa" else (0.5, 0.5))
+    rates = (1.0, 2.0, 1.5)
+    zero = tuple(0.0 if math.isfinite(p) else p for p in levels)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", rt.SolverWarning)
+        for objective in ("lexicographic", (0.0, 0.0, 1.0)):
+            sol = solve_sdp(src, rates, levels, plf=plf, objective=objective)
+            ref = solve_sdp(src, rates, zero, plf=plf, objective=objective)
+            frames = slice(None) if objective == "lexicographic" else slice(2, 3)  # weighted ones
+            np.testing.assert_allclose((sol.distortions / src.variances)[frames],
+                                       (ref.distortions / src.variances)[frames], rtol=1e-6, atol=1e-9)
