@@ -65,12 +65,6 @@ class Instance:
         return self.source.T
 
     @property
-    def perception_unit(self) -> float:
-        """The unit of the certificate's relative perception accuracy: the largest frame variance
-        for W2^2 (a squared distance in the source's units), 1 for KL (nats, scale-free)."""
-        return self.scale if self.measure == "w2" else 1.0
-
-    @property
     def scale(self) -> float:
         """The largest frame variance: the unit of the certificate's relative accuracy."""
         return float(self.source.variances.max())
