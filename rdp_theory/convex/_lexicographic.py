@@ -67,7 +67,7 @@ from ._backend import Raw
 from ._certify import Primal, Report, assemble, certify
 from ._instance import Instance
 from ._kl_stage import kernel_completion, kl_repair, kl_stage_values
-from ._stage import SCALE_FLOOR, StageKey, compiled_stage, solve_stage
+from ._stage import SCALE_FLOOR, StageKey, compiled_stage, solve_stage, stage_gap
 from .result import RDPSolution
 
 __all__ = ["PIN_RTOL", "effective_levels", "solve_lexicographic", "clear_cache"]
@@ -237,9 +237,8 @@ def solve_lexicographic(inst: Instance) -> tuple[RDPSolution, tuple[str, ...]]:
         raw, used, value, d, psi, gap = solve_stage(stage, values)
         attempts += used
         iterations += raw.iterations
-        # the gap relative to D_k itself, floored at 1e-7 of the variance: below that,
-        # REL_GAP_WARN of the floor is the promise's absolute 1e-12 sigma_k^2 (stage_gap)
-        worst_gap = max(worst_gap, gap / max(abs(value), 1e-7))
+        rel_gap = stage_gap(value, gap)
+        worst_gap = max(worst_gap, rel_gap)
         if raw.status != cp.OPTIMAL:
             worst_status = raw.status
         w = max(psi - float(d @ d), 0.0)  # Var(Delta_k) = |d|^2 + w
@@ -262,7 +261,7 @@ def solve_lexicographic(inst: Instance) -> tuple[RDPSolution, tuple[str, ...]]:
         logger.info(
             "lexicographic stage %d/%d: solved (%s), %d attempt(s), %s, D_%d = %.8g, relative "
             "gap %.1e", k + 1, T, {"z": "P = 0", "p": "coupling", "i": "no perception"}[kind],
-            used, raw.status, k + 1, stage_values[k], gap / max(abs(value), 1e-7),
+            used, raw.status, k + 1, stage_values[k], rel_gap,
         )
     sol, notes = _assemble(inst, G, frames_u, stage_values, worst_gap, worst_status, attempts, iterations)
     if unpinned:

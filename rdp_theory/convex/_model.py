@@ -55,7 +55,7 @@ class Model:
 
     The model is written for a *normalised* source (unit frame variances, see
     :func:`parameter_values`): JD/SA couplings then carry the trace weights sigma_k^2 / kappa
-    (over the level, ``lam``), so that the program
+    (``lam``, each row divided by its level, :func:`coupling_rows`), so that the program
     is an exact congruence of the original one while every frame's variables are O(1).
     """
 

@@ -266,7 +266,7 @@ def solve_stage(
             # / t above SCALED_PSI_MAX) its tolerances act on a large objective, and such optima
             # were measured to break the stage's own constraints while reporting a small gap
             trusted = not (scaled and psi > SCALED_PSI_MAX)
-            rank = (raw.status != cp.OPTIMAL or not trusted, stage_gap(out))
+            rank = (raw.status != cp.OPTIMAL or not trusted, stage_gap(out[2], out[5]))
             if not rank[0] and rank[1] <= REL_GAP:
                 return out
             # an inaccurate status, a gap beyond REL_GAP or an untrusted scaling: the next
@@ -279,7 +279,7 @@ def solve_stage(
     raise SolverError("lexicographic stage failed: " + " | ".join(failures[-3:]))
 
 
-def stage_gap(out: tuple[Raw, int, float, FloatArray, float, float]) -> float:
-    """A stage result's duality gap relative to its D_k, floored at 1e-7 of the variance (as
-    :func:`solve_lexicographic` reports it)."""
-    return out[5] / max(abs(out[2]), 1e-7)
+def stage_gap(value: float, gap: float) -> float:
+    """A stage's duality gap relative to its D_k (normalised), floored at 1e-7 of the variance:
+    below that, REL_GAP_WARN of the floor is the promise's absolute 1e-12 sigma_k^2."""
+    return gap / max(abs(value), 1e-7)
