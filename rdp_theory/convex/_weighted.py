@@ -20,8 +20,9 @@ import cvxpy as cp
 import numpy as np
 from numpy.typing import NDArray
 
-from ..closed_form import mmse_distortions
+from ..closed_form import greedy_representation, mmse_distortions
 from ..exceptions import SolverError
+from ..scheme import joint_model
 from . import _backend
 from ._backend import (
     DEFAULT,
@@ -42,7 +43,7 @@ from .result import ACCURACY, REL_GAP
 
 __all__ = [
     "Form", "Attempt", "ATTEMPTS", "ROUND_ATTEMPTS", "Infeasible", "NoView",
-    "solve_model", "solve_weighted", "solve_pattern", "settings_name",
+    "solve_model", "solve_weighted", "solve_pattern", "settings_name", "mmse_violations",
 ]
 
 FloatArray = NDArray[np.float64]
@@ -187,6 +188,13 @@ def solve_weighted(
         "p" if 0.0 < v < math.inf else c for c, v in zip(pattern, perception, strict=True)
     )
     enforced: set[int] = set()
+    if generate and candidates and "z" not in pattern:
+        guessed, phi = mmse_violations(inst, candidates)
+        if guessed:  # round 1 starts from the PLF's first cuts, as if the relaxation were solved
+            enforced = set(plf.first_cuts(guessed, phi, perception))
+            logger.info("the MMSE scheme exceeds the levels of frame(s) %s: round 1 enforces "
+                        "the coupling(s) of %s", sorted(j + 1 for j in guessed),
+                        sorted(j + 1 for j in enforced))
     rounds = 0
     while generate and candidates:
         levels = perception.copy()
@@ -235,6 +243,50 @@ def solve_weighted(
         enforced |= added
     logger.info("full program (%d attempt(s) at most)", len(attempts))
     return solve_pattern(inst, pattern, attempts)
+
+
+def mmse_violations(inst: Instance, candidates: Sequence[int]) -> tuple[frozenset[int], FloatArray]:
+    r"""The frames among ``candidates`` whose levels the MMSE scheme exceeds, and that scheme's
+    perception values (shape (T,), ``perception_effect`` decides "exceeds").
+
+    Without couplings, and while no scalar level binds, the relaxation that coupling generation
+    solves first has the MMSE scheme as its optimum: the greedy representation (every
+    :math:`q_j` at its maximum, :func:`~rdp_theory.greedy_representation`) at the rates, or in
+    the rate form at the least rates meeting the targets (:math:`e_j = \min(D_j^\star, p_j)`),
+    decoded by :math:`\hat X_j = E[X_j \mid U_{\le j}] = \sum_{l \le j}
+    \operatorname{Cov}(X_j, U_l)\,U_l` (the :math:`U_l` are independent with unit variance,
+    :func:`~rdp_theory.scheme.joint_model`). So its perception values, in closed form, tell
+    which levels round 1 would find exceeded without solving it. A guess only: a scalar level
+    that binds, or distortion caps, move the relaxation's optimum, and the rounds that follow
+    add whatever is still exceeded. Non-finite values (covariances that overflow) guess nothing.
+    """
+    source = inst.source
+    if inst.rate_form:  # the least rates meeting the targets, in frame-normalised units
+        target = inst.caps / source.variances
+        rho2 = np.asarray(source.rhos, dtype=np.float64) ** 2
+        rates = np.empty(source.T)
+        p = 1.0
+        for j in range(source.T):
+            e = min(float(target[j]), p)
+            rates[j] = 0.5 * math.log2(p / e) if e > 0 else math.inf
+            if j < source.T - 1:
+                p = rho2[j] * e + 1.0 - rho2[j]
+    else:
+        rates = inst.rates
+    try:
+        with np.errstate(all="ignore"):
+            greedy = greedy_representation(source, rates)
+            jm = joint_model(source, greedy.p, greedy.q)
+            mxhat = np.tril(jm.cov_ux.T) @ jm.mu  # row j: Cov(X_j, U_l) for l <= j, times U_l
+            phi = inst.plf.values(
+                jm.mx @ jm.mx.T, mxhat @ mxhat.T, mxhat @ jm.mx.T, inst.measure, inst.kl_direction
+            )
+            effect = perception_effect(phi, inst.perception, inst)
+    except (ArithmeticError, ValueError, np.linalg.LinAlgError):  # a guess never fails a solve
+        return frozenset(), np.full(source.T, math.nan)
+    if not np.all(np.isfinite(phi)):
+        return frozenset(), phi
+    return frozenset(j for j in candidates if effect[j] > ACCURACY), phi
 
 
 @lru_cache(maxsize=32)

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import functools
-
 import math
 import warnings
 
 import cvxpy as cp
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import rdp_theory as rt
@@ -132,6 +131,41 @@ def test_a_tiny_level_exceeded_by_the_relaxation_gets_its_coupling(
     assert reference - relaxed.distortions[-1] > 1e-6 * reference
 
 
+@settings(max_examples=10, deadline=None)
+@given(data=st.data(), plf=st.sampled_from(["jd", "sa"]), rate_form=st.booleans())
+def test_the_mmse_guess_is_the_relaxations_optimum(
+    data: st.DataObject, plf: str, rate_form: bool,
+) -> None:
+    """``mmse_violations`` predicts round 1 without solving it: its perception values, of the
+    MMSE scheme in closed form, are those of the program solved without any perception level
+    (the weighted objective at random rates, or the rate form at random targets), whose
+    certificate evaluates the solver's reconstruction covariance."""
+    src = data.draw(gauss_markov_sources(min_T=2, max_T=5, sigma_range=(0.3, 3.0)))
+    T = src.T
+    inf = np.full(T, np.inf)
+    if rate_form:
+        frac = np.asarray(data.draw(st.lists(st.floats(0.01, 1.5), min_size=T, max_size=T)))
+        # a frame at rate 0 (target above its prior variance) is where the program's optimum is
+        # only 1e-6 bits from the boundary, and W2 moves with the square root of the
+        # reconstruction's variance there: not a test of the guess
+        assume(np.all(rt.minimum_total_rate(src, frac * src.variances).rates > 0.01))
+        sol = rt.minimum_total_rate(src, frac * src.variances, np.inf, plf=plf, method="sdp")
+        inst = Instance(src, inf, inf, get_plf(plf), "optimal", np.ones(T), frac * src.variances,
+                        rate_form=True)
+    else:
+        rates = np.asarray(data.draw(rate_vectors(T, max_rate=4.0, allow_zero=True)))
+        sol = solve_sdp(src, rates, np.inf, plf=plf, objective=np.ones(T))
+        inst = Instance(src, rates, inf, get_plf(plf), "optimal", np.ones(T), inf)
+    _, phi = _weighted.mmse_violations(inst, range(1, T))
+    assert sol.status == "optimal"
+    np.testing.assert_allclose(phi, sol.perception_values, rtol=1e-6,
+                               atol=10 * convex.ACCURACY * src.variances.max())
+    # levels just under / over those values: exactly the frames below are guessed exceeded
+    below = np.where(np.arange(T) % 2 == 1, 0.5 * phi, 2.0 * phi + 1e-3)
+    guessed, _ = _weighted.mmse_violations(inst.with_perception(below), range(1, T))
+    assert guessed == {j for j in range(1, T) if j % 2 == 1 and phi[j] > 1e-6}
+
+
 # SA at T = 5 whose relaxation violates the levels of frames 2 and 5 (found by search): round 2
 # is a view with those two couplings, and its solution meets every level.
 
@@ -159,13 +193,22 @@ def test_generation_rounds_cut_views_instead_of_compiling(monkeypatch: pytest.Mo
 
     src = rt.GaussMarkovSource.stationary(5, 1.0, 0.9)
     convex.clear_cache()
-    full = solve_sdp(src, **_SA_ROUNDS)  # compiles: relaxation, the all-couplings program
+    # compiles the all-couplings program; the relaxation is not solved: the MMSE scheme's
+    # perception values (mmse_violations) already name frames 2 and 5
+    full = solve_sdp(src, **_SA_ROUNDS)
     log = _rounds(monkeypatch)
     misses = _model.compiled.cache_info().misses
     sol = solve_sdp(src, **_SA_ROUNDS)
-    assert log == [None, frozenset({1, 4})]
+    assert log == [frozenset({1, 4})]
     assert _model.compiled.cache_info().misses == misses  # nothing compiled
     np.testing.assert_array_equal(sol.distortions, full.distortions)
+    # the other route: without the guess, round 1 solves the relaxation (a compiled pattern),
+    # finds the same two frames exceeded and ends on the same view
+    monkeypatch.setattr(_weighted, "mmse_violations", lambda *_a: (frozenset(), np.zeros(5)))
+    log.clear()
+    unguessed = solve_sdp(src, **_SA_ROUNDS)
+    assert log == [None, frozenset({1, 4})]
+    np.testing.assert_array_equal(unguessed.distortions, full.distortions)
     binding = np.flatnonzero(sol.perception_values >= 0.01 * (1 - 1e-6))
     assert set(binding) <= {0, 1, 4}  # frame 1's scalar constraint is in every round
     ref = _weighted.solve_weighted(Instance(
@@ -200,8 +243,9 @@ def test_a_view_that_fails_its_checks_falls_back_to_compiling(monkeypatch: pytes
     monkeypatch.setattr(_backend.View, "__init__", refuse)
     log = _rounds(monkeypatch)
     sol = solve_sdp(src, **_SA_ROUNDS)
-    # the view round is refused, so the same couplings are compiled as their own program
-    assert log == [None, frozenset({1, 4}), None]
+    # the view round (round 1: the MMSE scheme's guess) is refused, so the same couplings are
+    # compiled as their own program
+    assert log == [frozenset({1, 4}), None]
     np.testing.assert_allclose(sol.distortions, ref.distortions, rtol=REL_TOL)
     convex.clear_cache()
 
