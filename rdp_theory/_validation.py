@@ -104,6 +104,12 @@ def _object_to_float(arr: np.ndarray, name: str, allowed: str, value: Any) -> Fl
 def as_float_array(value: ArrayLike, name: str, allowed: str = "") -> FloatArray:
     """Convert ``value`` to a float64 array, rejecting non-real input (see the module docstring)
     and NaN. ``allowed`` (e.g. ``" in [0, inf]"``) is appended to the messages."""
+    if isinstance(value, np.ma.MaskedArray) and np.ma.getmaskarray(value).any():
+        # np.asarray would drop the mask and use the hidden values (review, 2026-11-30)
+        raise InvalidParameterError(
+            f"{name} has masked entries, which are not accepted{allowed}: pass plain values "
+            "(e.g. inf for 'no constraint' where the argument allows it)"
+        )
     if type(value) is float or (type(value) is int and abs(value) <= 1e308):  # common scalars
         arr = np.asarray(value, dtype=np.float64)
     else:
@@ -178,6 +184,20 @@ def check_perception(
 ) -> FloatArray:
     """Perception levels (W2^2): each in ``[0, inf]`` (``inf`` = unconstrained)."""
     arr = _range_check(as_float_array(value, name, " in [0, inf]"), name, low=0.0, allow_inf=True)
+    return _check_length(arr, name, length)
+
+
+def check_targets(value: ArrayLike, name: str = "distortions", *, length: int | None = None) -> FloatArray:
+    """Distortion targets (MSE) of the rate form: each in ``(0, inf]`` (``inf`` = none); a
+    target of 0 would need an infinite rate."""
+    arr = as_float_array(value, name, " in (0, inf]")
+    zero = np.flatnonzero(arr.reshape(-1) == 0.0)
+    if zero.size:
+        where = f"{name}[{int(zero[0])}]" if arr.ndim else name
+        raise InvalidParameterError(
+            f"{where} = 0 needs an infinite rate (allowed range (0, inf])"
+        )
+    arr = _range_check(arr, name, low=0.0, allow_inf=True, low_inclusive=False)
     return _check_length(arr, name, length)
 
 

@@ -66,6 +66,20 @@ def test_rate_form_inverts_the_mse_limit(sigma: float, rho: float, rate: float) 
     assert rt.stationary_rate(sigma, rho, d) == pytest.approx(rate, rel=1e-9, abs=1e-12)
 
 
+@pytest.mark.parametrize(("sigma", "rho", "d"), [
+    (1e150, 0.5, 1e-300), (1.0, 0.5, 1e-310), (1e-150, -0.9, 5e-324), (1.0, 0.999999, 1e-200),
+])
+def test_rate_form_below_the_smallest_normal_double(sigma: float, rho: float, d: float) -> None:
+    """D / sigma^2 underflowed: inf instead of 996.37 bits at sigma = 1e150, D = 1e-300 (review,
+    2026-11-30). Against 60-digit mpmath."""
+    import mpmath
+
+    mpmath.mp.dps = 60
+    r2 = mpmath.mpf(rho) ** 2
+    ref = mpmath.log(r2 + (1 - r2) * mpmath.mpf(sigma) ** 2 / mpmath.mpf(d), 2) / 2
+    assert rt.stationary_rate(sigma, rho, d) == pytest.approx(float(ref), rel=1e-13)
+
+
 def test_edges_and_the_issue_formula() -> None:
     assert rt.stationary_distortion(1.0, 0.9, 0.0) == pytest.approx(1.0)
     for plf in ("jd", "sa", "fmd"):

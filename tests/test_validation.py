@@ -163,6 +163,21 @@ def test_wrong_types_are_typed_errors_naming_the_argument(bad: object) -> None:
         rt.mmse_distortions(bad, 1.0)  # type: ignore[arg-type]
 
 
+def test_masked_entries_are_refused_not_read_through() -> None:
+    """np.asarray drops a mask and reads the hidden values: a masked target came back as if it
+    were not masked (review, 2026-11-30). Masked entries are a typed error naming the argument;
+    a masked array with nothing masked is its values."""
+    masked = np.ma.masked_array([0.1, 0.1, 0.1], [0, 1, 0])
+    with pytest.raises(rt.InvalidParameterError, match="distortions has masked entries"):
+        rt.minimum_total_rate(SRC, masked)
+    with pytest.raises(rt.InvalidParameterError, match="rates has masked entries"):
+        rt.mmse_distortions(SRC, np.ma.masked_array([1.0, 2.0, 3.0], [1, 0, 0]))
+    with pytest.raises(rt.InvalidParameterError, match="perception has masked entries"):
+        rt.solve_rdp(SRC, 1.0, np.ma.masked_array([0.1, 0.1, 0.1], [0, 0, 1]), objective=(1, 1, 1))
+    plain = np.ma.masked_array([0.1, 0.2, 0.1], [0, 0, 0])
+    assert rt.minimum_total_rate(SRC, plain).total_rate == rt.minimum_total_rate(SRC, [0.1, 0.2, 0.1]).total_rate
+
+
 def test_big_python_ints_and_range_in_messages() -> None:
     """A Python int beyond float64 is an error everywhere (inf must be written as math.inf);
     an int that fits is a number."""

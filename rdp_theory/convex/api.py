@@ -91,9 +91,12 @@ def solve_rdp(
         (W2^2: the source's squared units; KL: nats); 0 is perfect realism, ``inf`` removes the
         constraint. A finite W2^2 level must be at most ``LEVEL_MAX`` (1e6) times the total
         variance of frames 1..k, a finite KL level at most ``KL_LEVEL_MAX`` (9.86) nats
-        (``"x||xhat"``: ``KL_LEVEL_MAX_REVERSE``, 1e4): beyond, the smallest reconstruction
-        variance the level allows is below 1e-9 of the frame's, more than the certificate
-        resolves, and the optimum is the unconstrained one to that accuracy; pass ``inf``.
+        (``"x||xhat"``: ``KL_LEVEL_MAX_REVERSE``, 1e4, a cap on the program's coefficients).
+        Beyond 9.86 nats the smallest reconstruction variance a level allows is below 1e-9 of
+        the frame's, more than the certificate resolves. For one frame (PLF-FMD, frame 1 of
+        PLF-JD) the optimum there is the unconstrained one to that accuracy, so pass ``inf``;
+        a PLF-JD level on k >= 2 frames can be spread over them, and such levels are refused
+        (a known limit, docs/theory.md 4.12: ``inf`` is not equivalent).
     plf : {"jd", "fmd", "sa"}
         Perception loss function (see :mod:`rdp_theory.perception`).
     objective : "lexicographic" or array_like of shape (T,)
@@ -356,27 +359,33 @@ def check_levels(
             k = int(np.flatnonzero(bad)[0])
             why = (
                 f"the smallest reconstruction variance it allows is below {KL_FLOOR_MIN:g} of "
-                "the frame's, beyond what the certificate resolves, and the optimum there is the "
-                f"unconstrained one to within {KL_FLOOR_MIN:g} of the variance"
+                "the frame's, beyond what the certificate resolves. For one frame the optimum "
+                f"there is the unconstrained one to within {KL_FLOOR_MIN:g} of the variance (use "
+                "inf); a PLF-JD level on several frames' joint law is not, and cannot be solved "
+                "here (docs/theory.md 4.12)"
                 if direction != "x||xhat" else "the program's coefficients would grow like 2P"
             )
             raise InvalidParameterError(
                 f"{name}[{k}] = {p[k]:.6g} nats is a finite KL level above {top:.6g} ({why}); "
-                f"use inf for an unconstrained frame (allowed range [0, {top:.6g}] nats or inf)"
+                f"allowed range [0, {top:.6g}] nats or inf"
             )
         return
     _check_level_max(p, np.cumsum(source.variances), name, "the total variance of frames 1..k")
 
 
-def _check_level_max(values: FloatArray, scale: FloatArray, name: str, what: str) -> None:
-    """Finite ``values`` must be at most ``LEVEL_MAX * scale`` (frame by frame)."""
+def _check_level_max(
+    values: FloatArray, scale: FloatArray, name: str, what: str, low: str = "[0",
+) -> None:
+    """Finite ``values`` must be at most ``LEVEL_MAX * scale`` (frame by frame); ``low`` is the
+    lower end of the allowed range as the message writes it (``"(0"`` for the rate form's
+    targets)."""
     bad = np.isfinite(values) & (values > LEVEL_MAX * scale)
     if bad.any():
         k = int(np.flatnonzero(bad)[0])
         raise InvalidParameterError(
             f"{name}[{k}] = {values[k]:.6g} is finite but above {LEVEL_MAX:g} times {what} "
             f"({LEVEL_MAX * scale[k]:.6g}); use inf for an unconstrained frame (allowed range "
-            f"[0, {LEVEL_MAX * scale[k]:.6g}] or inf)"
+            f"{low}, {LEVEL_MAX * scale[k]:.6g}] or inf)"
         )
 
 

@@ -30,7 +30,7 @@ import cvxpy as cp
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .._validation import check_choice, check_perception, check_weights
+from .._validation import check_choice, check_perception, check_targets, check_weights
 from ..exceptions import InvalidParameterError
 from ..kl import kl_variance_bounds
 from ..perception import check_measure, get_plf
@@ -250,14 +250,8 @@ def minimum_total_rate(
     """
     source = check_source(source)
     T = source.T
-    targets = check_perception(distortions, "distortions", length=T).astype(np.float64, copy=True)
-    if np.any(targets == 0.0):
-        k = int(np.flatnonzero(targets == 0.0)[0])
-        raise InvalidParameterError(
-            f"distortions[{k}] = 0 needs an infinite rate; allowed range (0, "
-            f"{LEVEL_MAX * source.variances[k]:.6g}] or inf"
-        )
-    _check_level_max(targets, source.variances, "distortions", "the frame's variance")
+    targets = check_targets(distortions, "distortions", length=T).astype(np.float64, copy=True)
+    _check_level_max(targets, source.variances, "distortions", "the frame's variance", "(0")
     plf_obj = get_plf(plf)
     measure, direction = check_measure(perception_measure, kl_direction, plf_obj)
     levels = check_perception(perception, "perception", length=T).astype(np.float64, copy=True)
@@ -278,8 +272,8 @@ def minimum_total_rate(
         k = int(np.flatnonzero(small)[0])
         raise InvalidParameterError(
             f"distortions[{k}] = {targets[k]:.6g} is below {PROGRAM_MIN_TARGET:g} times the "
-            "frame's variance, beyond what the rate-form program certifies (about 6.6 bits per "
-            "frame); allowed range for the program (PLF-JD, PLF-SA, method='sdp'): "
+            "frame's variance, beyond what the rate-form program certifies (6.6 bits for a first "
+            "frame, fewer for a frame predicted from the one before); allowed range for the program (PLF-JD, PLF-SA, method='sdp'): "
             f"[{PROGRAM_MIN_TARGET * source.variances[k]:.6g}, "
             f"{LEVEL_MAX * source.variances[k]:.6g}] or inf. MSE-only and PLF-FMD targets of any "
             "size take the closed form (method='auto')"
@@ -302,7 +296,11 @@ def _closed_form_rates(
     instead of :math:`1 - \sqrt{P_j}/\sigma_j` (docs/theory.md 4.11.2); the rest is the same.
     """
     var = source.variances
-    d = targets / var  # normalised targets (inf stays inf)
+    with np.errstate(divide="ignore", under="ignore"):
+        d = targets / var  # normalised targets (inf stays inf)
+        # log(d) from the logs: d itself underflows at targets below ~1e-308 of the variance,
+        # which gave an infinite rate for 1029.6 bits (sigma = 1e150, D = 1e-10; review)
+        log_d = np.log(targets) - np.log(var)
     if measure == "kl":  # the floor of the reconstruction's std, sigma sqrt(t_low)
         m = np.sqrt(np.asarray(kl_variance_bounds(levels, direction or "xhat||x").low))
     else:
@@ -316,13 +314,21 @@ def _closed_form_rates(
         one_minus = np.clip((d - (1.0 - m) ** 2) / (2.0 * m), 0.0, 1.0)
         e_star = np.where(d <= threshold, d, np.where(root_v > 0.0, one_minus * (1.0 + root_v), 1.0))
     e_star = np.where(np.isfinite(d), e_star, np.inf)
+    # where e_j* = d_j its log is log_d, exact; so it is, to 1e-100 relative, at d_j < 1e-200
+    # beyond the threshold (e* = d - P' there, with P' < d^2 / 4), where e* itself underflows
+    mse = np.isfinite(d) & ((d <= threshold) | (log_d < -460.0))
     rho2 = np.asarray(source.rhos, dtype=np.float64) ** 2
     T = source.T
     rates = np.empty(T)
     p = 1.0
     for j in range(T):
         e = min(float(e_star[j]), p)
-        rates[j] = 0.5 * math.log2(p / e) if e > 0 else math.inf
+        if e >= p:
+            rates[j] = 0.0
+        elif mse[j]:
+            rates[j] = 0.5 * (math.log(p) - float(log_d[j])) / math.log(2.0)
+        else:
+            rates[j] = 0.5 * math.log2(p / e) if e > 0 else math.inf
         if j < T - 1:
             p = rho2[j] * e + (1.0 - rho2[j])
     return rates

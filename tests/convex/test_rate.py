@@ -110,10 +110,13 @@ def test_refusals() -> None:
     with pytest.raises(rt.InvalidParameterError, match="not convex"):
         rt.minimum_total_rate(src, 0.1, weights=(1.0, 2.0, 1.0))
     assert rt.minimum_total_rate(src, 0.1, weights=(2.0, 2.0, 2.0)).total_rate > 0
-    with pytest.raises(rt.InvalidParameterError, match="distortions"):
+    with pytest.raises(rt.InvalidParameterError, match=r"distortions\[1\] = 0 needs an infinite rate"):
         rt.minimum_total_rate(src, (0.1, 0.0, 0.1))
-    with pytest.raises(rt.InvalidParameterError, match="distortions"):
+    # the range in the messages opens at 0 (it read [0, inf] for a negative target: review)
+    with pytest.raises(rt.InvalidParameterError, match=r"distortions must be > 0 \(allowed range \(0, inf\]"):
         rt.minimum_total_rate(src, -0.1)
+    with pytest.raises(rt.InvalidParameterError, match=r"allowed range \(0, 1e\+06\] or inf"):
+        rt.minimum_total_rate(src, 2e6)
     with pytest.raises(rt.InvalidParameterError, match="method"):
         rt.minimum_total_rate(src, 0.1, method="fast")
 
@@ -144,6 +147,29 @@ def test_fmd_closed_form_at_tiny_targets(d: float) -> None:
     sol = rt.minimum_total_rate(one, d, 0.0, plf="fmd")
     assert sol.total_rate == pytest.approx(0.5 * np.log2(1.0 / (d - d * d / 4.0)), rel=1e-12)
     assert sol.distortions[0] <= d * (1 + 1e-9) and sol.status == cp.OPTIMAL
+
+
+@pytest.mark.parametrize("plf", ["fmd", "jd"])
+@pytest.mark.parametrize(("sigma", "target"), [(1e150, 1e-10), (1.0, 1e-309), (1.0, 5e-324)])
+def test_closed_form_rates_at_targets_below_the_smallest_normal_double(
+    plf: str, sigma: float, target: float,
+) -> None:
+    """A target under ~1e-308 of the variance underflows in frame units: 1/2 log2(p/e) came back
+    inf ("optimal") where the total is finite (review, 2026-11-30). Now from the logs, against
+    60-digit mpmath: 1/2 log2(sigma^2/D) + 1/2 log2(rho^2 + (1 - rho^2) sigma^2/D), MSE only,
+    perfect-realism FMD (e* = D - D^2/4 in frame units: the same to 1e-300) and an FMD level."""
+    import mpmath
+
+    mpmath.mp.dps = 60
+    src = rt.GaussMarkovSource((sigma, sigma), (0.5,))
+    v, d = mpmath.mpf(sigma) ** 2, mpmath.mpf(target)
+    ref = float(mpmath.log(v / d, 2) / 2 + mpmath.log(mpmath.mpf("0.25") + mpmath.mpf("0.75") * v / d, 2) / 2)
+    levels = (np.inf, 0.0, 0.01 * sigma**2) if plf == "fmd" else (np.inf,)
+    for level in levels:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # no overflow either
+            sol = rt.minimum_total_rate(src, target, level, plf=plf)
+        assert sol.total_rate == pytest.approx(ref, rel=1e-13), level
 
 
 def test_program_targets_below_its_range_are_refused() -> None:
