@@ -17,6 +17,7 @@ A cvxpy or Clarabel upgrade touches this file only.
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import sys
 import threading
@@ -118,13 +119,32 @@ CANON_BACKEND = cp.CPP_CANON_BACKEND
 # ---------------------------------------------------------------------------- results of a run
 @dataclass(frozen=True)
 class Raw:
-    """The solver's own report on one attempt."""
+    r"""The solver's own report on one attempt.
+
+    ``dual_residual`` is :math:`|r^\top x^*|` with :math:`r = A^\top z + c` the residual of the
+    solver's dual iterate (Clarabel; 0 for SCS, which is not given the data here). For any
+    feasible :math:`x^\circ` (:math:`Ax^\circ + s^\circ = b`, :math:`s^\circ \in K`) and
+    :math:`z \in K^*`, :math:`c^\top x^\circ = -b^\top z + z^\top s^\circ + r^\top x^\circ \ge
+    \text{dual} + r^\top x^\circ`: the solver's dual value bounds the optimum only up to
+    :math:`r^\top x^\circ`, which :attr:`gap` estimates at the solver's own solution. Clarabel
+    stops on residuals of its *equilibrated* problem; on a near-singular one (KL levels at
+    :math:`|\rho| \ge 0.9999`) the unscaled :math:`r` reached 2e-7 and :math:`|r^\top x^*|`
+    3.6e-7 while the primal and dual values agreed to 3.5e-11, and the result was 3e-7 above a
+    feasible point's value (review, 2026-11-30; docs/theory.md 4.12).
+    """
 
     status: str
     solver: str
     primal: float
     dual: float
     iterations: int
+    dual_residual: float = 0.0
+
+    @property
+    def gap(self) -> float:
+        """The duality gap the certificate reports (solver units): ``|primal - dual|`` plus
+        ``dual_residual``."""
+        return abs(self.primal - self.dual) + self.dual_residual
 
 
 @dataclass(frozen=True)
@@ -525,13 +545,23 @@ def run(
     if status in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE):
         x = np.asarray(sol.x, dtype=np.float64)
         out = fast.values(x if view is None else view.lift(x))
-    return _clarabel_raw(sol, status, settings), out
+    return _clarabel_raw(sol, status, settings, c, A), out
 
 
-def _clarabel_raw(sol: Any, status: str, settings: SolverSettings) -> Raw:
+def _clarabel_raw(sol: Any, status: str, settings: SolverSettings, c: Any, A: Any) -> Raw:
+    """The report of a Clarabel run on ``min c'x s.t. Ax + s = b`` (P = 0, as every program
+    here), with :attr:`Raw.dual_residual` computed from the data the solver was given."""
     if settings.almost_solved_is_optimal and str(sol.status) == "AlmostSolved":
         status = cp.OPTIMAL  # met Clarabel's default full-accuracy tolerances (see TIGHT)
-    return Raw(status, settings.solver, float(sol.obj_val), float(sol.obj_val_dual), int(sol.iterations))
+    x, z = np.asarray(sol.x, dtype=np.float64), np.asarray(sol.z, dtype=np.float64)
+    residual = 0.0
+    if x.shape == (A.shape[1],) and z.shape == (A.shape[0],):
+        with np.errstate(all="ignore"):
+            residual = abs(float((A.T @ z + np.asarray(c, dtype=np.float64)) @ x))
+        if not math.isfinite(residual):
+            residual = math.inf
+    return Raw(status, settings.solver, float(sol.obj_val), float(sol.obj_val_dual),
+               int(sol.iterations), residual)
 
 
 def _run_with_cvxpy(
@@ -567,10 +597,10 @@ def run_problem(prob: cp.Problem, settings: SolverSettings, model: Model | None 
             n = A.shape[1]
             from cvxpy.reductions.solvers.conic_solvers.clarabel_conif import dims_to_solver_cones
 
+            c = np.asarray(data["c"], dtype=np.float64)
             sol = _clarabel(
-                sp.csc_matrix((n, n)), np.asarray(data["c"], dtype=np.float64), A,
-                np.asarray(data["b"], dtype=np.float64), dims_to_solver_cones(data["dims"]),
-                opts,
+                sp.csc_matrix((n, n)), c, A, np.asarray(data["b"], dtype=np.float64),
+                dims_to_solver_cones(data["dims"]), opts,
             )
             raw = SimpleNamespace(
                 x=sol.x, z=None, s=None, status=sol.status, obj_val=sol.obj_val,
@@ -587,4 +617,4 @@ def run_problem(prob: cp.Problem, settings: SolverSettings, model: Model | None 
     if solver != cp.CLARABEL:
         info = raw["info"]
         return Raw(status, solver, float(info["pobj"]), float(info["dobj"]), int(info["iter"]))
-    return _clarabel_raw(sol, status, settings)
+    return _clarabel_raw(sol, status, settings, c, A)

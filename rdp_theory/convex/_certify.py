@@ -169,12 +169,14 @@ def certify(inst: Instance, primal: Primal, raw: Raw, gap_scale: float, attempts
     # primal_residual / scale is relative for both measures
     primal_res = max(dist_res, psd_res, _in_variance_units(perc_res, inst))
     perc_effect = float(perception_effect(phi, perception, inst).max(initial=0.0))
-    gap = abs(raw.primal - raw.dual) * gap_scale
+    gap = raw.gap * gap_scale  # in units of the objective inst.weights @ D (Raw.gap: with the
+    # solver's dual residual along its solution)
     # relative to the objective's certified value (the solver's own values omit cvxpy's offset)
     # floored at 1e-5 of the objective's scale (D = sigma^2 2^(-16), i.e. 8 bits): below that,
     # e.g. D = 0 exactly for R = inf, an absolute gap is all that can be asked for
     objective = float(inst.weights @ primal.D)
     objective_scale = float(inst.weights @ source.variances)
+    weight_scale = float(np.max(inst.weights * var, initial=0.0))
     rel_gap = gap / max(abs(objective), 1e-5 * objective_scale)
     if not math.isfinite(rel_gap):
         rel_gap = math.inf
@@ -184,7 +186,11 @@ def certify(inst: Instance, primal: Primal, raw: Raw, gap_scale: float, attempts
         rate_residual=rate_res,
         perception_residual=perc_res,
         primal_residual=primal_res,
-        duality_gap=gap,
+        # in variance units: the gap of the objective whose largest weight w_k sigma_k^2 is
+        # kappa. Divided by kappa it counts in ``worst`` like the residuals, whatever the
+        # weights' scale (the objective's own units made the gap term 1e6 times too large at
+        # sigma = 1e-3 and 1e10 times too small at sigma = 1e5; review, 2026-11-30)
+        duality_gap=gap * scale / weight_scale if weight_scale > 0 else gap,
         iterations=raw.iterations,
         attempts=attempts,
         relative_gap=rel_gap,
@@ -207,7 +213,7 @@ def certify_rate(inst: Instance, primal: Primal, raw: Raw, attempts: int) -> Sch
     ``e`` (its bound ``r <= log e`` must be tight)."""
     scheme = certify(inst, primal, raw, 0.0, attempts)
     total = float(np.sum(np.maximum(scheme.used, 0.0)))
-    gap = abs(raw.primal - raw.dual)
+    gap = raw.gap
     # the solver's objective omits the constant -log(theta_T) / (2 ln 2) (see rate_reference)
     offset = -math.log(float(rate_reference(inst)[-1])) / (2.0 * math.log(2.0))
     mismatch = abs(raw.primal + offset - total)
@@ -293,13 +299,21 @@ def assemble(
     """The public result, and the warnings it carries ("inaccurate", when it is)."""
     status = scheme.raw.status
     notes: tuple[str, ...] = ()
-    if scheme.worst > ACCURACY or status == cp.OPTIMAL_INACCURATE or scheme.rel_gap > REL_GAP_WARN:
+    why = [
+        text for flagged, text in (
+            (scheme.worst > ACCURACY, f"a certified residual above {ACCURACY:g}"),
+            (scheme.rel_gap > REL_GAP_WARN, f"a duality gap above {REL_GAP_WARN:g}"),
+            # the certificate alone would pass it: say so, or the numbers below read as a pass
+            (status == cp.OPTIMAL_INACCURATE, "the solver stopped short of its own tolerances"),
+        ) if flagged
+    ]
+    if why:
         status = cp.OPTIMAL_INACCURATE
         notes += (
-            f"inaccurate solution (worst certified residual {scheme.worst:.2e} relative to the "
-            f"largest frame variance, duality gap {scheme.rel_gap:.1e} of the objective; for a "
-            f"lexicographic objective the worst over its stages; solver {scheme.raw.solver}); "
-            "see RDPSolution.certificate",
+            f"inaccurate solution: {', '.join(why)} (worst certified residual "
+            f"{scheme.worst:.2e} relative to the largest frame variance, duality gap "
+            f"{scheme.rel_gap:.1e} of the objective; for a lexicographic objective the worst over "
+            f"its stages; solver {scheme.raw.solver}); see RDPSolution.certificate",
         )
     cert = replace(
         scheme.certificate, attempts=report.attempts, relative_gap=scheme.rel_gap,

@@ -260,7 +260,7 @@ def solve_stage(
             # the solver's objective is psi, so its duality gap times t is the gap in D_k
             out = (
                 raw, n, float(vals["e"]) + t * psi, math.sqrt(t) * d, t * psi,
-                t * abs(raw.primal - raw.dual),
+                t * raw.gap,
             )
             # a scaled attempt is for decoders near the MMSE one: far from it (psi = Var(Delta_k)
             # / t above SCALED_PSI_MAX) its tolerances act on a large objective, and such optima

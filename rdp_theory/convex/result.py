@@ -68,7 +68,11 @@ class Certificate:
         residual counts times the largest frame variance, so that ``primal_residual`` over it is
         the relative residual for both measures).
     duality_gap : float
-        :math:`|p^\star - d^\star|` reported by the solver for the final (sub)problem (variance units).
+        :math:`|p^\star - d^\star|` reported by the solver for the final (sub)problem plus its
+        dual residual along the solution, :math:`|(A^\top z + c)^\top x^\star|` (an estimate of
+        what :math:`d^\star` misses as a bound; docs/theory.md 4.12), in variance units (a
+        weighted objective: scaled so that its largest weight :math:`w_k\sigma_k^2` is the
+        largest variance).
     relative_gap : float
         The same gap relative to the (sub)problem's objective, :math:`|p^\star - d^\star| /
         |p^\star|`: how many digits of the objective itself are certified (it matters when the

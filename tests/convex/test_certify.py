@@ -118,3 +118,77 @@ def test_a_perception_excess_counts_by_its_effect_on_the_distortions() -> None:
     d_of = lambda p: e + (np.sqrt(s2 - e) - 2.0 + np.sqrt(p)) ** 2  # noqa: E731
     move = d_of(P[0]) - d_of(phi[0])
     assert 0.1 * eff[0] * kappa < move <= eff[0] * kappa
+
+
+# ----------------------------------------------------------------------- the duality gap
+@pytest.mark.parametrize("sigma", [1.0, 1e-4, 1e-8, 1e4])
+def test_the_gap_counts_the_same_at_every_scale(sigma: float) -> None:
+    """The same instance in other units is the same normalised program: one attempt, certified,
+    the same normalised distortions and the same gap in variance units. The gap used to count in
+    ``worst`` in the objective's own units over the largest variance: at sigma = 1e-4 this
+    ordinary instance came back flagged, at 1e-8 it raised SolverError (review, 2026-11-30)."""
+    src = rt.GaussMarkovSource((sigma, 1.3 * sigma, 0.8 * sigma), (0.9, 0.7))
+    levels = np.array([0.05, 0.02, 0.01]) * sigma**2
+    sol = solve_sdp(src, (1.0, 2.0, 1.5), levels, plf="jd", objective=(1, 2, 1))
+    ref = solve_sdp(rt.GaussMarkovSource((1.0, 1.3, 0.8), (0.9, 0.7)), (1.0, 2.0, 1.5),
+                    levels / sigma**2, plf="jd", objective=(1, 2, 1))
+    assert sol.status == cp.OPTIMAL and sol.certificate.attempts == 1
+    # equal to the certified accuracy (1e-7 of the largest variance, 1.69 in these units)
+    np.testing.assert_allclose(sol.distortions / sigma**2, ref.distortions, rtol=0,
+                               atol=convex.ACCURACY * 1.69)
+    assert sol.certificate.duality_gap / sigma**2 < 1e3 * max(ref.certificate.duality_gap, 1e-15)
+
+
+def test_raw_gap_adds_the_dual_residual_along_the_solution() -> None:
+    """``Raw.dual_residual`` = |(A'z + c)'x| from the data Clarabel was given, on an LP whose
+    dual iterate is perturbed by hand: min x1 + x2 s.t. x >= 1 (A = -I, b = -1); z = (1, 1)
+    is optimal, z = (1.1, 1) leaves r = A'z + c = (-0.1, 0) and |r'x| = 0.1 at x = (1, 1)."""
+    from types import SimpleNamespace
+
+    from rdp_theory.convex import _backend
+
+    A = -np.eye(2)
+    c = np.ones(2)
+    sol = SimpleNamespace(x=[1.0, 1.0], z=[1.1, 1.0], status="Solved", obj_val=2.0,
+                          obj_val_dual=2.1, iterations=3)
+    raw = _backend._clarabel_raw(sol, cp.OPTIMAL, _backend.TIGHT, c, A)
+    assert raw.dual_residual == pytest.approx(0.1, rel=1e-15)
+    assert raw.gap == pytest.approx(0.1 + 0.1, rel=1e-15)
+    exact = _backend._clarabel_raw(SimpleNamespace(**{**vars(sol), "z": [1.0, 1.0]}),
+                                   cp.OPTIMAL, _backend.TIGHT, c, A)
+    assert exact.dual_residual == 0.0
+
+
+def test_a_near_singular_kl_program_reports_its_real_gap() -> None:
+    """KL levels at rho = 0.99999 (review, 2026-11-30): Clarabel's primal and dual values agreed
+    to 1e-11 of the objective, yet the result was 2e-7 of it above a feasible point found by
+    the same program in other units; its dual residual along the solution accounts for that.
+    The certificate's relative gap now carries it, and no result at any scaling is more than
+    twice its own certified gap above the best certified one (measured: 1.25x at sigma = 1e5)."""
+    from rdp_theory.convex import _backend, _weighted
+    from rdp_theory.convex._instance import Instance
+    from rdp_theory.perception import get_plf
+
+    w = np.array([1.0, 2.0, 0.5, 1.0])
+    levels = np.array([0.05, 0.3, 0.02, 1.0])
+    rates = np.array([0.5, 1.2, 0.0, 2.0])
+    unit = rt.GaussMarkovSource((1.0,) * 4, (0.9, -0.5, 0.99999))
+    inst = Instance(unit, rates, levels, get_plf("jd"), "optimal", w / w.max(),
+                    np.full(4, np.inf), measure="kl", kl_direction="xhat||x")
+    one = (_weighted.Attempt(_backend.UNREFINED, _weighted.Form.ROBUST),)
+    first = _weighted.solve_weighted(inst, one)
+    assert abs(first.raw.primal - first.raw.dual) < 1e-9 * abs(first.raw.primal)
+    assert first.rel_gap > 1e-7  # was 2.5e-11: the solver's values alone
+    found = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", rt.SolverWarning)
+        for sigma in (1.0, 3.0, 1e5, 1e140):
+            src = rt.GaussMarkovSource((sigma,) * 4, (0.9, -0.5, 0.99999))
+            sol = solve_sdp(src, rates, levels, objective=w, perception_measure="kl")
+            if sol.status == cp.OPTIMAL:
+                value = float(w @ sol.distortions) / sigma**2
+                found.append((value, sol.certificate.relative_gap * value))
+    best = min(v for v, _ in found)
+    assert len(found) >= 2
+    for value, gap in found:
+        assert value - best <= 2.0 * gap + 1e-12
