@@ -77,7 +77,22 @@ def test_rate_form_below_the_smallest_normal_double(sigma: float, rho: float, d:
     mpmath.mp.dps = 60
     r2 = mpmath.mpf(rho) ** 2
     ref = mpmath.log(r2 + (1 - r2) * mpmath.mpf(sigma) ** 2 / mpmath.mpf(d), 2) / 2
-    assert rt.stationary_rate(sigma, rho, d) == pytest.approx(float(ref), rel=1e-13)
+    assert rt.stationary_rate(sigma, rho, d) == pytest.approx(float(ref), rel=1e-13, abs=0)
+
+
+def test_rate_form_keeps_full_accuracy_in_the_ordinary_range() -> None:
+    """The logs serve only below 2^-500 of the variance: their difference would cost
+    eps |log2 sigma^2| (review: 2.3e-11 relative at sigma = 3e-101 against 1e-15), and D = sigma^2
+    must give exactly 0 bits at any sigma."""
+    import mpmath
+
+    mpmath.mp.dps = 60
+    s, rho, d = 2.980750490384638e-101, 0.2922086124094304, 8.857174306373893e-202
+    r2 = mpmath.mpf(rho) ** 2
+    ref = mpmath.log(r2 + (1 - r2) * mpmath.mpf(s) ** 2 / mpmath.mpf(d), 2) / 2
+    assert rt.stationary_rate(s, rho, d) == pytest.approx(float(ref), rel=1e-14, abs=0)
+    sig = np.logspace(-100, 100, 2001)
+    assert np.all(rt.stationary_rate(sig, 0.5, sig * sig) == 0.0)
 
 
 def test_edges_and_the_issue_formula() -> None:

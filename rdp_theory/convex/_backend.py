@@ -129,8 +129,8 @@ class Raw:
     :math:`r^\top x^\circ`, which :attr:`gap` estimates at the solver's own solution. Clarabel
     stops on residuals of its *equilibrated* problem; on a near-singular one (KL levels at
     :math:`|\rho| \ge 0.9999`) the unscaled :math:`r` reached 2e-7 and :math:`|r^\top x^*|`
-    3.6e-7 while the primal and dual values agreed to 3.5e-11, and the result was 3e-7 above a
-    feasible point's value (review, 2026-11-30; docs/theory.md 4.12).
+    3.6e-7 while the primal and dual values agreed to 3.5e-11, and the result was 3e-7 (2e-7 of
+    the objective) above a feasible point's value (review, 2026-11-30; docs/theory.md 4.12).
     """
 
     status: str

@@ -68,17 +68,19 @@ class Certificate:
         residual counts times the largest frame variance, so that ``primal_residual`` over it is
         the relative residual for both measures).
     duality_gap : float
-        :math:`|p^\star - d^\star|` reported by the solver for the final (sub)problem plus its
-        dual residual along the solution, :math:`|(A^\top z + c)^\top x^\star|` (an estimate of
-        what :math:`d^\star` misses as a bound; docs/theory.md 4.12), in variance units (a
-        weighted objective: scaled so that its largest weight :math:`w_k\sigma_k^2` is the
-        largest variance).
+        Weighted objectives: :math:`|p^\star - d^\star|` reported by the solver plus its dual
+        residual along the solution, :math:`|(A^\top z + c)^\top x^\star|` (an estimate of what
+        :math:`d^\star` misses as a bound; docs/theory.md 4.12), in variance units (the
+        objective scaled so that its largest weight :math:`w_k\sigma_k^2` is the largest
+        variance). The rate form (:class:`~rdp_theory.RateSolution`): the same in bits.
+        Lexicographic objectives: 0; each stage's gap is in ``relative_gap``.
     relative_gap : float
-        The same gap relative to the (sub)problem's objective, :math:`|p^\star - d^\star| /
-        |p^\star|`: how many digits of the objective itself are certified (it matters when the
-        objective is a tiny distortion, e.g. at high rates). Lexicographic: the largest over the
-        stages, since stage ``k`` certifies :math:`D_k`. Above ``REL_GAP_WARN`` the result is
-        ``optimal_inaccurate`` with a SolverWarning.
+        That gap (dual residual included) relative to the objective at the solution, floored at
+        1e-5 of its value with every distortion at its frame's variance (the rate form: of the
+        total rate, floored at 1e-3 bits): how many digits of the objective itself are certified
+        (it matters when the objective is a tiny distortion, e.g. at high rates). Lexicographic:
+        the largest over the stages, each relative to its own :math:`D_k`. Above
+        ``REL_GAP_WARN`` the result is ``optimal_inaccurate`` with a SolverWarning.
     iterations : int
         Interior-point (or SCS) iterations of the final (sub)problem.
     attempts : int

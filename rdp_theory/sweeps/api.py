@@ -344,7 +344,9 @@ _UNITS = {
     "rate_used": ("rate used I(X_k; U_k | U_<k)", "bits per sample"),
     "objective_value": ("objective: D_T (lexicographic) or sum_k w_k D_k", "source units squared"),
     "primal_residual": ("certificate: largest primal residual (NaN on the closed-form route)", "source units squared"),
-    "duality_gap": ("certificate: duality gap of the final (sub)problem", "source units squared"),
+    "duality_gap": ("certificate: duality gap of the final (sub)problem (weighted: the objective "
+                    "scaled so that its largest weight w_k sigma_k^2 is the largest variance; "
+                    "lexicographic: 0, see relative_gap)", "source units squared"),
     "relative_gap": ("certificate: duality gap relative to the objective", "1"),
     "attempts": ("solver attempts", "1"),
     "status": ("optimal, optimal_inaccurate or failed", ""),

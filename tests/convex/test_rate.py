@@ -169,7 +169,19 @@ def test_closed_form_rates_at_targets_below_the_smallest_normal_double(
         with warnings.catch_warnings():
             warnings.simplefilter("error")  # no overflow either
             sol = rt.minimum_total_rate(src, target, level, plf=plf)
-        assert sol.total_rate == pytest.approx(ref, rel=1e-13), level
+        assert sol.total_rate == pytest.approx(ref, rel=1e-13, abs=0), level
+
+
+def test_closed_form_rates_keep_full_accuracy_at_extreme_sigma() -> None:
+    """Rates come from the logs only where the target underflows in frame units: elsewhere the
+    difference of logs would cost eps |ln sigma^2| (review: 1.9e-12 against 1.5e-14 at
+    sigma = 1e100). Against 60-digit mpmath: 1/2 log2(sigma^2 / D)."""
+    import mpmath
+
+    mpmath.mp.dps = 60
+    sol = rt.minimum_total_rate(rt.GaussMarkovSource((1e100,), ()), 0.99e200)
+    ref = mpmath.log(mpmath.mpf(10) ** 200 / mpmath.mpf(0.99e200), 2) / 2
+    assert sol.total_rate == pytest.approx(float(ref), rel=2e-14, abs=0)
 
 
 def test_program_targets_below_its_range_are_refused() -> None:
