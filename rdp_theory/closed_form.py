@@ -180,6 +180,39 @@ def _rho_terms(source: GaussMarkovSource) -> tuple[FloatArray, FloatArray]:
     return rho * rho, (1.0 - rho) * (1.0 + rho)
 
 
+def _least_rates(
+    source: GaussMarkovSource, e_star: FloatArray, log_e_star: FloatArray | None = None
+) -> FloatArray:
+    r"""The least rates (bits per sample) whose MMSE meets :math:`e_j \le e_j^\star` frame by
+    frame, in frame-normalised units (``inf``: no bound), shape (T,).
+
+    .. math::
+
+        p_1 = 1, \quad e_j = \min(e_j^\star, p_j), \quad R_j = \tfrac12\log_2(p_j/e_j),
+        \quad p_{j+1} = \rho_j^2 e_j + 1 - \rho_j^2.
+
+    Each :math:`p_{j+1}` grows with :math:`e_j`, so every rate is least at once (the greedy
+    recursion of docs/theory.md 4.2 inverted; the rate form's closed form, 4.9). ``log_e_star``:
+    :math:`\ln e_j^\star` where it is not NaN, for bounds below 1e-200 that underflow as
+    numbers (the rate is then :math:`\tfrac12(\log_2 p_j - \log_2 e_j^\star)`).
+    """
+    rho2 = np.asarray(source.rhos, dtype=np.float64) ** 2
+    T = source.T
+    rates = np.empty(T)
+    p = 1.0
+    for j in range(T):
+        e = min(float(e_star[j]), p)
+        if e >= p:
+            rates[j] = 0.0
+        elif log_e_star is not None and not math.isnan(log_e_star[j]):
+            rates[j] = 0.5 * (math.log(p) - float(log_e_star[j])) / math.log(2.0)
+        else:
+            rates[j] = 0.5 * math.log2(p / e) if e > 0 else math.inf
+        if j < T - 1:
+            p = rho2[j] * e + (1.0 - rho2[j])
+    return rates
+
+
 def _normalised_greedy(
     source: GaussMarkovSource, rates: ArrayLike, *, need_p: bool = False
 ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray | None]:

@@ -20,7 +20,7 @@ import cvxpy as cp
 import numpy as np
 from numpy.typing import NDArray
 
-from ..closed_form import greedy_representation, mmse_distortions
+from ..closed_form import _least_rates, greedy_representation, mmse_distortions
 from ..exceptions import SolverError
 from ..scheme import joint_model
 from . import _backend
@@ -261,20 +261,10 @@ def mmse_violations(inst: Instance, candidates: Sequence[int]) -> tuple[frozense
     add whatever is still exceeded. Non-finite values (covariances that overflow) guess nothing.
     """
     source = inst.source
-    if inst.rate_form:  # the least rates meeting the targets, in frame-normalised units
-        target = inst.caps / source.variances
-        rho2 = np.asarray(source.rhos, dtype=np.float64) ** 2
-        rates = np.empty(source.T)
-        p = 1.0
-        for j in range(source.T):
-            e = min(float(target[j]), p)
-            rates[j] = 0.5 * math.log2(p / e) if e > 0 else math.inf
-            if j < source.T - 1:
-                p = rho2[j] * e + 1.0 - rho2[j]
-    else:
-        rates = inst.rates
     try:
         with np.errstate(all="ignore"):
+            # the rate form: the least rates meeting the targets (frame-normalised units)
+            rates = _least_rates(source, inst.caps / source.variances) if inst.rate_form else inst.rates
             greedy = greedy_representation(source, rates)
             jm = joint_model(source, greedy.p, greedy.q)
             mxhat = np.tril(jm.cov_ux.T) @ jm.mu  # row j: Cov(X_j, U_l) for l <= j, times U_l

@@ -22,7 +22,6 @@ returns it, certified through the closed-form scheme at that allocation.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -31,6 +30,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from .._validation import check_choice, check_perception, check_targets, check_weights
+from ..closed_form import _least_rates
 from ..exceptions import InvalidParameterError
 from ..kl import kl_variance_bounds
 from ..perception import check_measure, get_plf
@@ -319,21 +319,7 @@ def _closed_form_rates(
     # with P' < d^2 / 4). Only there: the difference of two logs costs eps |ln sigma^2| of
     # accuracy (a review measured 1.9e-12 against 1.5e-14 at sigma = 1e100 in the ordinary range)
     tiny = np.isfinite(d) & (log_d < -460.0)
-    rho2 = np.asarray(source.rhos, dtype=np.float64) ** 2
-    T = source.T
-    rates = np.empty(T)
-    p = 1.0
-    for j in range(T):
-        e = min(float(e_star[j]), p)
-        if e >= p:
-            rates[j] = 0.0
-        elif tiny[j]:
-            rates[j] = 0.5 * (math.log(p) - float(log_d[j])) / math.log(2.0)
-        else:
-            rates[j] = 0.5 * math.log2(p / e) if e > 0 else math.inf
-        if j < T - 1:
-            p = rho2[j] * e + (1.0 - rho2[j])
-    return rates
+    return _least_rates(source, e_star, np.where(tiny, log_d, np.nan))
 
 
 def _closed_form(
