@@ -38,6 +38,7 @@ from __future__ import annotations
 import abc
 import functools
 import math
+from collections.abc import Iterable
 from typing import Any, ClassVar
 
 import cvxpy as cp
@@ -139,18 +140,21 @@ class PerceptionLoss(abc.ABC):
 
     def values(
         self, sigma_x: FloatArray, sigma_xhat: FloatArray, cross: FloatArray,
-        measure: str = "w2", direction: str | None = None,
+        measure: str = "w2", direction: str | None = None, frames: Iterable[int] | None = None,
     ) -> FloatArray:
         r"""Perception value :math:`\phi_j` of every frame, shape (T,): W2^2 (``measure="w2"``,
         Bures-Wasserstein formula) or the Gaussian KL divergence in nats (``measure="kl"``, in
         the order ``direction``, default ``"xhat||x"``: KL(reconstruction law || reference law);
-        ``inf`` where a compared covariance is singular)."""
+        ``inf`` where a compared covariance is singular). ``frames``: only these (NaN at the
+        others)."""
         joint = _joint(sigma_x, sigma_xhat, cross)
-        pairs = [self._pair_from_joint(joint, j) for j in range(joint.shape[0] // 2)]
-        if measure == "kl":
-            order = "xhat||x" if direction is None else direction
-            return np.array([_kl_unchecked(k1, k2, order) for k1, k2 in pairs])
-        return np.array([_w2_unchecked(k1, k2) for k1, k2 in pairs])
+        T = joint.shape[0] // 2
+        out = np.full(T, np.nan)
+        order = "xhat||x" if direction is None else direction
+        for j in range(T) if frames is None else frames:
+            k1, k2 = self._pair_from_joint(joint, j)
+            out[j] = _kl_unchecked(k1, k2, order) if measure == "kl" else _w2_unchecked(k1, k2)
+        return out
 
 
 def _joint(sigma_x: FloatArray, sigma_xhat: FloatArray, cross: FloatArray) -> FloatArray:

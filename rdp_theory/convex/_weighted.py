@@ -247,7 +247,8 @@ def solve_weighted(
 
 def mmse_violations(inst: Instance, candidates: Sequence[int]) -> tuple[frozenset[int], FloatArray]:
     r"""The frames among ``candidates`` whose levels the MMSE scheme exceeds, and that scheme's
-    perception values (shape (T,), ``perception_effect`` decides "exceeds").
+    perception values at the frames evaluated (shape (T,), NaN elsewhere: at the other frames, and
+    at implied ones when no frame is exceeded; ``perception_effect`` decides "exceeds").
 
     Without couplings, and while no scalar level binds, the relaxation that coupling generation
     solves first has the MMSE scheme as its optimum: the greedy representation (every
@@ -268,15 +269,25 @@ def mmse_violations(inst: Instance, candidates: Sequence[int]) -> tuple[frozense
             greedy = greedy_representation(source, rates)
             jm = joint_model(source, greedy.p, greedy.q)
             mxhat = np.tril(jm.cov_ux.T) @ jm.mu  # row j: Cov(X_j, U_l) for l <= j, times U_l
-            phi = inst.plf.values(
-                jm.mx @ jm.mx.T, mxhat @ mxhat.T, mxhat @ jm.mx.T, inst.measure, inst.kl_direction
-            )
-            effect = perception_effect(phi, inst.perception, inst)
+            laws = (jm.mx @ jm.mx.T, mxhat @ mxhat.T, mxhat @ jm.mx.T)
+            # frames whose level another frame's implies (PLF-JD) cannot be exceeded unless that
+            # one is: phi_j <= phi_J and P_j >= P_J. So they are evaluated only then (a constant
+            # JD level needs one W2 to find the MMSE scheme within it, not T - 1)
+            implied = inst.plf.implied(inst.perception)
+            phi = np.full(source.T, math.nan)
+            for frames in ([j for j in candidates if j not in implied],
+                           [j for j in candidates if j in implied]):
+                got = inst.plf.values(*laws, inst.measure, inst.kl_direction, frames=frames)
+                phi[frames] = got[frames]
+                effect = perception_effect(phi, inst.perception, inst)
+                if not np.any(effect[frames] > ACCURACY):
+                    break
     except (ArithmeticError, ValueError, np.linalg.LinAlgError):  # a guess never fails a solve
         return frozenset(), np.full(source.T, math.nan)
-    if not np.all(np.isfinite(phi)):
+    done = [j for j in candidates if not math.isnan(phi[j])]
+    if not np.all(np.isfinite(phi[done])):
         return frozenset(), phi
-    return frozenset(j for j in candidates if effect[j] > ACCURACY), phi
+    return frozenset(j for j in done if effect[j] > ACCURACY), phi
 
 
 @lru_cache(maxsize=32)
