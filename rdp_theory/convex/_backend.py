@@ -121,16 +121,10 @@ CANON_BACKEND = cp.CPP_CANON_BACKEND
 class Raw:
     r"""The solver's own report on one attempt.
 
-    ``dual_residual`` is :math:`|r^\top x^*|` with :math:`r = A^\top z + c` the residual of the
-    solver's dual iterate (Clarabel; 0 for SCS, which is not given the data here). For any
-    feasible :math:`x^\circ` (:math:`Ax^\circ + s^\circ = b`, :math:`s^\circ \in K`) and
-    :math:`z \in K^*`, :math:`c^\top x^\circ = -b^\top z + z^\top s^\circ + r^\top x^\circ \ge
-    \text{dual} + r^\top x^\circ`: the solver's dual value bounds the optimum only up to
-    :math:`r^\top x^\circ`, which :attr:`gap` estimates at the solver's own solution. Clarabel
-    stops on residuals of its *equilibrated* problem; on a near-singular one (KL levels at
-    :math:`|\rho| \ge 0.9999`) the unscaled :math:`r` reached 2e-7 and :math:`|r^\top x^*|`
-    3.6e-7 while the primal and dual values agreed to 3.5e-11, and the result was 3e-7 (2e-7 of
-    the objective) above a feasible point's value (review, 2026-11-30; docs/theory.md 4.12).
+    ``dual_residual`` is :math:`|r^\top x^*|`, :math:`r = A^\top z + c` the residual of the
+    dual iterate in the unscaled data (Clarabel; 0 for SCS): the dual value bounds the optimum
+    only up to :math:`r^\top x^\circ` at the optimum :math:`x^\circ`, estimated at the
+    solution (docs/theory.md 4.12, where it was 1e4 times the primal-dual difference).
     """
 
     status: str
