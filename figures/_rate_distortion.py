@@ -15,7 +15,7 @@ from numpy.typing import ArrayLike
 
 from . import _compute as cc
 from ._common import DEFAULT_SOURCE, LEXICOGRAPHIC, FigureData, RunConfig, source_caption
-from ._plot import as_2d, markevery, make_panels, plot_plf
+from ._plot import as_2d, make_panels, markevery, plot_plf
 from ._style import DISTORTION_LABEL, MSE, RATE_LABEL, SERIES, plf_style, styled
 
 __all__ = ["EPS_RATE", "compute_scenario", "draw", "plot_rate_distortion"]

@@ -18,7 +18,7 @@ import rdp_theory as rt
 
 from . import _compute as cc
 from ._common import LEXICOGRAPHIC, FigureData, RunConfig, format_cell, source_caption
-from ._plot import markevery, make_panels
+from ._plot import make_panels, markevery
 from ._style import REFERENCE_COLOR, plf_style, shade, styled
 
 __all__ = ["COMPARED", "SUMMARY", "compute", "draw", "plot_error_permanence"]

@@ -14,7 +14,7 @@ from numpy.typing import ArrayLike
 
 from . import _compute as cc
 from ._common import DEFAULT_SOURCE, LEXICOGRAPHIC, FigureData, RunConfig, source_caption
-from ._plot import as_2d, markevery, make_panels, plot_plf
+from ._plot import as_2d, make_panels, markevery, plot_plf
 from ._style import REFERENCE_COLOR, SERIES, styled
 
 __all__ = ["SUMMARY", "compute", "draw", "plot_temporal_correlation"]

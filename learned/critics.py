@@ -25,9 +25,8 @@ import torch
 from torch import Tensor, nn
 
 from rdp_theory.exceptions import InvalidParameterError
-from rdp_theory.perception import PLF_NAMES
+from rdp_theory.perception import PLF_NAMES, Law
 from rdp_theory.perception import PLFS as _REGISTRY
-from rdp_theory.perception import Law
 
 from ._checks import check_choice
 

@@ -24,7 +24,7 @@ import importlib
 from typing import Any
 
 from . import configs
-from .configs import (
+from .configs import (  # noqa: F401 - re-exported: __all__ is configs.__all__
     DATASETS,
     DEFAULT_PRESET,
     E1_FULL,

@@ -9,7 +9,6 @@ state a solve touches (fd 2, the warning filters) is restored however the calls 
 from __future__ import annotations
 
 import functools
-
 import math
 import os
 import warnings
