@@ -80,8 +80,19 @@ def _scan(value: Any, name: str, allowed: str, depth: int = 0) -> None:
             _scan(item, name, allowed, depth + 1)
         return
     if isinstance(value, np.ndarray) or hasattr(value, "__array__"):
+        _refuse_masked(value, name, allowed)  # np.ma.masked in a list, or a masked array
         return  # judged by its dtype below
     raise _not_real(name, allowed, value)
+
+
+def _refuse_masked(value: Any, name: str, allowed: str) -> None:
+    """Masked entries are refused: ``np.asarray`` would drop the mask and use the hidden values
+    of a masked array (review, 2026-11-30), and turn ``np.ma.masked`` inside a list into NaN."""
+    if isinstance(value, np.ma.MaskedArray) and np.ma.getmaskarray(value).any():
+        raise InvalidParameterError(
+            f"{name} has masked entries, which are not accepted{allowed}: pass plain values "
+            "(e.g. inf for 'no constraint' where the argument allows it)"
+        )
 
 
 def _object_to_float(arr: np.ndarray, name: str, allowed: str, value: Any) -> FloatArray:
@@ -104,12 +115,7 @@ def _object_to_float(arr: np.ndarray, name: str, allowed: str, value: Any) -> Fl
 def as_float_array(value: ArrayLike, name: str, allowed: str = "") -> FloatArray:
     """Convert ``value`` to a float64 array, rejecting non-real input (see the module docstring)
     and NaN. ``allowed`` (e.g. ``" in [0, inf]"``) is appended to the messages."""
-    if isinstance(value, np.ma.MaskedArray) and np.ma.getmaskarray(value).any():
-        # np.asarray would drop the mask and use the hidden values (review, 2026-11-30)
-        raise InvalidParameterError(
-            f"{name} has masked entries, which are not accepted{allowed}: pass plain values "
-            "(e.g. inf for 'no constraint' where the argument allows it)"
-        )
+    _refuse_masked(value, name, allowed)
     if type(value) is float or (type(value) is int and abs(value) <= 1e308):  # common scalars
         arr = np.asarray(value, dtype=np.float64)
     else:

@@ -174,7 +174,14 @@ def test_masked_entries_are_refused_not_read_through() -> None:
         rt.mmse_distortions(SRC, np.ma.masked_array([1.0, 2.0, 3.0], [1, 0, 0]))
     with pytest.raises(rt.InvalidParameterError, match="perception has masked entries"):
         rt.solve_rdp(SRC, 1.0, np.ma.masked_array([0.1, 0.1, 0.1], [0, 0, 1]), objective=(1, 1, 1))
+    # np.ma.masked inside a list became NaN, and the message said "NaN"
+    with pytest.raises(rt.InvalidParameterError, match="perception has masked entries"):
+        rt.solve_rdp(SRC, 1.0, [np.ma.masked, 0.1, 0.1], plf="fmd")
+    with pytest.raises(rt.InvalidParameterError, match="rates has masked entries"):
+        rt.mmse_distortions(SRC, [1.0, np.ma.masked_array(2.0, mask=True), 3.0])
     plain = np.ma.masked_array([0.1, 0.2, 0.1], [0, 0, 0])
+    reference = rt.minimum_total_rate(SRC, [0.1, 0.2, 0.1]).total_rate
+    assert rt.minimum_total_rate(SRC, [0.1, plain[1], 0.1]).total_rate == reference
     assert rt.minimum_total_rate(SRC, plain).total_rate == rt.minimum_total_rate(SRC, [0.1, 0.2, 0.1]).total_rate
 
 
