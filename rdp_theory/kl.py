@@ -56,7 +56,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.special import lambertw
 
 from ._validation import broadcast_shapes, check_choice, check_perception, check_rates, check_sigma
-from .closed_form import _normalised_greedy, _sequence_arg
+from .closed_form import _normalised_greedy, _rate_terms, _sequence_arg
 from .source import GaussMarkovSource, check_source
 
 __all__ = [
@@ -73,7 +73,6 @@ FloatArray = NDArray[np.float64]
 #: the source), ``"x||xhat"`` the reverse.
 KL_DIRECTIONS = ("xhat||x", "x||xhat")
 
-_LN4 = 2.0 * math.log(2.0)
 #: Below this 2P the roots start from the branch-point series of W (lambertw loses digits there).
 _SERIES_BELOW = 1e-2
 #: Newton steps after the starting point (quadratic convergence: two would do; one is spare).
@@ -105,6 +104,15 @@ def _branch_series(c: FloatArray, sign: float) -> FloatArray:
     p = sign * np.sqrt(-2.0 * np.expm1(-c))
     w1 = p * (1.0 + p * (-1.0 / 3.0 + p * (11.0 / 72.0 + p * (-43.0 / 540.0 + p * 769.0 / 17280.0))))
     return -w1
+
+
+def _level_roots(p: ArrayLike) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+    r""":func:`_roots` at :math:`c = 2P` for KL levels ``p`` (nats). A finite level above
+    :math:`2^{1023}` doubles to :math:`c = \infty`, whose roots (0 and :math:`\infty`) are the
+    exact limits: the overflow is the intended result, so it is not reported."""
+    with np.errstate(over="ignore"):
+        c = 2.0 * np.asarray(p, dtype=np.float64)
+    return _roots(c)
 
 
 def _roots(c: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
@@ -173,7 +181,7 @@ class VarianceRatioBounds(NamedTuple):
 
 def _low_end(p: FloatArray, direction: str) -> tuple[FloatArray, FloatArray]:
     r"""``(t_low - 1, t_low)`` of the allowed variance ratios (the deviation accurately)."""
-    y_lo, t_lo, y_hi, t_hi = _roots(2.0 * p)
+    y_lo, t_lo, y_hi, t_hi = _level_roots(p)
     if direction == "xhat||x":
         return y_lo, t_lo
     inf = np.isinf(t_hi)
@@ -217,7 +225,7 @@ def kl_variance_bounds(perception: ArrayLike, direction: str = "xhat||x") -> Var
     """
     p = check_perception(perception, "perception")
     direction = check_choice(direction, "direction", KL_DIRECTIONS)
-    _, t_lo, _, t_hi = _roots(2.0 * p)
+    _, t_lo, _, t_hi = _level_roots(p)
     if direction == "xhat||x":
         return VarianceRatioBounds(_out(t_lo), _out(t_hi))
     with np.errstate(divide="ignore", over="ignore"):
@@ -281,8 +289,7 @@ def gaussian_rdp_kl(
     p = check_perception(perception, "perception")
     direction = check_choice(direction, "direction", KL_DIRECTIONS)
     broadcast_shapes(sigma=s, rate=r, perception=p)
-    e = np.exp2(-2.0 * r)
-    v = -np.expm1(-_LN4 * r)
+    e, v = _rate_terms(r)
     d = _distortion(e, v, p, direction) * (s * s)
     return _out(d)
 

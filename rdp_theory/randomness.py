@@ -41,21 +41,19 @@ References
 
 from __future__ import annotations
 
-import math
 from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ._validation import broadcast_shapes, check_perception, check_rates, check_sigma
-from .closed_form import _normalised_greedy, _sequence_arg
+from .closed_form import _normalised_greedy, _rate_terms, _sequence_arg
 from .source import GaussMarkovSource, check_source
 
 __all__ = ["DistortionBounds", "common_randomness_distortion", "fmd_no_common_randomness"]
 
 FloatArray = NDArray[np.float64]
 
-_LN4 = 2.0 * math.log(2.0)
 
 
 def _out(x: FloatArray) -> FloatArray | float:
@@ -133,10 +131,8 @@ def common_randomness_distortion(
     rc = check_rates(common_rate, "common_rate")
     p = check_perception(perception, "perception")
     broadcast_shapes(sigma=s, rate=r, common_rate=rc, perception=p)
-    b = np.exp2(-2.0 * r)  # e / sigma^2
-    k1 = -np.expm1(-_LN4 * r)  # 1 - b, accurate for tiny R
-    c = np.exp2(-2.0 * rc)
-    omc = -np.expm1(-_LN4 * rc)  # 1 - c
+    b, k1 = _rate_terms(r)  # e / sigma^2 and 1 - b (accurate for tiny R)
+    c, omc = _rate_terms(rc)  # and 1 - c
     k2 = k1 + b * omc  # 1 - b c, a sum of non-negative terms
     # (k2 == 0 forces b * omc == 0, hence the numerator below is 0: _ratio_sq returns 0)
     delta = b * (c + b * _ratio_sq(omc, np.sqrt(k1) + np.sqrt(k2)))
@@ -212,8 +208,7 @@ def fmd_no_common_randomness(
     broadcast_shapes(rates=r, perception=p)
     e, _, v, _ = _normalised_greedy(source, r)  # units of sigma_j^2
     total = np.cumsum(np.broadcast_to(r, e.shape), axis=-1)  # S_j (inf stays inf)
-    floor = np.exp2(-2.0 * total)  # 2^{-2 S_j}
-    keep = -np.expm1(-_LN4 * total)  # 1 - 2^{-2 S_j}
+    floor, keep = _rate_terms(total)  # 2^{-2 S_j} and 1 - 2^{-2 S_j}
     # sqrt(keep) - sqrt(v) >= 0 (e >= floor, docs 4.10), computed without cancellation: as
     # (e - floor) / (sqrt(keep) + sqrt(v)) when keep >= 1/2 (then e, floor <= 1/2 and the two
     # roots may be close), directly when keep < 1/2 (then e, floor > 1/2 and e - floor cancels,

@@ -43,13 +43,13 @@ from ._validation import (
     check_rates,
     check_sigma,
 )
+from .closed_form import _rate_terms
 from .exceptions import InvalidParameterError
 
 __all__ = ["stationary_distortion", "stationary_rate"]
 
 FloatArray = NDArray[np.float64]
 
-_LN4 = 2.0 * math.log(2.0)
 
 
 def _out(x: FloatArray) -> FloatArray | float:
@@ -68,8 +68,7 @@ def _check_rho(value: ArrayLike) -> FloatArray:
 
 def _steady_state(rho: FloatArray, rate: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
     """``(e~, q~, 1 - r)`` of the MSE steady state in units of sigma^2."""
-    r = np.exp2(-2.0 * rate)
-    keep = -np.expm1(-_LN4 * rate)  # 1 - r, accurate for tiny rates
+    r, keep = _rate_terms(rate)  # 2^{-2R} and 1 - r (accurate for tiny rates)
     om = (1.0 - rho) * (1.0 + rho)  # 1 - rho^2, accurate near |rho| = 1
     den = keep + r * om  # 1 - rho^2 r
     e = r * om / den
@@ -125,7 +124,7 @@ def stationary_distortion(
     e, q, keep = _steady_state(rho_a, r)
     # v = 1 - e = keep / (1 - rho^2 r), without the cancellation of 1 - e at tiny rates (at
     # R = 1e-12 that lost 1.7e-11 of D, found by hypothesis)
-    v = keep / (keep + np.exp2(-2.0 * r) * (1.0 - rho_a) * (1.0 + rho_a))
+    v = keep / (keep + _rate_terms(r)[0] * (1.0 - rho_a) * (1.0 + rho_a))
     e, q, keep, v, p, s = np.broadcast_arrays(e, q, keep, v, p, s)
     if plf == "fmd":
         gap = e / (1.0 + np.sqrt(v)) - np.sqrt(p) / s  # (sigma - sqrt v - sqrt P) / sigma

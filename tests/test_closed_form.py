@@ -301,3 +301,36 @@ def test_frame_major_path_is_identical_to_the_frame_axis_path(name: str, monkeyp
         monkeypatch.setattr(closed_form, "_FRAME_MAJOR_MIN", 1)
         frames = fn(*args)
         assert frames.shape == axis.shape and np.array_equal(frames, axis), (T, R.shape, P.shape)
+
+
+HUGE = 1e308  # finite, but -2R, -R ln 4 and 2P overflow to -inf / inf
+
+SRC3 = rt.GaussMarkovSource.stationary(3, 1.0, 0.9)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda r, p: rt.gaussian_rdp(1.5, r, 0.1),
+        lambda r, p: rt.gaussian_rdp(1.5, 0.7, p),
+        lambda r, p: rt.common_randomness_distortion(1.5, r, 0.5),
+        lambda r, p: rt.common_randomness_distortion(1.5, 0.5, r),
+        lambda r, p: rt.fmd_no_common_randomness(SRC3, [r, 1.0, 0.5], [0.1, 0.2, 0.1]).upper,
+        lambda r, p: rt.kl_variance_bounds(p),
+        lambda r, p: rt.kl_variance_bounds(p, direction="x||xhat"),
+        lambda r, p: rt.gaussian_rdp_kl(1.5, r, 0.1),
+        lambda r, p: rt.gaussian_rdp_kl(1.5, 0.7, p),
+        lambda r, p: rt.fmd_distortions_kl(SRC3, [r, 1.0, 0.5], [p, 0.1, p]),
+        lambda r, p: rt.stationary_distortion(1.5, 0.9, r),
+        lambda r, p: rt.stationary_distortion(1.5, 0.9, r, p, plf="fmd"),
+        lambda r, p: rt.mmse_distortions(SRC3, [r, 1.0, r]),
+    ],
+)
+def test_huge_finite_rates_and_levels_are_their_limits_silently(call: object) -> None:
+    """A finite rate or level near float64's top gives exactly the value at inf, with no numpy
+    overflow warning (``-2R`` and ``2P`` overflow to the intended limits; pyproject turns
+    rdp_theory's RuntimeWarnings into errors, so a warning fails this test). Two routes: the
+    huge argument against inf."""
+    huge = call(HUGE, HUGE)  # type: ignore[operator]
+    limit = call(math.inf, math.inf)  # type: ignore[operator]
+    np.testing.assert_array_equal(np.asarray(huge, dtype=float), np.asarray(limit, dtype=float))

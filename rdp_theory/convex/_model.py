@@ -25,7 +25,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..exceptions import SolverError
-from ..kl import _markov_precision, _roots
+from ..kl import _level_roots, _markov_precision
 from ..perception import PerceptionLoss, get_plf
 from ._instance import Instance
 
@@ -279,7 +279,7 @@ KL_HI_CAP = 1e6
 def kl_bounds(levels: FloatArray, direction: str) -> tuple[FloatArray, FloatArray]:
     """``(lo, hi)`` = the KL interval of normalised variances minus 1 (:func:`rdp_theory.kl_variance_bounds`,
     ends computed as deviations from 1, without cancellation); ``hi`` clipped at ``KL_HI_CAP``."""
-    y_lo, t_lo, y_hi, t_hi = _roots(2.0 * np.asarray(levels, dtype=np.float64))
+    y_lo, t_lo, y_hi, t_hi = _level_roots(levels)
     if direction == "xhat||x":
         lo, hi = y_lo, y_hi
     else:  # [1 / t_hi, 1 / t_lo] - 1
