@@ -16,11 +16,12 @@ import numpy as np
 from matplotlib.artist import Artist
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure, SubFigure
+from matplotlib.ticker import FuncFormatter
 from numpy.typing import ArrayLike, NDArray
 
 from ._style import COLUMN_WIDTH, PAGE_WIDTH, plf_style
 
-__all__ = ["Panels", "as_2d", "make_panels", "markevery", "plot_plf"]
+__all__ = ["Panels", "as_2d", "make_panels", "markevery", "plain_log_labels", "plot_plf"]
 
 FloatArray = NDArray[np.float64]
 
@@ -122,3 +123,19 @@ def plot_plf(ax: Axes, x: ArrayLike, y: ArrayLike, plf: str, *, label: bool | st
 def markevery(n: int) -> int:
     """Marker spacing giving about eight markers on a line of ``n`` points."""
     return max(1, math.ceil(n / 8))
+
+
+def plain_log_labels(ax: Axes, axis: str = "y") -> None:
+    """Plain tick labels (0.8, 1.2, 1.4) on a log axis of ``ax`` that spans less than a decade.
+
+    Call it after the panel's data are drawn. On such an axis matplotlib labels the ticks
+    between powers of ten, and writes them as :math:`1.2\\times10^{0}`; on a wider one it
+    labels only the powers (:math:`10^{-1}`) and is left alone.
+    """
+    ax_axis = ax.yaxis if axis == "y" else ax.xaxis
+    lo, hi = sorted(ax.get_ylim() if axis == "y" else ax.get_xlim())
+    if ax_axis.get_scale() != "log" or not 0.0 < lo or hi >= 10.0 * lo:
+        return
+    plain = FuncFormatter(lambda value, _pos: f"{value:.3g}")
+    ax_axis.set_major_formatter(plain)
+    ax_axis.set_minor_formatter(plain)

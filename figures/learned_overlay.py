@@ -34,6 +34,7 @@ from learned.report import main_lam as report_main_lam
 
 from . import _compute as cc
 from ._common import DEFAULT_SOURCE, FigureData, RunConfig, source_caption
+from ._plot import plain_log_labels
 from ._style import DISTORTION_LABEL, MSE, MSE_STYLE, PAGE_WIDTH, PLF_STYLES, styled
 from .learned_results import LearnedPoint, find_results, read_baselines, read_points
 
@@ -195,6 +196,7 @@ def plot_learned_overlay(
                         mfc=color if filled else "white", mec=color, mew=0.9,
                         zorder=4 if name.startswith("learned") else 3)  # fmt: skip
             ax.set_yscale("log")
+            plain_log_labels(ax)  # frame 1 at R_1 = epsilon spans 1 to 2: "1.2", not 1.2 x 10^0
             ax.set_title(f"{SCENARIOS[scen]}: frame {frame}")
             if i == len(scenarios) - 1:
                 ax.set_xlabel(f"measured rate $R_{frame}$ (bits/sample)")
