@@ -14,22 +14,31 @@ compare ratios measured within one run).
    geometrically 5e-4 * 1.6^j (the last binds nearly every JD frame): 24 instances. Reported per
    instance: the median time, how many perception levels bind at the optimum (within 1e-6), the
    solver attempts and the status; then the median and worst over the instances and how many
-   meet 100 ms.
+   meet 100 ms;
+3. T = 10 on ``--random`` typical instances per PLF (default 40): a target per frame uniform in
+   [0.05, 0.4] and one level P in {0.003, 0.01, 0.03} (seeded draws, the same for JD and SA),
+   each timed once after a warm-up call of its structure: the median, 90th percentile and
+   worst, how many meet 100 ms, how many needed more than one solve (coupling rounds or
+   fallbacks) and the median number of binding levels.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import platform
 import statistics
+import time
 import warnings
 from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 from bench_core import median_time  # the script's folder is on sys.path
 
 import rdp_theory as rt
+from rdp_theory.convex import _backend
 from rdp_theory.io import write_json
 
 #: the T = 10 perception levels, by name
@@ -42,9 +51,27 @@ LEVELS: dict[str, np.ndarray] = {
 TARGETS = (0.1, 0.2, 0.3)
 
 
+@contextlib.contextmanager
+def count_solves() -> Iterator[list[int]]:
+    """Count the solver runs inside the block (coupling rounds and fallbacks each run one)."""
+    count = [0]
+    run = _backend.run
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        count[0] += 1
+        return run(*args, **kwargs)
+
+    _backend.run = counted
+    try:
+        yield count
+    finally:
+        _backend.run = run
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--random", type=int, default=40, help="typical T = 10 instances per PLF")
     ap.add_argument("--out", default=None)
     args = ap.parse_args()
     warnings.simplefilter("ignore", rt.SolverWarning)
@@ -87,6 +114,32 @@ def main() -> None:
         res[f"T10_{plf}_within_100ms"] = sum(m <= 100.0 for m in ms)
         print(f"T = 10 {plf.upper()}: median {statistics.median(ms):.0f} ms, worst {max(ms):.0f} ms, "
               f"{sum(m <= 100.0 for m in ms)} of {len(ms)} within 100 ms")
+    for plf in ("jd", "sa"):
+        draws = np.random.default_rng(16)
+        times, multi, binding = [], 0, []
+        for _ in range(args.random):
+            level = float(draws.choice([0.003, 0.01, 0.03]))
+            targets = draws.uniform(0.05, 0.4, size=10)
+            call = functools.partial(rt.minimum_total_rate, src10, targets, level, plf=plf, method="sdp")
+            call()  # warm-up (the first call of a structure compiles it)
+            with count_solves() as solves:
+                t0 = time.perf_counter()
+                sol = call()
+                times.append(1e3 * (time.perf_counter() - t0))
+            multi += solves[0] > 1
+            binding.append(int(np.sum(sol.perception_values >= level * (1 - 1e-6))))
+        times.sort()
+        summary = {
+            "median_ms": statistics.median(times), "p90_ms": times[int(0.9 * len(times))],
+            "worst_ms": times[-1], "within_100ms": sum(t <= 100.0 for t in times),
+            "n": len(times), "more_than_one_solve": multi,
+            "median_binding": statistics.median(binding),
+        }
+        res[f"T10_random_{plf}"] = summary
+        print(f"T = 10 {plf.upper()}, {len(times)} typical instances: median {summary['median_ms']:.0f} ms, "
+              f"90th percentile {summary['p90_ms']:.0f} ms, worst {summary['worst_ms']:.0f} ms, "
+              f"{summary['within_100ms']} within 100 ms, {multi} needed more than one solve, "
+              f"median {summary['median_binding']:g} levels binding")
     if args.out:
         write_json(args.out, res)
 

@@ -50,6 +50,8 @@ __all__ = ["stationary_distortion", "stationary_rate"]
 
 FloatArray = NDArray[np.float64]
 
+#: 1/(2 ln 2): half a log2, from a natural log
+_HALF_LOG2_E = 0.5 / math.log(2.0)
 
 
 def _out(x: FloatArray) -> FloatArray | float:
@@ -170,14 +172,21 @@ def stationary_rate(sigma: ArrayLike, rho: ArrayLike, distortion: ArrayLike) -> 
     broadcast_shapes(sigma=s, rho=rho_a, distortion=d)
     om = (1.0 - rho_a) * (1.0 + rho_a)
     with np.errstate(divide="ignore", over="ignore", under="ignore", invalid="ignore"):
-        dn = d / (s * s)
-        ratio = 1.0 + om * (1.0 / dn - 1.0)  # rho^2 + (1 - rho^2)/d~, written around 1
-        rate = 0.5 * np.log2(ratio)
+        var = s * s
+        dn = d / var
+        # rho^2 + (1 - rho^2)/d~ = 1 + x with x = (1 - rho^2)(sigma^2 - D)/D, through log1p:
+        # near D = sigma^2 the sum 1 + x rounds to 1 (|rho| = 1 - 1e-15 at d~ = 0.999 gave 0
+        # for 1.4e-18 bits, and so missed its target; d~ = 1 - 1e-12 lost 1e-4: review,
+        # 2026-11-30), and 1/d~ - 1 cancels, while sigma^2 - D is exact there (Sterbenz).
+        # sigma^2 is the float sigma * sigma, the variance every other function uses: at
+        # D = sigma * sigma the rate is 0, as stationary_distortion(sigma, rho, 0) = D says
+        excess = var - d
+        rate = _HALF_LOG2_E * np.log1p(om * (excess / d))
+        rate = np.where(excess <= 0.0, 0.0, rate)  # D >= sigma^2 (D = inf included)
         # Where d~ falls below 2^-500 (it underflows, then 1/d~ overflows: sigma = 1e150,
         # D = 1e-10 gave an infinite rate for 996.37 bits, review 2026-11-30), from the logs:
         # rho^2 is then under 1e-134 of (1 - rho^2)/d~ (1 - rho^2 >= 2^-53), so drop it. Only
         # there: the difference of logs costs eps |log2 sigma^2| of accuracy elsewhere.
-        rate = np.where(dn >= 1.0, 0.0, rate)
         if np.any(dn < 2.0**-500):  # rare: the logs only then (they cost 30% of the throughput)
             log_dn = np.log2(d) - 2.0 * np.log2(s)
             rate = np.where(log_dn < -500.0, 0.5 * (np.log2(om) - log_dn), rate)

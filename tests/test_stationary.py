@@ -95,6 +95,25 @@ def test_rate_form_keeps_full_accuracy_in_the_ordinary_range() -> None:
     assert np.all(rt.stationary_rate(sig, 0.5, sig * sig) == 0.0)
 
 
+@pytest.mark.parametrize(("sigma", "rho", "d"), [
+    (1.0, 1 - 1e-15, 0.999), (1.0, 0.5, 1 - 1e-12), (1.0, 0.9999, 0.5), (3.0, 0.3, 9 * (1 - 1e-6)),
+    (7.3e-19, -0.9997809243026842, 7.3e-19**2 * (1 - 1e-9)), (1e100, 0.9, 1e200 * (1 - 1e-9)),
+])
+def test_rate_form_near_the_variance(sigma: float, rho: float, d: float) -> None:
+    """Near D = sigma^2 the rate is tiny and 1 + x rounded to 1: 0 bits for 1.4e-18 at
+    |rho| = 1 - 1e-15 (a rate that misses its target), 1e-4 relative at D = 1 - 1e-12, 1e-11 at
+    sigma = 3 (review, 2026-11-30). Against 80-digit mpmath on the float inputs, with the
+    variance the float sigma * sigma (as everywhere in the package)."""
+    import mpmath
+
+    mpmath.mp.dps = 80
+    r2 = mpmath.mpf(rho) ** 2
+    ref = mpmath.log(r2 + (1 - r2) * mpmath.mpf(sigma * sigma) / mpmath.mpf(d), 2) / 2
+    got = rt.stationary_rate(sigma, rho, d)
+    assert got == pytest.approx(float(ref), rel=1e-14, abs=0)
+    assert rt.stationary_distortion(sigma, rho, got) <= d * (1 + 1e-15)  # the target is met
+
+
 def test_edges_and_the_issue_formula() -> None:
     assert rt.stationary_distortion(1.0, 0.9, 0.0) == pytest.approx(1.0)
     for plf in ("jd", "sa", "fmd"):
