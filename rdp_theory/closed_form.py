@@ -258,12 +258,12 @@ def _frame_major(T: int, lead: tuple[int, ...]) -> bool:
 
 def _greedy_frames(
     source: GaussMarkovSource, r: FloatArray
-) -> Iterator[tuple[FloatArray, FloatArray, FloatArray, FloatArray]]:
+) -> Iterator[tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]]:
     r"""The recursion of :func:`_normalised_greedy`, one frame at a time.
 
     ``r``: validated rates of shape ``(..., T)`` or ``(..., 1)`` (shared by all frames). Yields,
-    for ``j = 0..T-1``, ``(e~_j, q~_j, v~_j, k_j)`` with :math:`k_j = 1 - 2^{-2R_j}`, each of
-    shape ``r.shape[:-1]`` and contiguous. The arrays are read-only to the caller (later frames
+    for ``j = 0..T-1``, ``(e~_j, q~_j, v~_j, k_j, b_j)`` with :math:`b_j = 2^{-2R_j}` and
+    :math:`k_j = 1 - b_j`, each of shape ``r.shape[:-1]`` and contiguous. The arrays are read-only to the caller (later frames
     are computed from them).
     """
     rho2, om = _rho_terms(source)
@@ -280,7 +280,7 @@ def _greedy_frames(
             e = b * pj
             q = k * pj
             v = q + rho2[j - 1] * v_prev
-        yield e, q, v, k
+        yield e, q, v, k, b
         e_prev, v_prev = e, v
 
 
@@ -337,7 +337,7 @@ def mmse_distortions(source: GaussMarkovSource, rates: ArrayLike) -> FloatArray:
         return e
     out = np.empty(r.shape[:-1] + (T,))
     var = source.variances
-    for j, (e, _, _, _) in enumerate(_greedy_frames(source, r)):
+    for j, (e, _, _, _, _) in enumerate(_greedy_frames(source, r)):
         np.multiply(e, var[j], out=out[..., j])
     return out
 
@@ -417,7 +417,7 @@ def _fmd_frames(
     T = source.T
     out = np.empty(lead + (T,))
     var, sigma = source.variances, source.sigma
-    for j, (e, _, v, _) in enumerate(_greedy_frames(source, r)):
+    for j, (e, _, v, _, _) in enumerate(_greedy_frames(source, r)):
         gap = np.asarray(e / (1.0 + np.sqrt(v)))  # an array even for one point (in-place below)
         pj = p[..., j] if p.shape[-1] == T else p[..., 0]
         if perception_values is not None:
@@ -442,11 +442,11 @@ def _jd_zero_frames(source: GaussMarkovSource, r: FloatArray) -> FloatArray:
     rho2, om = _rho_terms(source)
     rs = np.sqrt(om)
     delta = e_prev = None
-    for j, (e, q, _, _) in enumerate(_greedy_frames(source, r)):
+    for j, (e, q, _, k, b) in enumerate(_greedy_frames(source, r)):
         if delta is None:
             delta = (e / (1.0 + np.sqrt(q))) ** 2
         else:
-            diff = (e - rho2[j - 1] * e_prev) / (rs[j - 1] + np.sqrt(q))
+            diff = (om[j - 1] * b - rho2[j - 1] * e_prev * k) / (rs[j - 1] + np.sqrt(q))
             delta = rho2[j - 1] * delta + diff * diff
         np.multiply(delta + e, var[j], out=out[..., j])
         e_prev = e
@@ -487,13 +487,17 @@ def jd_zero_perception_distortions(source: GaussMarkovSource, rates: ArrayLike) 
     if _frame_major(source.T, r.shape[:-1]):
         return _jd_zero_frames(source, r)
     e, q, _, _ = _normalised_greedy(source, r)
+    b, k = _rate_terms(np.broadcast_to(r, e.shape))
     rho2, om = _rho_terms(source)
     rs = np.sqrt(om)
-    # sqrt(1 - rho^2) - sqrt(q~_j) = (1 - rho^2 - q~_j) / (...) with 1 - rho^2 - q~_j = e~_j - rho^2 e~_{j-1}
+    # sqrt(1 - rho^2) - sqrt(q~_j) = (1 - rho^2 - q~_j) / (...) with
+    # 1 - rho^2 - q~_j = (1 - rho^2) b_j - rho^2 e~_{j-1} k_j: as e~_j - rho^2 e~_{j-1} it
+    # cancelled at tiny R_j and |rho| near 1 (3.6e-9 relative, review 2026-11-30)
     delta = np.empty_like(e)
     delta[..., 0] = (e[..., 0] / (1.0 + np.sqrt(q[..., 0]))) ** 2
     for j in range(1, source.T):
-        diff = (e[..., j] - rho2[j - 1] * e[..., j - 1]) / (rs[j - 1] + np.sqrt(q[..., j]))
+        gap = om[j - 1] * b[..., j] - rho2[j - 1] * e[..., j - 1] * k[..., j]
+        diff = gap / (rs[j - 1] + np.sqrt(q[..., j]))
         delta[..., j] = rho2[j - 1] * delta[..., j - 1] + diff * diff
     delta += e
     delta *= source.variances
@@ -536,7 +540,7 @@ def sa_zero_perception_distortions(source: GaussMarkovSource, rates: ArrayLike) 
     if _frame_major(T, r.shape[:-1]):
         out = np.empty(r.shape[:-1] + (T,))
         var = source.variances
-        for j, (e, _, _, k) in enumerate(_greedy_frames(source, r)):
+        for j, (e, _, _, k, _) in enumerate(_greedy_frames(source, r)):
             np.multiply(2.0 * e / (1.0 + np.sqrt(k)), var[j], out=out[..., j])
         return out
     e, q, _, _ = _normalised_greedy(source, r)

@@ -246,7 +246,8 @@ class JointPLF(PerceptionLoss):
         chosen: set[int] = set()
         record = -math.inf
         for j in sorted(violated, reverse=True):
-            ratio = phi[j] / perception[j]
+            with np.errstate(over="ignore"):  # a level of 1e-320: inf, still a fair ranking
+                ratio = phi[j] / perception[j]
             if ratio > record:
                 chosen.add(j)
                 record = ratio

@@ -207,7 +207,8 @@ def fmd_no_common_randomness(
     p = _sequence_arg(perception, "perception", T, check_perception)
     broadcast_shapes(rates=r, perception=p)
     e, _, v, _ = _normalised_greedy(source, r)  # units of sigma_j^2
-    total = np.cumsum(np.broadcast_to(r, e.shape), axis=-1)  # S_j (inf stays inf)
+    with np.errstate(over="ignore"):  # rates near 1e308 sum to inf: the intended limit
+        total = np.cumsum(np.broadcast_to(r, e.shape), axis=-1)  # S_j (inf stays inf)
     floor, keep = _rate_terms(total)  # 2^{-2 S_j} and 1 - 2^{-2 S_j}
     # sqrt(keep) - sqrt(v) >= 0 (e >= floor, docs 4.10), computed without cancellation: as
     # (e - floor) / (sqrt(keep) + sqrt(v)) when keep >= 1/2 (then e, floor <= 1/2 and the two

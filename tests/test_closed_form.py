@@ -316,6 +316,7 @@ SRC3 = rt.GaussMarkovSource.stationary(3, 1.0, 0.9)
         lambda r, p: rt.common_randomness_distortion(1.5, r, 0.5),
         lambda r, p: rt.common_randomness_distortion(1.5, 0.5, r),
         lambda r, p: rt.fmd_no_common_randomness(SRC3, [r, 1.0, 0.5], [0.1, 0.2, 0.1]).upper,
+        lambda r, p: rt.fmd_no_common_randomness(SRC3, [r, r, r], 0.0).lower,  # the sums overflow
         lambda r, p: rt.kl_variance_bounds(p),
         lambda r, p: rt.kl_variance_bounds(p, direction="x||xhat"),
         lambda r, p: rt.gaussian_rdp_kl(1.5, r, 0.1),
@@ -334,3 +335,29 @@ def test_huge_finite_rates_and_levels_are_their_limits_silently(call: object) ->
     huge = call(HUGE, HUGE)  # type: ignore[operator]
     limit = call(math.inf, math.inf)  # type: ignore[operator]
     np.testing.assert_array_equal(np.asarray(huge, dtype=float), np.asarray(limit, dtype=float))
+
+
+@pytest.mark.parametrize("rho", [0.9999999999999999, 1 - 1e-12, 0.9])
+def test_jd_zero_perception_without_cancellation_at_tiny_rates(rho: float) -> None:
+    """delta_j's square root term 1 - rho^2 - q~_j was formed as e~_j - rho^2 e~_{j-1}, which
+    cancels when R_j is tiny and |rho| near 1 (D_3 off by 3.6e-9 relative at rho_1 = 1 - 1e-16,
+    review 2026-11-30); as (1 - rho^2) b_j - rho^2 e~_{j-1} k_j it does not. Against the
+    recursion in 100-digit mpmath, on both evaluation paths (a few points, and a grid frame by
+    frame)."""
+    import mpmath
+
+    mpmath.mp.dps = 100
+    rates = (12.0, 1e-12, math.inf)
+    r1, r2 = mpmath.mpf(rho) ** 2, mpmath.mpf(0.9) ** 2
+    b1, b2 = (mpmath.mpf(2) ** (-2 * mpmath.mpf(r)) for r in rates[:2])
+    delta1 = (1 - mpmath.sqrt(1 - b1)) ** 2
+    p2 = r1 * b1 + 1 - r1
+    delta2 = r1 * delta1 + (mpmath.sqrt(1 - r1) - mpmath.sqrt(p2 * (1 - b2))) ** 2
+    p3 = r2 * p2 * b2 + 1 - r2
+    delta3 = r2 * delta2 + (mpmath.sqrt(1 - r2) - mpmath.sqrt(p3)) ** 2  # R_3 = inf: q~_3 = p~_3
+    src = rt.GaussMarkovSource((1.0, 1.0, 1.0), (rho, 0.9))
+    few = rt.jd_zero_perception_distortions(src, rates)
+    grid = rt.jd_zero_perception_distortions(src, np.tile(rates, (300, 1)))
+    assert few[1] == pytest.approx(float(p2 * b2 + delta2), rel=1e-14, abs=0)
+    assert few[2] == pytest.approx(float(delta3), rel=1e-14, abs=0)
+    np.testing.assert_array_equal(grid, np.broadcast_to(few, grid.shape))

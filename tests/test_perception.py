@@ -64,5 +64,10 @@ def test_jd_first_cuts_follow_the_excess_ratio_records() -> None:
     phi, lev = np.array([0, 0, 0, 0.3, 0, 0, 0, 0, 0, 2.0]), np.array([1, 1, 1, 0.1, 1, 1, 1, 1, 1, 1.0])
     assert jd.first_cuts(frozenset({3, 9}), phi, lev) == {3, 9}
     assert jd.first_cuts(frozenset(), rising, levels) == frozenset()
+    # a ratio that overflows (a level of 1e-320) ranks as inf, silently (review, 2026-11-30:
+    # numpy's overflow warning reached the caller of solve_rdp)
+    huge = np.array([0, 0, 0, 1e-3, 0, 0, 0, 0, 0, 1.0])
+    tiny = np.array([1, 1, 1, 1e-320, 1, 1, 1, 1, 1, 1e-320])
+    assert jd.first_cuts(frozenset({3, 9}), huge, tiny) == {9}  # 1e320 against 1e317: 9 leads
     for plf in (sa, fmd):
         assert plf.first_cuts(violated, rising, levels) == violated

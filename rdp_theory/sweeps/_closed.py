@@ -89,7 +89,7 @@ def _mmse_kl(source: GaussMarkovSource, r: FloatArray, direction: str) -> FloatA
     """
     out = np.empty(r.shape)
     with np.errstate(divide="ignore", invalid="ignore"):
-        for j, (e, _, v, _) in enumerate(_greedy_frames(source, r)):
+        for j, (e, _, v, _, _) in enumerate(_greedy_frames(source, r)):
             if direction == "x||xhat":
                 z = np.divide(e, v, out=np.zeros_like(e), where=v > 0)
                 out[..., j] = np.where(v > 0, 0.5 * _phi(z), np.inf)
@@ -136,7 +136,7 @@ def _estimate_gap_squared(source: GaussMarkovSource, r: FloatArray) -> tuple[Flo
     gap2 = np.empty(r.shape)
     v_out = np.empty(r.shape)
     var = source.variances
-    for j, (e, _, v, _) in enumerate(_greedy_frames(source, r)):
+    for j, (e, _, v, _, _) in enumerate(_greedy_frames(source, r)):
         g = e / (1.0 + np.sqrt(v))
         np.multiply(g * g, var[j], out=gap2[:, j])
         np.multiply(v, var[j], out=v_out[:, j])
