@@ -21,6 +21,14 @@ loses five significant digits. We use the algebraically identical, cancellation-
 (because :math:`\sigma - \sqrt v = e / (\sigma + \sqrt v)`), which is accurate to a few ulps for
 every rate. ``rdp_theory.symbolic`` proves the identity.
 
+*Very high rates.* Every value is computed in units of :math:`\sigma_j^2` (below). There, a
+distortion under the smallest normal double, :math:`2^{-1022} \approx 2.2\times10^{-308}` (frame
+rates above about 511 bits), keeps only an absolute accuracy of :math:`2^{-1074}\sigma_j^2
+\approx 4.9\times10^{-324}\sigma_j^2`, and below that it is 0. Where :math:`\sigma_j^2 > 1`
+such a value could be held by a double: at :math:`\sigma = 10^{150}` and 600 bits the distortion
+is :math:`5.8\times10^{-62}` and 0 is returned (review, 2026-11-30). Nothing of practical
+size is lost (the solver treats rates above 64 bits as lossless).
+
 Scale covariance
 ----------------
 Every closed form is computed in units of :math:`\sigma_j` per frame and multiplied back by

@@ -361,3 +361,20 @@ def test_jd_zero_perception_without_cancellation_at_tiny_rates(rho: float) -> No
     assert few[1] == pytest.approx(float(p2 * b2 + delta2), rel=1e-14, abs=0)
     assert few[2] == pytest.approx(float(delta3), rel=1e-14, abs=0)
     np.testing.assert_array_equal(grid, np.broadcast_to(few, grid.shape))
+
+
+def test_very_high_rates_keep_the_documented_absolute_accuracy() -> None:
+    """The module docstring's statement: in units of sigma^2 a distortion below 2^-1022 keeps an
+    absolute accuracy of 2^-1074 sigma^2 and may be 0 (sigma = 1e150 at 600 bits: 5.8e-62 comes
+    back as 0). Against sigma^2 2^{-2R} from logs (mpmath)."""
+    import mpmath
+
+    sigma = 1e150
+    for rate in (500.0, 520.0, 540.0, 600.0):
+        exact = float(mpmath.mpf(sigma) ** 2 * mpmath.mpf(2) ** (-2 * rate))
+        bound = 2.0**-1074 * sigma**2
+        assert abs(rt.gaussian_rdp(sigma, rate, math.inf) - exact) <= bound
+        assert abs(rt.mmse_distortions(rt.GaussMarkovSource.stationary(2, sigma, 0.5), rate)[0] - exact) <= bound
+    assert rt.gaussian_rdp(sigma, 500.0, math.inf) == pytest.approx(
+        float(mpmath.mpf(sigma) ** 2 * mpmath.mpf(2) ** -1000), rel=1e-14, abs=0
+    )  # above 2^-1022 of the variance: full relative accuracy
