@@ -26,6 +26,7 @@ from ..scheme import joint_model
 from . import _backend
 from ._backend import (
     DEFAULT,
+    LOOSE,
     MODERATE,
     NO_EQUILIBRATION,
     REGULARISED,
@@ -87,7 +88,8 @@ ROUND_ATTEMPTS: tuple[Attempt, ...] = (Attempt(UNREFINED, Form.FAST),)
 
 
 _SETTINGS_NAMES: tuple[tuple[str, SolverSettings], ...] = (
-    ("unrefined", UNREFINED), ("moderate", MODERATE), ("tight", TIGHT), ("default", DEFAULT),
+    ("unrefined", UNREFINED), ("moderate", MODERATE), ("loose", LOOSE), ("tight", TIGHT),
+    ("default", DEFAULT),
     ("no equilibration", NO_EQUILIBRATION), ("regularised", REGULARISED), ("SCS", SCS),
 )
 
