@@ -271,8 +271,8 @@ def _greedy_frames(
 
     ``r``: validated rates of shape ``(..., T)`` or ``(..., 1)`` (shared by all frames). Yields,
     for ``j = 0..T-1``, ``(e~_j, q~_j, v~_j, k_j, b_j)`` with :math:`b_j = 2^{-2R_j}` and
-    :math:`k_j = 1 - b_j`, each of shape ``r.shape[:-1]`` and contiguous. The arrays are read-only to the caller (later frames
-    are computed from them).
+    :math:`k_j = 1 - b_j`, each of shape ``r.shape[:-1]`` and contiguous. The arrays are
+    read-only to the caller (later frames are computed from them).
     """
     rho2, om = _rho_terms(source)
     shared = r.shape[-1] == 1

@@ -55,7 +55,6 @@ __all__ = ["DistortionBounds", "common_randomness_distortion", "fmd_no_common_ra
 FloatArray = NDArray[np.float64]
 
 
-
 def _out(x: FloatArray) -> FloatArray | float:
     return float(x) if np.ndim(x) == 0 else x
 
