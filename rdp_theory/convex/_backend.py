@@ -96,7 +96,8 @@ MODERATE = SolverSettings.of(
     },
 )
 # MODERATE stopping at 1e-9: the rate form's first attempts where every target is at least 1e-2 of
-# its frame's variance (``rate.LOOSE_TARGET``). The certificate checks each target relative to
+# its frame's variance and every W2 level at least 1e-4 of the largest (``rate.rate_attempts``,
+# which says why the levels count too). The certificate checks each target relative to
 # itself (``_certify.RATE_TARGET_RTOL``, 1e-6) and Clarabel's feasibility tolerance is absolute in
 # the frame-normalised program, so 1e-9 suits targets of 1e-2 and above (1e-7 of them) and not
 # smaller ones: on 300 random instances of T = 2..5 it needed a second attempt on 99 of 177 with

@@ -219,17 +219,28 @@ def test_the_hardest_instance_agrees_with_tighter_settings(monkeypatch: pytest.M
 
 
 def test_large_targets_stop_at_1e_9_and_agree_with_1e_12(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every target at least LOOSE_TARGET of its variance: the first attempts are LOOSE (1e-9),
-    else MODERATE (1e-10; the certificate holds a target to 1e-6 of itself, and the solver's
-    feasibility tolerance is absolute). Two routes on instances that take LOOSE: the total of a
-    solve with only TIGHT (1e-12, refined, robust), to the certificate's relative gap."""
+    """Every target at least LOOSE_TARGET of its variance and every W2 level at least
+    LOOSE_LEVEL of the largest: the first attempts are LOOSE (1e-9), else MODERATE (1e-10; the
+    certificate holds a target to 1e-6 of itself and a level to a fraction of itself, and the
+    solver's feasibility tolerance is absolute). Two routes on instances that take LOOSE: the
+    total of a solve with only TIGHT (1e-12, refined, robust), to the certificate's relative
+    gap."""
     from rdp_theory.convex import _backend, rate
 
     src = rt.GaussMarkovSource((1.0, 2.0, 0.5), (0.9, -0.7))
-    large = np.array([0.05, 0.4, 0.01])
-    assert rate.rate_attempts(src, large)[0].settings == _backend.LOOSE
+    large, levels = np.array([0.05, 0.4, 0.01]), np.array([np.inf, 1e-3, 0.0])
+
+    def first(targets: np.ndarray, lv: np.ndarray, measure: str = "w2") -> object:
+        attempts, rounds = rate.rate_attempts(src, targets, lv, measure)
+        assert rounds[0] == attempts[0]
+        return attempts[0].settings
+
+    assert first(large, levels) == _backend.LOOSE
+    assert rate.rate_attempts(src, large, levels, "w2")[1][1].settings == _backend.MODERATE
     below = np.array([0.05, 0.4, 0.0024])  # frame 3 under 1e-2 of its variance 0.25
-    assert rate.rate_attempts(src, below)[0].settings == _backend.MODERATE
+    assert first(below, levels) == _backend.MODERATE
+    assert first(large, np.array([np.inf, 3e-4, 0.0])) == _backend.MODERATE  # under 1e-4 of 4
+    assert first(large, levels, "kl") == _backend.MODERATE  # nats: absolute
     cases = [(large, 0.01, "sa"), (large, [0.02, 0.05, 0.003], "jd"), (np.array([0.3, 1.0, 0.1]), 0.002, "sa")]
     first = [rate_sdp(src, t, p, plf=plf) for t, p, plf in cases]
     monkeypatch.setattr(rate, "RATE_ATTEMPTS", (rate.Attempt(_backend.TIGHT, rate.Form.ROBUST),))
