@@ -249,3 +249,15 @@ def test_large_targets_stop_at_1e_9_and_agree_with_1e_12(monkeypatch: pytest.Mon
         assert sol.status == ref.status == "optimal"
         assert sol.total_rate == pytest.approx(ref.total_rate, rel=rt.convex.REL_GAP, abs=0)
         assert np.all(sol.distortions <= t * (1 + 1e-6))
+
+
+def test_small_levels_keep_the_1e_10_attempts() -> None:
+    """A review of the 1e-9 stop (2026-11-30): with targets large but a level of 3e-9 of the
+    largest variance, the 1e-9 attempts left this instance flagged after four attempts, where
+    1e-10 certifies it at once; levels under LOOSE_LEVEL keep MODERATE."""
+    src = rt.GaussMarkovSource((385.5705863456893, 0.0017501056510373706, 24.66250429762859),
+                               (-0.9338365770752283, 0.43405515019694585))
+    targets = np.array([168493.57428726563, 3.0628697897929385e-08, 64.5047645584265])
+    sol = rate_sdp(src, targets, 0.0004528530412728102, plf="sa")
+    assert sol.status == "optimal" and sol.certificate.attempts == 1
+    assert np.all(sol.distortions <= targets * (1 + 1e-6))
