@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from matplotlib.ticker import NullFormatter, ScalarFormatter
+from matplotlib.ticker import LogLocator, NullFormatter, ScalarFormatter
 from numpy.typing import ArrayLike
 
 import rdp_theory as rt
@@ -104,6 +104,7 @@ def plot_rate_form(
             ax.plot(x, np.asarray(y, dtype=float), color=st.color, ls=st.linestyle,
                     marker=st.marker, ms=3, label=st.label)
         ax.set_xscale("log")
+        ax.xaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))  # 0.02, 0.05, 0.1, 0.2, 0.5
         ax.xaxis.set_major_formatter(ScalarFormatter())
         ax.xaxis.set_minor_formatter(NullFormatter())
         ax.set_title(panel.replace("P=", "P = "))
