@@ -96,10 +96,10 @@ def test_rdp_theory_has_no_import_cycle() -> None:
 
 def test_convex_floors_import_downwards_only() -> None:
     """rate -> api -> _exact -> _lexicographic -> _kl_stage -> _stage -> _weighted -> _certify -> _backend ->
-    _model -> _instance; result at the bottom; ``__init__`` re-exports. A module imports only floors
+    _settings -> _model -> _instance; result at the bottom; ``__init__`` re-exports. A module imports only floors
     below it."""
     floors = ["rate", "api", "_exact", "_lexicographic", "_kl_stage", "_stage", "_weighted", "_certify",
-              "_backend", "_model", "_instance", "result"]
+              "_backend", "_settings", "_model", "_instance", "result"]
     graph = module_graph(PACKAGE)
     prefix = "rdp_theory.convex."
     for i, name in enumerate(floors):

@@ -50,6 +50,7 @@ Modules, top floor first (each imports only from floors below it)
 ``_weighted``      formulations, the fallback loop, coupling generation
 ``_certify``       primal -> THEORY.md's variables, residuals, :class:`Certificate`
 ``_backend``       the only module touching cvxpy/Clarabel internals; one attempt, values out
+``_settings``      the solver settings the fallback lists are made of, with their measurements
 ``_model``         the DPP program, its cache and the normalisation (no per-call state)
 ``_instance``      the frozen problem instance; ``result``: public results, accuracy constants
 

@@ -24,16 +24,8 @@ from numpy.typing import NDArray
 
 from ..exceptions import SolverError
 from . import _model
-from ._backend import (
-    DEFAULT,
-    NO_EQUILIBRATION,
-    REGULARISED,
-    SCS,
-    TIGHT,
-    Raw,
-    SolverSettings,
-    run_problem,
-)
+from ._backend import Raw, run_problem
+from ._settings import DEFAULT, NO_EQUILIBRATION, REGULARISED, SCS, TIGHT, SolverSettings
 from ._weighted import settings_name
 from .result import REL_GAP
 

@@ -24,7 +24,11 @@ from ..closed_form import _least_rates, greedy_representation, mmse_distortions
 from ..exceptions import SolverError
 from ..scheme import joint_model
 from . import _backend
-from ._backend import (
+from ._backend import Raw, Values
+from ._certify import Scheme, certify, certify_rate, extract, perception_effect, with_levels
+from ._instance import Instance
+from ._model import Key, Model, compiled, parameter_values, pattern_of
+from ._settings import (
     DEFAULT,
     LOOSE,
     MODERATE,
@@ -33,13 +37,8 @@ from ._backend import (
     SCS,
     TIGHT,
     UNREFINED,
-    Raw,
     SolverSettings,
-    Values,
 )
-from ._certify import Scheme, certify, certify_rate, extract, perception_effect, with_levels
-from ._instance import Instance
-from ._model import Key, Model, compiled, parameter_values, pattern_of
 from .result import ACCURACY, REL_GAP
 
 __all__ = [

@@ -35,8 +35,8 @@ from ..exceptions import InvalidParameterError
 from ..kl import kl_variance_bounds
 from ..perception import check_measure, get_plf
 from ..source import GaussMarkovSource, check_source
-from ._backend import DEFAULT, LOOSE, MODERATE, NO_EQUILIBRATION, SCS, TIGHT, UNREFINED
 from ._instance import Instance
+from ._settings import DEFAULT, LOOSE, MODERATE, NO_EQUILIBRATION, SCS, TIGHT, UNREFINED
 from ._weighted import Attempt, Form, solve_weighted
 from .api import LEVEL_MAX, _check_level_max, _warn, check_levels, solve_rdp
 from .result import ACCURACY, REL_GAP_WARN, Certificate, DecoderMatrices

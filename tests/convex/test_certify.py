@@ -145,17 +145,17 @@ def test_raw_gap_adds_the_dual_residual_along_the_solution() -> None:
     is optimal, z = (1.1, 1) leaves r = A'z + c = (-0.1, 0) and |r'x| = 0.1 at x = (1, 1)."""
     from types import SimpleNamespace
 
-    from rdp_theory.convex import _backend
+    from rdp_theory.convex import _backend, _settings
 
     A = -np.eye(2)
     c = np.ones(2)
     sol = SimpleNamespace(x=[1.0, 1.0], z=[1.1, 1.0], status="Solved", obj_val=2.0,
                           obj_val_dual=2.1, iterations=3)
-    raw = _backend._clarabel_raw(sol, cp.OPTIMAL, _backend.TIGHT, c, A)
+    raw = _backend._clarabel_raw(sol, cp.OPTIMAL, _settings.TIGHT, c, A)
     assert raw.dual_residual == pytest.approx(0.1, rel=1e-15)
     assert raw.gap == pytest.approx(0.1 + 0.1, rel=1e-15)
     exact = _backend._clarabel_raw(SimpleNamespace(**{**vars(sol), "z": [1.0, 1.0]}),
-                                   cp.OPTIMAL, _backend.TIGHT, c, A)
+                                   cp.OPTIMAL, _settings.TIGHT, c, A)
     assert exact.dual_residual == 0.0
 
 
@@ -165,7 +165,7 @@ def test_a_near_singular_kl_program_reports_its_real_gap() -> None:
     the same program in other units; its dual residual along the solution accounts for that.
     The certificate's relative gap now carries it, and no result at any scaling is more than
     twice its own certified gap above the best certified one (measured: 1.25x at sigma = 1e5)."""
-    from rdp_theory.convex import _backend, _weighted
+    from rdp_theory.convex import _settings, _weighted
     from rdp_theory.convex._instance import Instance
     from rdp_theory.perception import get_plf
 
@@ -175,7 +175,7 @@ def test_a_near_singular_kl_program_reports_its_real_gap() -> None:
     unit = rt.GaussMarkovSource((1.0,) * 4, (0.9, -0.5, 0.99999))
     inst = Instance(unit, rates, levels, get_plf("jd"), "optimal", w / w.max(),
                     np.full(4, np.inf), measure="kl", kl_direction="xhat||x")
-    one = (_weighted.Attempt(_backend.UNREFINED, _weighted.Form.ROBUST),)
+    one = (_weighted.Attempt(_settings.UNREFINED, _weighted.Form.ROBUST),)
     first = _weighted.solve_weighted(inst, one)
     assert abs(first.raw.primal - first.raw.dual) < 1e-9 * abs(first.raw.primal)
     assert first.rel_gap > 1e-7  # was 2.5e-11: the solver's values alone

@@ -204,12 +204,12 @@ def test_the_hardest_instance_agrees_with_tighter_settings(monkeypatch: pytest.M
     (0.3 of the variance) now takes the 1e-9 attempts (LOOSE), where the fast one answers: the
     same total as the robust formulation with iterative refinement at 1e-12 (TIGHT), to the
     certificate's relative gap, and every target and level met."""
-    from rdp_theory.convex import _backend, rate
+    from rdp_theory.convex import _settings, rate
 
     src = rt.GaussMarkovSource.stationary(10, 1.0, 0.9)
     first = rate_sdp(src, 0.3, 5e-4, plf="sa")
     assert first.status == "optimal"
-    tight = (rate.Attempt(_backend.TIGHT, rate.Form.ROBUST),)
+    tight = (rate.Attempt(_settings.TIGHT, rate.Form.ROBUST),)
     monkeypatch.setattr(rate, "RATE_ATTEMPTS", tight)
     second = rate_sdp(src, 0.3, 5e-4, plf="sa")
     assert second.status == "optimal"
@@ -225,7 +225,7 @@ def test_large_targets_stop_at_1e_9_and_agree_with_1e_12(monkeypatch: pytest.Mon
     solver's feasibility tolerance is absolute). Two routes on instances that take LOOSE: the
     total of a solve with only TIGHT (1e-12, refined, robust), to the certificate's relative
     gap."""
-    from rdp_theory.convex import _backend, rate
+    from rdp_theory.convex import _settings, rate
 
     src = rt.GaussMarkovSource((1.0, 2.0, 0.5), (0.9, -0.7))
     large, levels = np.array([0.05, 0.4, 0.01]), np.array([np.inf, 1e-3, 0.0])
@@ -235,15 +235,15 @@ def test_large_targets_stop_at_1e_9_and_agree_with_1e_12(monkeypatch: pytest.Mon
         assert rounds[0] == attempts[0]
         return attempts[0].settings
 
-    assert first(large, levels) == _backend.LOOSE
-    assert rate.rate_attempts(src, large, levels, "w2")[1][1].settings == _backend.MODERATE
+    assert first(large, levels) == _settings.LOOSE
+    assert rate.rate_attempts(src, large, levels, "w2")[1][1].settings == _settings.MODERATE
     below = np.array([0.05, 0.4, 0.0024])  # frame 3 under 1e-2 of its variance 0.25
-    assert first(below, levels) == _backend.MODERATE
-    assert first(large, np.array([np.inf, 3e-4, 0.0])) == _backend.MODERATE  # under 1e-4 of 4
-    assert first(large, levels, "kl") == _backend.MODERATE  # nats: absolute
+    assert first(below, levels) == _settings.MODERATE
+    assert first(large, np.array([np.inf, 3e-4, 0.0])) == _settings.MODERATE  # under 1e-4 of 4
+    assert first(large, levels, "kl") == _settings.MODERATE  # nats: absolute
     cases = [(large, 0.01, "sa"), (large, [0.02, 0.05, 0.003], "jd"), (np.array([0.3, 1.0, 0.1]), 0.002, "sa")]
     first = [rate_sdp(src, t, p, plf=plf) for t, p, plf in cases]
-    monkeypatch.setattr(rate, "RATE_ATTEMPTS", (rate.Attempt(_backend.TIGHT, rate.Form.ROBUST),))
+    monkeypatch.setattr(rate, "RATE_ATTEMPTS", (rate.Attempt(_settings.TIGHT, rate.Form.ROBUST),))
     for (t, p, plf), sol in zip(cases, first, strict=True):
         ref = rate_sdp(src, t, p, plf=plf)
         assert sol.status == ref.status == "optimal"

@@ -17,7 +17,7 @@ import rdp_theory as rt
 #: these tests are about the program: every call solves it (method="sdp"), never the exact route
 solve_sdp = functools.partial(rt.solve_rdp, method="sdp")
 from rdp_theory import convex
-from rdp_theory.convex import _backend, _model, _weighted
+from rdp_theory.convex import _backend, _model, _settings, _weighted
 from rdp_theory.convex._instance import Instance
 from rdp_theory.perception import get_plf
 from rdp_theory.testing import CLOSED_FORM_RTOL as REL_TOL
@@ -38,7 +38,7 @@ def test_coupling_formulations_agree(plf: str) -> None:
     out = {}
     for eliminate in (True, False):
         form = _weighted.Form.FAST if eliminate else _weighted.Form.ROBUST
-        attempts = (_weighted.Attempt(_backend.TIGHT, form),)
+        attempts = (_weighted.Attempt(_settings.TIGHT, form),)
         inst = Instance(src, r, p, get_plf(plf), "optimal", w, np.full(4, np.inf))
         scheme = _weighted.solve_weighted(inst, attempts)
         assert scheme.worst <= convex.ACCURACY
