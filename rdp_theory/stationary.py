@@ -68,14 +68,19 @@ def _check_rho(value: ArrayLike) -> FloatArray:
     return rho
 
 
-def _steady_state(rho: FloatArray, rate: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """``(e~, q~, 1 - r)`` of the MSE steady state in units of sigma^2."""
+def _steady_state(
+    rho: FloatArray, rate: FloatArray
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+    """``(e~, q~, 1 - r, v~)`` of the MSE steady state in units of sigma^2, with
+    :math:`\tilde v = 1 - \tilde e = (1 - r)/(1 - \rho^2 r)` formed without the cancellation of
+    :math:`1 - \tilde e` at tiny rates (at R = 1e-12 that lost 1.7e-11 of D, found by
+    hypothesis)."""
     r, keep = _rate_terms(rate)  # 2^{-2R} and 1 - r (accurate for tiny rates)
     om = (1.0 - rho) * (1.0 + rho)  # 1 - rho^2, accurate near |rho| = 1
     den = keep + r * om  # 1 - rho^2 r
     e = r * om / den
     q = om * keep / den
-    return e, q, keep
+    return e, q, keep, keep / den
 
 
 def stationary_distortion(
@@ -123,10 +128,7 @@ def stationary_distortion(
     p = check_perception(perception, "perception")
     plf = check_choice(plf, "plf", ("fmd", "jd", "sa"))
     broadcast_shapes(sigma=s, rho=rho_a, rate=r, perception=p)
-    e, q, keep = _steady_state(rho_a, r)
-    # v = 1 - e = keep / (1 - rho^2 r), without the cancellation of 1 - e at tiny rates (at
-    # R = 1e-12 that lost 1.7e-11 of D, found by hypothesis)
-    v = keep / (keep + _rate_terms(r)[0] * (1.0 - rho_a) * (1.0 + rho_a))
+    e, q, keep, v = _steady_state(rho_a, r)
     e, q, keep, v, p, s = np.broadcast_arrays(e, q, keep, v, p, s)
     if plf == "fmd":
         gap = e / (1.0 + np.sqrt(v)) - np.sqrt(p) / s  # (sigma - sqrt v - sqrt P) / sigma
